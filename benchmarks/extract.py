@@ -1,0 +1,132 @@
+"""Benchmark monitor.extract against trafilatura on the shared extraction corpus (quality and speed).
+
+Usage: .venv/bin/python benchmarks/extract.py [--corpus DIR] [--worst N] [--no-trafilatura]
+Scores body text with ../shared/tools/extract_eval.py (Zyte benchmark metric), in one process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+CORPUS = SHARED / "corpus" / "extraction" / "readability-news"
+EVAL = SHARED / "tools" / "extract_eval.py"
+
+sys.path.insert(0, str(REPO))
+from monitor.extract import extract  # noqa: E402
+
+
+def load_eval(path: Path) -> ModuleType:
+    """Import extract_eval.py by path."""
+    spec = importlib.util.spec_from_file_location("extract_eval", path)
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["extract_eval"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def timed(fn: Callable[[str, str], str], htmls: list[str], urls: list[str], rounds: int) -> tuple[list[str], float]:
+    """Return outputs and pages/s over ``rounds`` passes (one untimed warm-up call first)."""
+    fn(htmls[0], urls[0])
+    outputs: list[str] = []
+    start = time.perf_counter()
+    for _ in range(rounds):
+        outputs = [fn(h, u) or "" for h, u in zip(htmls, urls, strict=True)]
+    elapsed = time.perf_counter() - start
+    return outputs, len(htmls) * rounds / elapsed
+
+
+def _norm(text: str | None) -> str:
+    return " ".join((text or "").split()).casefold()
+
+
+def metadata_accuracy(pages: list[Any], htmls: list[str]) -> dict[str, tuple[int, int]]:
+    """Count exact title matches, contained titles and same-day dates against expected-metadata.json."""
+    counts = {"title exact": [0, 0], "title contained": [0, 0], "date same day": [0, 0]}
+    for page, html in zip(pages, htmls, strict=True):
+        art = extract(html, page.url or None)
+        expected_title = page.meta.get("title")
+        if expected_title:
+            counts["title exact"][1] += 1
+            counts["title contained"][1] += 1
+            got, want = _norm(art.title), _norm(expected_title)
+            counts["title exact"][0] += got == want
+            counts["title contained"][0] += bool(got) and (got in want or want in got)
+        expected_date = page.meta.get("publishedTime")
+        if expected_date:
+            counts["date same day"][1] += 1
+            from dateutil import parser
+
+            want_date = parser.parse(expected_date)
+            if art.published is not None:
+                if want_date.tzinfo is None:
+                    counts["date same day"][0] += art.published.replace(tzinfo=None).date() == want_date.date()
+                else:
+                    counts["date same day"][0] += art.published.date() == want_date.date()
+    return {k: (v[0], v[1]) for k, v in counts.items()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run both extractors and print the comparison table."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--corpus", type=Path, default=CORPUS)
+    ap.add_argument("--worst", type=int, default=0, help="list the N pages where we score worst")
+    ap.add_argument("--rounds", type=int, default=3, help="timed passes of our extractor")
+    ap.add_argument("--no-trafilatura", action="store_true")
+    args = ap.parse_args(argv)
+    if not args.corpus.is_dir() or not EVAL.is_file():
+        print(f"extraction corpus or evaluator not found ({args.corpus}, {EVAL}); nothing to benchmark.")
+        return 0
+    ev = load_eval(EVAL)
+    _, pages = ev.load_dataset(args.corpus)
+    htmls = [p.read_html() for p in pages]
+    urls = [p.url for p in pages]
+    truths = [p.truth for p in pages]
+
+    def ours(html: str, url: str) -> str:
+        return extract(html, url or None).text
+
+    rows: list[tuple[str, dict[str, Any], float]] = []
+    preds, speed = timed(ours, htmls, urls, args.rounds)
+    rows.append(("monitor.extract", ev.score(truths, preds, n_bootstrap=0), speed))
+    if not args.no_trafilatura:
+        try:
+            traf = ev.resolve_extractor("trafilatura")
+        except ImportError as exc:
+            print(f"trafilatura unavailable ({exc}); install the bench extra")
+        else:
+            tpreds, tspeed = timed(traf, htmls, urls, 1)
+            rows.append(("trafilatura", ev.score(truths, tpreds, n_bootstrap=0), tspeed))
+
+    print(f"{len(pages)} pages from {args.corpus}")
+    print(f"{'extractor':<18}{'F1':>7}{'P':>7}{'R':>7}{'pages/s':>10}")
+    for name, m, sp in rows:
+        print(f"{name:<18}{m['f1']:>7.3f}{m['precision']:>7.3f}{m['recall']:>7.3f}{sp:>10.1f}")
+    if len(rows) == 2:
+        (_, mine, my_speed), (_, theirs, their_speed) = rows
+        print(f"F1 difference {mine['f1'] - theirs['f1']:+.3f}; speed ratio {my_speed / their_speed:.1f}x")
+    for field, (hit, total) in metadata_accuracy(pages, htmls).items():
+        print(f"{field:<18}{hit}/{total}")
+    if args.worst:
+        per_page = rows[0][1]["per_page"]
+        scored = []
+        for page, counts in zip(pages, per_page, strict=True):
+            p, r = ev._prec(*counts), ev._rec(*counts)
+            scored.append((2 * p * r / (p + r) if p + r else 0.0, p, r, page.id))
+        for f1, p, r, pid in sorted(scored)[: args.worst]:
+            print(f"  worst F1 {f1:.3f} P {p:.2f} R {r:.2f} {pid}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

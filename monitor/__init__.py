@@ -1,0 +1,3 @@
+"""monitor: a media-monitoring daemon."""
+
+__version__ = "0.1.0"

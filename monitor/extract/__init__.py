@@ -1,0 +1,90 @@
+"""Extract an article (body text and metadata) from a news page; pure, never raises."""
+
+from __future__ import annotations
+
+import re
+
+from selectolax.lexbor import LexborHTMLParser
+
+from monitor.extract.body import extract_body
+from monitor.extract.decode import decode_html
+from monitor.extract.metadata import PageMeta, read_metadata
+from monitor.extract.text import detect_language
+from monitor.models import Article
+
+__all__ = ["extract"]
+
+# Below this many characters of prose (a CJK character carries about as much as a word) the page
+# is a front, a video or a stub, not an article worth matching.
+_MIN_BODY_CHARS = 250
+_MIN_BODY_CJK = 80
+_MAX_LINK_DENSITY = 0.5
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+_PARAGRAPHS = re.compile(r"\n\s*\n|\r?\n")
+
+
+def _too_short(text: str) -> bool:
+    if len(text) >= _MIN_BODY_CHARS:
+        return False
+    return len(_CJK.findall(text)) < _MIN_BODY_CJK
+
+
+def _from_article_body(body: str) -> str:
+    """Format JSON-LD articleBody (plain text, sometimes HTML) as paragraphs."""
+    if "<" in body and ">" in body:
+        body = LexborHTMLParser(body).text(separator="\n")
+    paragraphs = (" ".join(p.split()) for p in _PARAGRAPHS.split(body))
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+def _choose_text(found: str, link_share: float, meta: PageMeta) -> tuple[str, str | None]:
+    """Pick between the scored body and JSON-LD articleBody; give a skip reason for non-articles."""
+    fallback = _from_article_body(meta.article_body) if meta.article_body else ""
+    # The markup's own body wins when the scored block is clearly a fragment of it.
+    if fallback and len(fallback) > 2 * len(found):
+        found, link_share = fallback, 0.0
+    if not found.strip():
+        return "", "no article body"
+    if link_share > _MAX_LINK_DENSITY:
+        return "", "no article body: content is mostly links"
+    if _too_short(found):
+        return "", "no article body: text too short"
+    return found, None
+
+
+def _extract(html: str | bytes, url: str | None) -> Article:
+    text = decode_html(html) if isinstance(html, bytes | bytearray | memoryview) else html
+    if not isinstance(text, str):
+        text = decode_html(bytes(text))
+    if not text.strip():
+        return Article(title="", text="", url=url, skip_reason="empty page")
+    tree = LexborHTMLParser(text)
+    meta = read_metadata(tree, url)
+    body = extract_body(tree)
+    found, skip = _choose_text(body.text, body.link_density, meta)
+    language = meta.language or detect_language(found or meta.description or meta.title)
+    return Article(
+        title=meta.title,
+        text=found,
+        url=url,
+        authors=meta.authors,
+        published=meta.published,
+        modified=meta.modified,
+        language=language,
+        canonical_url=meta.canonical_url,
+        site_name=meta.site_name,
+        description=meta.description,
+        section=meta.section,
+        image=meta.image,
+        paywalled=meta.paywalled,
+        skip_reason=skip,
+    )
+
+
+def extract(html: str | bytes, url: str | None = None) -> Article:
+    """Return the article in ``html``; on any failure an empty Article whose skip_reason says why."""
+    try:
+        return _extract(html, url)
+    # A monitoring daemon reads hostile pages all day: one bad page must cost one article, not the loop.
+    except Exception as exc:  # noqa: BLE001
+        return Article(title="", text="", url=url, skip_reason=f"extraction failed: {type(exc).__name__}")

@@ -1,0 +1,131 @@
+"""Remove page chrome before scoring and clutter after it, using only generic signals."""
+
+from __future__ import annotations
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from monitor.extract import selectors as sel
+
+_HIDDEN_STYLE = ("display:none", "display: none", "visibility:hidden", "visibility: hidden")
+
+
+def class_id(node: LexborNode) -> str:
+    """Return the lower-cased "class id" string the class/id patterns are matched against."""
+    attrs = node.attributes
+    return f"{attrs.get('class') or ''} {attrs.get('id') or ''}".lower()
+
+
+def class_weight(node: LexborNode) -> float:
+    """Score a node's class and id: +25 for content-like names, -25 for chrome-like ones."""
+    names = class_id(node)
+    if names == " ":
+        return 0.0
+    weight = 0.0
+    if sel.NEGATIVE_RE.search(names):
+        weight -= 25.0
+    if sel.POSITIVE_RE.search(names):
+        weight += 25.0
+    return weight
+
+
+def is_chrome(node: LexborNode) -> bool:
+    tag = node.tag or ""
+    if tag in sel.PROTECTED_TAGS:
+        return False
+    attrs = node.attributes
+    if "hidden" in attrs or attrs.get("aria-hidden") == "true":
+        return True
+    style = attrs.get("style")
+    if style and any(s in style for s in _HIDDEN_STYLE):
+        return True
+    role = attrs.get("role")
+    if role and role.lower() in sel.UNLIKELY_ROLES:
+        return True
+    if tag in sel.CHROME_TAGS:
+        return True
+    names = class_id(node)
+    if names == " ":
+        return False
+    if sel.STRONG_UNLIKELY_RE.search(names):
+        return True
+    return bool(sel.UNLIKELY_RE.search(names)) and not sel.LIKELY_RE.search(names)
+
+
+def drop_tags(tree: LexborHTMLParser) -> LexborNode | None:
+    """Drop tags that never hold article prose; return the body (None for an empty document)."""
+    tree.strip_tags(list(sel.DROP_TAGS))
+    return tree.body
+
+
+class ChromeFilter:
+    """Say whether a node sits inside page chrome, remembering every ancestor already judged.
+
+    Judging only the ancestors of paragraphs keeps the cost proportional to the prose, not to the
+    whole tree; a "chrome" wrapper that holds most of the page's paragraphs is a mislabelled
+    container and is kept.
+    """
+
+    def __init__(self, body: LexborNode) -> None:
+        self._memo: dict[int, bool] = {}
+        self._limit = max(4, len(body.css("p")) // 2)
+
+    def inside_chrome(self, node: LexborNode) -> bool:
+        """Return True if the node or one of its ancestors is chrome."""
+        path: list[LexborNode] = []
+        current: LexborNode | None = node
+        result = False
+        while current is not None:
+            known = self._memo.get(current.mem_id)
+            if known is not None:
+                result = known
+                break
+            path.append(current)
+            if current.tag in ("body", "html"):
+                break
+            current = current.parent
+        for item in reversed(path):
+            if not result and is_chrome(item) and len(item.css("p")) <= self._limit:
+                result = True
+            self._memo[item.mem_id] = result
+        return result
+
+
+def link_density(node: LexborNode, text_length: int | None = None) -> float:
+    """Share of a node's text that sits inside links."""
+    length = text_length if text_length is not None else len(node.text(deep=True).strip())
+    if length == 0:
+        return 0.0
+    linked = sum(len(a.text(deep=True).strip()) for a in node.css("a"))
+    return min(1.0, linked / length)
+
+
+def _is_clutter(node: LexborNode) -> bool:
+    """Readability-style conditional test for a container inside the chosen body."""
+    weight = class_weight(node)
+    if weight < 0:
+        return True
+    text = node.text(deep=True).strip()
+    if text.count(",") + text.count("،") + text.count("，") >= 10:
+        return False
+    length = len(text)
+    paragraphs = len(node.css("p"))
+    images = len(node.css("img"))
+    if images > 1 and paragraphs / images < 0.5 and length < 200:
+        return True
+    if length < 25 and (images == 0 or images > 2) and not node.css_first("pre, table, h2, h3, h4"):
+        return True
+    density = link_density(node, length)
+    return (weight < 25 and density > 0.2 and length < 500) or density > 0.5
+
+
+def remove_clutter(content: LexborNode) -> None:
+    """Remove chrome, captions, headlines, link lists and tiny fragments from the body, innermost first."""
+    for node in reversed(content.css(sel.ATTRIBUTE_SELECTOR)):
+        if node.mem_id != content.mem_id and is_chrome(node):
+            node.decompose()
+    for node in reversed(content.css(sel.BODY_JUNK_SELECTOR)):
+        if node.mem_id != content.mem_id:
+            node.decompose()
+    for node in reversed(content.css(sel.CLEAN_SELECTOR)):
+        if node.mem_id != content.mem_id and _is_clutter(node):
+            node.decompose()

@@ -1,0 +1,65 @@
+"""Turn page bytes of any encoding into text: BOM, then <meta charset>, then UTF-8, then detection."""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+from charset_normalizer import from_bytes
+
+_BOMS: tuple[tuple[bytes, str], ...] = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_META_CHARSET = re.compile(
+    rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([a-zA-Z0-9_:.\-]{1,40})""", re.IGNORECASE
+)
+# WHATWG maps these labels to windows-1252; pages labelled latin-1 routinely use its extra glyphs.
+_WHATWG_ALIASES = {"iso-8859-1": "cp1252", "latin-1": "cp1252", "latin1": "cp1252", "ascii": "cp1252",
+                   "us-ascii": "cp1252", "iso8859-1": "cp1252", "l1": "cp1252"}
+_SNIFF_BYTES = 4096
+# Detection is costly on huge bodies; a sample decides as well as the whole page.
+_DETECT_BYTES = 200_000
+
+
+def declared_charset(data: bytes) -> str | None:
+    """Return the Python codec named by a BOM or a <meta charset> near the top, if any is valid."""
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return name
+    match = _META_CHARSET.search(data[:_SNIFF_BYTES])
+    if match is None:
+        return None
+    label = match.group(1).decode("ascii", "ignore").lower()
+    label = _WHATWG_ALIASES.get(label, label)
+    try:
+        return codecs.lookup(label).name
+    except LookupError:
+        return None
+
+
+def decode_html(data: bytes) -> str:
+    """Decode page bytes; never raises, replacing what no candidate encoding can read."""
+    declared = declared_charset(data)
+    candidates = [declared] if declared else []
+    # A page that says utf-16 in a meta tag written in ASCII cannot really be utf-16.
+    if declared and declared.startswith("utf-16") and not data.startswith((codecs.BOM_UTF16_LE,
+                                                                          codecs.BOM_UTF16_BE)):
+        candidates = []
+    if "utf-8" not in candidates:
+        candidates.append("utf-8")
+    for name in candidates:
+        try:
+            text = data.decode(name)
+        except (UnicodeDecodeError, LookupError):
+            continue
+        return text.lstrip("\ufeff")
+    best = from_bytes(data[:_DETECT_BYTES]).best()
+    encoding = best.encoding if best is not None else declared or "utf-8"
+    try:
+        return data.decode(encoding, errors="replace").lstrip("\ufeff")
+    except LookupError:
+        return data.decode("utf-8", errors="replace").lstrip("\ufeff")

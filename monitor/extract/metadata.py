@@ -1,0 +1,138 @@
+"""Read article metadata: JSON-LD first, then OpenGraph/article:*, other meta, <time>, the page itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from selectolax.lexbor import LexborHTMLParser
+
+from monitor.extract import selectors as sel
+from monitor.extract.jsonld import as_strings, first_string, is_paywalled, read_linked_data
+from monitor.extract.values import (
+    clean_space,
+    clean_title,
+    normalise_language,
+    parse_date,
+    resolve_url,
+    split_authors,
+)
+
+
+@dataclass(slots=True)
+class PageMeta:
+    """Metadata of one page; ``article_body`` is JSON-LD's articleBody, a fallback for the body."""
+
+    title: str = ""
+    authors: tuple[str, ...] = ()
+    published: datetime | None = None
+    modified: datetime | None = None
+    language: str | None = None
+    canonical_url: str | None = None
+    site_name: str | None = None
+    description: str | None = None
+    section: str | None = None
+    image: str | None = None
+    paywalled: bool = False
+    article_body: str = ""
+    declares_article: bool = False
+    declares_listing: bool = False
+
+
+def _meta_tags(tree: LexborHTMLParser) -> dict[str, list[str]]:
+    tags: dict[str, list[str]] = {}
+    for node in tree.css("meta[content]"):
+        attrs = node.attributes
+        content = attrs.get("content")
+        if not content or not content.strip():
+            continue
+        for attr in ("property", "name", "itemprop", "http-equiv"):
+            key = attrs.get(attr)
+            if key:
+                tags.setdefault(key.strip().lower(), []).append(content.strip())
+    return tags
+
+
+def _first(tags: dict[str, list[str]], keys: tuple[str, ...]) -> str | None:
+    for key in keys:
+        for value in tags.get(key, ()):
+            if value:
+                return value
+    return None
+
+
+def _first_date(values: list[Any]) -> datetime | None:
+    for value in values:
+        parsed = parse_date(value)
+        if parsed is not None:
+            return parsed
+    return None
+
+
+def _page_title(tree: LexborHTMLParser) -> tuple[str, str]:
+    title_node = tree.css_first("title")
+    h1_node = tree.css_first("h1")
+    title = clean_space(title_node.text()) if title_node is not None else ""
+    h1 = clean_space(h1_node.text()) if h1_node is not None else ""
+    return title, h1
+
+
+def read_metadata(tree: LexborHTMLParser, url: str | None) -> PageMeta:
+    """Read every metadata field from the intact tree (call before the body clean-up)."""
+    linked = read_linked_data(tree)
+    art: dict[str, Any] = linked.article or {}
+    tags = _meta_tags(tree)
+    meta = PageMeta(declares_article=bool(art), paywalled=bool(art) and is_paywalled(art))
+    meta.declares_listing = not art and bool(linked.types & sel.PAGE_TYPES - {"webpage", "website"})
+
+    meta.site_name = (first_string(art.get("publisher")) or _first(tags, sel.META_SITE)
+                      or linked.site_name)
+    if meta.site_name and meta.site_name.startswith("@"):
+        meta.site_name = meta.site_name[1:]
+    headline = first_string(art.get("headline")) or first_string(art.get("name"))
+    headline = headline or _first(tags, sel.META_TITLE)
+    doc_title, h1 = _page_title(tree)
+    if headline:
+        meta.title = clean_title(headline, meta.site_name)
+    elif h1 and len(h1.split()) >= 2 and h1 in doc_title:
+        meta.title = h1
+    else:
+        meta.title = clean_title(doc_title or h1, meta.site_name)
+
+    authors = as_strings(art.get("author")) or as_strings(art.get("creator"))
+    if not authors:
+        authors = [v for key in sel.META_AUTHOR for v in tags.get(key, ())]
+    if not authors:
+        authors = [node.text() for node in tree.css(sel.AUTHOR_SELECTOR)[:5]]
+    meta.authors = split_authors(authors)
+
+    times = [node.attributes.get("datetime") for node in tree.css(sel.TIME_SELECTOR)[:3]]
+    meta.published = _first_date(
+        [art.get("datePublished"), art.get("dateCreated"),
+         *(v for key in sel.META_PUBLISHED for v in tags.get(key, ())), *times]
+    )
+    meta.modified = _first_date(
+        [art.get("dateModified"), *(v for key in sel.META_MODIFIED for v in tags.get(key, ()))]
+    )
+
+    html_node = tree.css_first("html")
+    html_lang = html_node.attributes.get("lang") or html_node.attributes.get("xml:lang") if html_node else None
+    meta.language = (normalise_language(html_lang) or normalise_language(_first(tags, sel.META_LANGUAGE))
+                     or normalise_language(first_string(art.get("inLanguage"))))
+
+    canonical = tree.css_first('link[rel="canonical"][href]')
+    meta.canonical_url = (
+        resolve_url(canonical.attributes.get("href") if canonical else None, url)
+        or resolve_url(_first(tags, sel.META_URL), url)
+        or resolve_url(first_string(art.get("mainEntityOfPage"), "@id") or first_string(art.get("url")), url)
+    )
+    meta.description = first_string(art.get("description")) or _first(tags, sel.META_DESCRIPTION)
+    if meta.description:
+        meta.description = clean_space(meta.description)
+    meta.section = first_string(art.get("articleSection")) or _first(tags, sel.META_SECTION)
+    meta.image = resolve_url(first_string(art.get("image"), "url") or _first(tags, sel.META_IMAGE),
+                             url)
+    body = art.get("articleBody")
+    meta.article_body = body.strip() if isinstance(body, str) else ""
+    return meta

@@ -1,0 +1,110 @@
+"""Selectors, tag sets and patterns the extractor relies on, kept as data (no per-site rules)."""
+
+from __future__ import annotations
+
+import re
+
+# --- Tags removed with their content before any scoring: never article prose. ---
+DROP_TAGS: tuple[str, ...] = (
+    "script", "style", "noscript", "template", "svg", "math", "iframe", "object", "embed",
+    "canvas", "video", "audio", "map", "button", "select", "textarea", "input", "dialog",
+    "nav", "footer", "aside", "menu", "head",
+)
+
+# Landmarks that are page chrome when they sit outside the article; dropped unless they hold
+# most of the page's paragraphs (some sites put the whole story inside <header>).
+CHROME_TAGS: frozenset[str] = frozenset({"header"})
+
+# Containers that may never be removed by the class/id test: removing them empties the page.
+PROTECTED_TAGS: frozenset[str] = frozenset({"html", "body", "article", "main"})
+
+# --- Class/id/role vocabulary, matched as substrings of "class id role" (lower-cased). ---
+# Boilerplate containers that are never the article, whatever else their class says.
+STRONG_UNLIKELY_RE = re.compile(
+    r"comment|disqus|\bshare|sharing|social|related|newsletter|promo|cookie|consent|gdpr|outbrain|"
+    r"taboola|recirc|subscribe|signup|sponsor|advert|breadcrumb|most-?popular|most-?read|trending|"
+    r"read-?more|also-?read|more-?stories|recommend|popup|modal|paywall-prompt|print-only|sr-only|"
+    r"visually-?hidden|screen-?reader|author-?bio|caption|credit|byline|dateline|timestamp|tags\b|"
+    r"toolbar|skip-?link|jump-?link|newsfeed|rating|reaction"
+)
+# Chrome that a container may still be rescued from by a content-like word (LIKELY_RE).
+UNLIKELY_RE = re.compile(
+    r"-ad-|\bad-|\bads?\b|adslot|banner|combx|community|donat|footer|masthead|menu|navbar|\bnav\b|"
+    r"overlay|pagination|pager|remark|replies|rss|shoutbox|sidebar|skyscraper|widget|header|"
+    r"hidden-|\bhide\b|sticky|offscreen|login|rail"
+)
+# Elements that can carry a chrome signal (attributes or the <header> landmark).
+ATTRIBUTE_SELECTOR = "[class], [id], [role], [hidden], [aria-hidden], [style], header"
+# Words that rescue a container UNLIKELY_RE would remove ("article-body", "main-content").
+LIKELY_RE = re.compile(r"article|body|column|content|\bmain\b|story|entry|text|prose")
+# Classes/ids that raise or lower a scored container, as in Readability's class weight.
+POSITIVE_RE = re.compile(
+    r"article|body|content|entry|hentry|h-entry|main|page|pagination|post|text|blog|story|prose"
+)
+NEGATIVE_RE = re.compile(
+    r"-ad-|hidden|\bhid\b|banner|combx|comment|com-|contact|foot|footer|footnote|gdpr|masthead|"
+    r"media|meta|outbrain|promo|related|scroll|share|shoutbox|sidebar|skyscraper|sponsor|shopping|"
+    r"tags|tool|widget|caption|newsletter|social|subscribe|recirc"
+)
+# ARIA roles that mark chrome rather than content.
+UNLIKELY_ROLES: frozenset[str] = frozenset(
+    {"menu", "menubar", "complementary", "navigation", "alert", "alertdialog", "dialog", "banner",
+     "contentinfo", "search"}
+)
+
+# --- Body scoring. ---
+# Elements whose own text counts as a paragraph of prose.
+PARAGRAPH_SELECTOR = "p, pre, td, blockquote > div, div > br"
+# Containers that commonly hold the article body; a strong hint when present.
+BODY_HINT_SELECTOR = '[itemprop="articleBody"], [itemprop=articleBody], article'
+# Initial container weights by tag, before paragraph scores are added.
+TAG_WEIGHTS: dict[str, float] = {
+    "div": 5.0, "article": 8.0, "main": 5.0, "section": 3.0, "pre": 3.0, "td": 3.0,
+    "blockquote": 3.0, "address": -3.0, "ol": -3.0, "ul": -3.0, "dl": -3.0, "dd": -3.0,
+    "dt": -3.0, "li": -3.0, "form": -3.0, "h1": -5.0, "h2": -5.0, "h3": -5.0, "h4": -5.0,
+    "h5": -5.0, "h6": -5.0, "th": -5.0,
+}
+# Containers inspected by the conditional clean-up inside the chosen body.
+CLEAN_SELECTOR = "div, section, ul, ol, dl, table, figure, form, center"
+# Elements that end a paragraph when the body is turned into text.
+BLOCK_SELECTOR = (
+    "p, div, section, article, h1, h2, h3, h4, h5, h6, li, dt, dd, blockquote, pre, tr, table, "
+    "ul, ol, dl, figure, hr, address, center, details, summary, main"
+)
+HEADING_TAGS: frozenset[str] = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+# Removed from the chosen body: captions and credits are not prose of the article.
+BODY_JUNK_SELECTOR = "figcaption, h1, [hidden], [aria-hidden=true]"
+
+# --- Metadata. ---
+JSONLD_SELECTOR = 'script[type="application/ld+json"], script[type="application/ld+json; charset=utf-8"]'
+ARTICLE_TYPES: frozenset[str] = frozenset(
+    {"article", "newsarticle", "reportagenewsarticle", "analysisnewsarticle", "opinionnewsarticle",
+     "reviewnewsarticle", "backgroundnewsarticle", "askpublicnewsarticle", "blogposting",
+     "liveblogposting", "socialmediaposting", "report", "scholarlyarticle", "techarticle",
+     "satiricalarticle", "advertisercontentarticle", "medicalscholarlyarticle", "posting"}
+)
+PAGE_TYPES: frozenset[str] = frozenset({"webpage", "itempage", "collectionpage", "website"})
+# Meta keys (name/property/itemprop, lower-cased) in order of preference after JSON-LD.
+META_TITLE = ("og:title", "twitter:title", "dc.title", "citation_title", "parsely-title", "title",
+              "sailthru.title", "headline")
+META_DESCRIPTION = ("og:description", "description", "twitter:description", "dc.description")
+META_PUBLISHED = (
+    "article:published_time", "og:article:published_time", "datepublished", "published_time",
+    "article.published", "dc.date.issued", "dcterms.issued", "dc.date", "dcterms.created",
+    "citation_publication_date", "citation_date", "parsely-pub-date", "sailthru.date", "pubdate",
+    "publishdate", "date", "article_date_original", "og:published_time", "cxenseparse:recs:publishtime",
+)
+META_MODIFIED = ("article:modified_time", "og:updated_time", "datemodified", "dcterms.modified",
+                 "dc.date.modified", "last-modified", "article.updated")
+META_AUTHOR = ("author", "article:author", "parsely-author", "dc.creator", "dcterms.creator",
+               "citation_author", "sailthru.author", "byl", "twitter:creator")
+META_SECTION = ("article:section", "parsely-section", "section", "article.section", "dc.subject")
+META_SITE = ("og:site_name", "application-name", "publisher", "dc.publisher", "twitter:site")
+META_IMAGE = ("og:image", "og:image:url", "og:image:secure_url", "twitter:image", "twitter:image:src",
+              "image", "thumbnail")
+META_LANGUAGE = ("og:locale", "content-language", "language", "dc.language", "inlanguage")
+META_URL = ("og:url", "twitter:url", "parsely-link")
+AUTHOR_SELECTOR = '[rel="author"], [itemprop="author"] [itemprop="name"], a[href*="/author/"]'
+TIME_SELECTOR = 'time[datetime][itemprop="datePublished"], time[pubdate], time[datetime]'
+# Separators between a headline and the site name in <title>.
+TITLE_SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", " _ ", " · ", " « ", " » ", " // ", " ~ ")

@@ -1,0 +1,8 @@
+"""Fetch stage: every network GET of feeds and pages, polite and bounded."""
+
+from monitor.fetch.client import HostLimiter, build_client
+from monitor.fetch.feed import fetch_feed
+from monitor.fetch.http import FetchResult, Validators, parse_retry_after
+from monitor.fetch.page import fetch_page
+
+__all__ = ["FetchResult", "HostLimiter", "Validators", "build_client", "fetch_feed", "fetch_page", "parse_retry_after"]

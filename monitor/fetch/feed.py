@@ -1,0 +1,106 @@
+"""Conditional GET of a feed URL, with the size cap and a body hash for servers whose validators lie."""
+
+from __future__ import annotations
+
+from contextlib import AsyncExitStack
+
+import httpx
+
+from monitor.errors import FetchError
+from monitor.fetch.client import HostLimiter
+from monitor.fetch.http import (
+    FetchResult,
+    Validators,
+    body_hash,
+    permanent_target,
+    read_capped,
+    read_timeout,
+    status_error,
+    transport_error,
+)
+
+FEED_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml;q=0.9, "
+    "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5"
+)
+
+
+def conditional_headers(validators: Validators) -> dict[str, str]:
+    """Return the request headers that make a GET conditional on what we saw last time."""
+    headers = {"Accept": FEED_ACCEPT}
+    if validators.etag:
+        headers["If-None-Match"] = validators.etag
+    if validators.last_modified:
+        headers["If-Modified-Since"] = validators.last_modified
+    return headers
+
+
+async def fetch_feed(
+    client: httpx.AsyncClient,
+    url: str,
+    *,
+    validators: Validators,
+    max_bytes: int,
+    limiter: HostLimiter | None = None,
+) -> FetchResult:
+    """GET a feed conditionally; raise FetchError with a reason on any failure or error status."""
+    async with AsyncExitStack() as stack:
+        if limiter is not None:
+            await stack.enter_async_context(limiter.slot(url))
+        try:
+            response = await stack.enter_async_context(
+                client.stream("GET", url, headers=conditional_headers(validators), follow_redirects=True)
+            )
+            return await _result(response, validators, max_bytes, read_timeout(client))
+        except FetchError:
+            raise
+        except (httpx.HTTPError, httpx.InvalidURL, TimeoutError, OSError) as exc:
+            raise transport_error(exc, url) from exc
+    raise AssertionError("unreachable")  # pragma: no cover - AsyncExitStack does not swallow
+
+
+async def _result(
+    response: httpx.Response, validators: Validators, max_bytes: int, deadline: float | None
+) -> FetchResult:
+    """Read the response into a FetchResult, deciding whether anything changed."""
+    final_url = str(response.url)
+    moved = permanent_target(response)
+    content_type = response.headers.get("content-type", "")
+    if response.status_code == 304:
+        return FetchResult(
+            url=final_url,
+            status=304,
+            body=b"",
+            content_type=content_type,
+            validators=_merge(validators, response, validators.body_hash),
+            not_modified=True,
+            permanent_redirect=moved,
+        )
+    if response.status_code >= 400:
+        raise status_error(response)
+    if response.status_code != 200:
+        # 1xx/2xx other than 200 (204, 206...) and redirects we were not allowed to follow carry no feed.
+        raise FetchError(
+            f"unexpected status {response.status_code}", url=final_url, reason="http", status=response.status_code
+        )
+    body = await read_capped(response, max_bytes=max_bytes, deadline=deadline)
+    if not body.strip():
+        raise FetchError("empty body", url=final_url, reason="empty", status=200)
+    digest = body_hash(body)
+    unchanged = digest == validators.body_hash
+    return FetchResult(
+        url=final_url,
+        status=200,
+        body=b"" if unchanged else body,
+        content_type=content_type,
+        validators=_merge(validators, response, digest),
+        not_modified=unchanged,
+        permanent_redirect=moved,
+    )
+
+
+def _merge(old: Validators, response: httpx.Response, digest: str | None) -> Validators:
+    """Return the validators to keep: the response's where it sent them, else the old ones."""
+    etag = response.headers.get("etag") or (old.etag if response.status_code == 304 else None)
+    modified = response.headers.get("last-modified") or (old.last_modified if response.status_code == 304 else None)
+    return Validators(etag=etag, last_modified=modified, body_hash=digest)

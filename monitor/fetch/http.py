@@ -1,0 +1,149 @@
+"""Shared pieces of the fetchers: result types, Retry-After, error mapping and the capped body reader."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import itertools
+import socket
+import ssl
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+import httpx
+
+from monitor.errors import FetchError
+
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+PERMANENT_REDIRECTS = frozenset({301, 308})
+
+
+@dataclass(frozen=True)
+class Validators:
+    """What we remember of the last fetch to make the next one conditional."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """A completed fetch; ``not_modified`` means the body need not be parsed (it may be empty)."""
+
+    url: str
+    status: int
+    body: bytes
+    content_type: str
+    validators: Validators
+    not_modified: bool
+    permanent_redirect: str | None
+
+
+def body_hash(body: bytes) -> str:
+    """Return the hex sha256 of a body, as kept in ``Validators.body_hash``."""
+    return hashlib.sha256(body).hexdigest()
+
+
+def parse_retry_after(value: str | None, *, now: datetime) -> float | None:
+    """Return the delay in seconds a Retry-After header asks for (delta-seconds or HTTP-date), or None."""
+    if value is None:
+        return None
+    text = value.strip()
+    if not text:
+        return None
+    if text.isdigit():
+        return float(int(text))
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+def permanent_target(response: httpx.Response) -> str | None:
+    """Return where the leading run of 301/308 hops ends, or None when the first hop was not permanent."""
+    target: str | None = None
+    hops = [*response.history, response]
+    for hop, following in itertools.pairwise(hops):
+        if hop.status_code not in PERMANENT_REDIRECTS:
+            break
+        target = str(following.url)
+    return target
+
+
+def status_error(response: httpx.Response) -> FetchError:
+    """Turn an HTTP error status into a FetchError, with Retry-After on 429/503."""
+    status = response.status_code
+    retry_after = None
+    if status in (429, 503):
+        retry_after = parse_retry_after(response.headers.get("retry-after"), now=datetime.now(UTC))
+    return FetchError(
+        response.reason_phrase or "HTTP error",
+        url=str(response.url),
+        reason="http",
+        status=status,
+        retry_after=retry_after,
+    )
+
+
+def transport_error(exc: BaseException, url: str) -> FetchError:
+    """Classify a transport failure into one FetchError reason."""
+    if isinstance(exc, httpx.TooManyRedirects):
+        return FetchError("too many redirects (or a redirect loop)", url=url, reason="redirects")
+    if isinstance(exc, httpx.TimeoutException | TimeoutError | asyncio.TimeoutError):
+        return FetchError("no complete response in time", url=url, reason="timeout")
+    if isinstance(exc, httpx.DecodingError):
+        return FetchError(f"cannot decode the body: {exc}", url=url, reason="decode")
+    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
+        return FetchError(f"refused URL: {exc}", url=url, reason="blocked")
+    chain = _causes(exc)
+    if any(isinstance(cause, socket.gaierror) for cause in chain):
+        return FetchError(f"name resolution failed: {exc}", url=url, reason="dns")
+    if any(isinstance(cause, ssl.SSLError | ssl.CertificateError) for cause in chain):
+        return FetchError(f"TLS failure: {exc}", url=url, reason="tls")
+    text = str(exc) or type(exc).__name__
+    lowered = text.lower()
+    if "name or service not known" in lowered or "nodename nor servname" in lowered:
+        return FetchError(text, url=url, reason="dns")
+    if "certificate" in lowered or "ssl" in lowered:
+        return FetchError(text, url=url, reason="tls")
+    return FetchError(text, url=url, reason="connect")
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """Return the exception and everything it was raised from, newest first."""
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
+
+
+async def read_capped(response: httpx.Response, *, max_bytes: int, deadline: float | None) -> bytes:
+    """Read the decoded body, failing once it passes ``max_bytes`` or the whole read passes ``deadline`` s."""
+    declared = response.headers.get("content-length")
+    encoded = response.headers.get("content-encoding", "identity").strip().lower() not in ("", "identity")
+    if declared and declared.isdigit() and not encoded and int(declared) > max_bytes:
+        raise FetchError(f"Content-Length {declared} over {max_bytes} bytes", url=str(response.url), reason="too_large")
+    chunks: list[bytes] = []
+    size = 0
+    # Slow drip bodies defeat httpx's per-read timeout; this caps the whole body.
+    async with asyncio.timeout(deadline):
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > max_bytes:
+                raise FetchError(
+                    f"body over {max_bytes} bytes (after decompression)", url=str(response.url), reason="too_large"
+                )
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def read_timeout(client: httpx.AsyncClient) -> float | None:
+    """Return the client's read timeout, which also bounds the whole body read."""
+    return client.timeout.read

@@ -1,0 +1,7 @@
+"""The match stage: compile watch-topic queries and match documents against them (pure, no I/O)."""
+
+from monitor.match.document import AnalysedDocument
+from monitor.match.fold import fold
+from monitor.match.matcher import CompiledTopic, Matcher, compile_topic, validate_topics
+
+__all__ = ["AnalysedDocument", "CompiledTopic", "Matcher", "compile_topic", "fold", "validate_topics"]

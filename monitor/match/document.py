@@ -1,0 +1,73 @@
+"""An article analysed once per match call: folded word positions per field, shared by every topic."""
+
+from __future__ import annotations
+
+from monitor.match.fold import CLITIC_START, TOKEN_RE, analyse_words, arabic_variants, fold_tokens, tokenize
+from monitor.models import MatchDocument
+
+TITLE = 0
+TEXT = 1
+FIELDS = (TITLE, TEXT)
+# Prefix keys longer than this add no selectivity to the index and only multiply lookups.
+PREFIX_KEY_LEN = 6
+
+
+def _index(folded: list[str]) -> dict[str, list[int]]:
+    """Map each folded word (and its Arabic clitic-free forms) to its positions."""
+    index: dict[str, list[int]] = {}
+    for pos, word in enumerate(folded):
+        if not word:
+            continue
+        index.setdefault(word, []).append(pos)
+        if word[0] in CLITIC_START:
+            for variant in arabic_variants(word):
+                index.setdefault(variant, []).append(pos)
+    return index
+
+
+class AnalysedDocument:
+    """Folded, position-indexed title and text of one ``MatchDocument``."""
+
+    __slots__ = ("_prefix_cache", "_spans", "doc", "indexes", "lang", "source_words", "texts")
+
+    def __init__(self, doc: MatchDocument) -> None:
+        self.doc = doc
+        self.texts = (doc.title or "", doc.text or "")
+        self.indexes = tuple(_index(fold_tokens(tokenize(t))) for t in self.texts)
+        self.source_words = tuple(analyse_words(doc.source or ""))
+        self.lang = (doc.language or "").lower().replace("_", "-").split("-")[0]
+        self._prefix_cache: dict[tuple[str, int], list[int]] = {}
+        self._spans: dict[int, list[tuple[int, int]]] = {}
+
+    def vocabulary(self) -> set[str]:
+        """Return every indexed word of title and text."""
+        return self.indexes[TITLE].keys() | self.indexes[TEXT].keys()
+
+    def positions(self, word: str, prefix: bool, field: int) -> list[int]:
+        """Return the sorted positions in ``field`` of ``word`` (or of any word starting with it)."""
+        index = self.indexes[field]
+        if not prefix:
+            return index.get(word, [])
+        key = (word, field)
+        cached = self._prefix_cache.get(key)
+        if cached is None:
+            found: set[int] = set()
+            for candidate, where in index.items():
+                if candidate.startswith(word):
+                    found.update(where)
+            cached = sorted(found)
+            self._prefix_cache[key] = cached
+        return cached
+
+    def spans(self, field: int) -> list[tuple[int, int]]:
+        """Return the character span of every word of ``field``, in position order."""
+        spans = self._spans.get(field)
+        if spans is None:
+            spans = [m.span() for m in TOKEN_RE.finditer(self.texts[field])]
+            self._spans[field] = spans
+        return spans
+
+    def surface(self, field: int, start: int, end: int) -> str:
+        """Return the original text from word ``start`` to word ``end`` inclusive."""
+        spans = self.spans(field)
+        return self.texts[field][spans[start][0] : spans[end][1]]

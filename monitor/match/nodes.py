@@ -1,0 +1,222 @@
+"""The compiled query tree: each node evaluates against an ``AnalysedDocument``.
+
+``evaluate`` returns ``None`` when the node does not match, otherwise the occurrences that made it match
+(possibly none, for ``NOT`` and metadata clauses). An occurrence is ``(leaf_id, field, first_word, last_word)``.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from monitor.match.document import FIELDS, PREFIX_KEY_LEN, AnalysedDocument
+
+Occ = tuple[int, int, int, int]
+Key = tuple[str, str]  # ("w", word) or ("p", prefix[:PREFIX_KEY_LEN])
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    """One folded query word; ``prefix`` when written with a trailing ``*``."""
+
+    text: str
+    prefix: bool = False
+
+    def key(self) -> Key:
+        """Return this word's prefilter key."""
+        return ("p", self.text[:PREFIX_KEY_LEN]) if self.prefix else ("w", self.text)
+
+
+class Node:
+    """Base of every query node."""
+
+    def evaluate(self, doc: AnalysedDocument) -> list[Occ] | None:
+        """Return the occurrences that make this node match ``doc``, or ``None``."""
+        raise NotImplementedError
+
+    def children(self) -> tuple[Node, ...]:
+        """Return the direct sub-nodes."""
+        return ()
+
+    def walk(self) -> Iterator[Node]:
+        """Yield this node and every node below it."""
+        yield self
+        for child in self.children():
+            yield from child.walk()
+
+
+@dataclass(eq=False)
+class Phrase(Node):
+    """Words in order; ``slop`` extra words allowed in between; a single word is a plain term."""
+
+    words: tuple[Word, ...]
+    fields: tuple[int, ...]
+    leaf_id: int
+    slop: int = 0
+
+    def key(self) -> Key:
+        """Return the most selective word's key: the longest whole word, else the longest prefix."""
+        return max(self.words, key=lambda w: (not w.prefix, len(w.text))).key()
+
+    def evaluate(self, doc: AnalysedDocument) -> list[Occ] | None:
+        """Return every span where the words appear in order (within the slop)."""
+        out: list[Occ] = []
+        for field in self.fields:
+            lists = [doc.positions(w.text, w.prefix, field) for w in self.words]
+            if not all(lists):
+                continue
+            for start, end in self._spans(lists):
+                out.append((self.leaf_id, field, start, end))
+        return out or None
+
+    def _spans(self, lists: list[list[int]]) -> Iterator[tuple[int, int]]:
+        """Yield (first, last) word positions of each match, given each word's positions."""
+        if len(lists) == 1:
+            for pos in lists[0]:
+                yield pos, pos
+            return
+        if self.slop == 0:
+            sets = [set(p) for p in lists[1:]]
+            for pos in lists[0]:
+                if all(pos + i in s for i, s in enumerate(sets, 1)):
+                    yield pos, pos + len(lists) - 1
+            return
+        limit = self.slop + len(lists) - 1
+        for pos in lists[0]:
+            cur = pos
+            for later in lists[1:]:
+                # The earliest following occurrence of each word gives the shortest in-order span.
+                i = bisect_right(later, cur)
+                if i == len(later):
+                    cur = -1
+                    break
+                cur = later[i]
+            if cur < 0:
+                break
+            if cur - pos <= limit:
+                yield pos, cur
+
+
+@dataclass(eq=False)
+class Meta(Node):
+    """A ``source:`` or ``lang:`` clause: matches document metadata, contributes no occurrences."""
+
+    field: str
+    words: tuple[Word, ...]
+
+    def evaluate(self, doc: AnalysedDocument) -> list[Occ] | None:
+        """Return ``[]`` when the metadata matches, else ``None``."""
+        have = (doc.lang,) if self.field == "lang" else doc.source_words
+        n = len(self.words)
+        for i in range(len(have) - n + 1):
+            if all(
+                have[i + j].startswith(w.text) if w.prefix else have[i + j] == w.text
+                for j, w in enumerate(self.words)
+            ):
+                return []
+        return None
+
+
+@dataclass(eq=False)
+class And(Node):
+    """Every child matches."""
+
+    items: tuple[Node, ...]
+
+    def children(self) -> tuple[Node, ...]:
+        """Return the operands."""
+        return self.items
+
+    def evaluate(self, doc: AnalysedDocument) -> list[Occ] | None:
+        """Return all children's occurrences if every child matches."""
+        out: list[Occ] = []
+        for item in self.items:
+            got = item.evaluate(doc)
+            if got is None:
+                return None
+            out.extend(got)
+        return out
+
+
+@dataclass(eq=False)
+class Or(Node):
+    """At least one child matches."""
+
+    items: tuple[Node, ...]
+
+    def children(self) -> tuple[Node, ...]:
+        """Return the operands."""
+        return self.items
+
+    def evaluate(self, doc: AnalysedDocument) -> list[Occ] | None:
+        """Return the occurrences of every matching child (all count towards the score)."""
+        out: list[Occ] | None = None
+        for item in self.items:
+            got = item.evaluate(doc)
+            if got is not None:
+                out = got if out is None else out + got
+        return out
+
+
+@dataclass(eq=False)
+class Not(Node):
+    """The child does not match."""
+
+    item: Node
+
+    def children(self) -> tuple[Node, ...]:
+        """Return the negated operand."""
+        return (self.item,)
+
+    def evaluate(self, doc: AnalysedDocument) -> list[Occ] | None:
+        """Return ``[]`` when the child fails."""
+        return [] if self.item.evaluate(doc) is None else None
+
+
+@dataclass(eq=False)
+class Near(Node):
+    """Both sides occur in the same field with at most ``distance`` words between their nearest ends."""
+
+    left: Node
+    right: Node
+    distance: int
+
+    def children(self) -> tuple[Node, ...]:
+        """Return both sides."""
+        return (self.left, self.right)
+
+    def evaluate(self, doc: AnalysedDocument) -> list[Occ] | None:
+        """Return the occurrences of each side that have a partner close enough."""
+        left = self.left.evaluate(doc)
+        if not left:
+            return None
+        right = self.right.evaluate(doc)
+        if not right:
+            return None
+        hits: dict[Occ, None] = {}
+        for a in left:
+            for b in right:
+                if a[1] == b[1] and max(b[2] - a[3], a[2] - b[3]) <= self.distance:
+                    hits[a] = None
+                    hits[b] = None
+        return list(hits) if hits else None
+
+
+def required_keys(node: Node) -> frozenset[Key] | None:
+    """Return keys of which a matching document must contain at least one, or ``None`` if unknown."""
+    if isinstance(node, Phrase):
+        return frozenset((node.key(),))
+    if isinstance(node, Or):
+        keys: set[Key] = set()
+        for item in node.items:
+            sub = required_keys(item)
+            if sub is None:
+                return None
+            keys |= sub
+        return frozenset(keys)
+    if isinstance(node, (And, Near)):
+        options = [k for k in (required_keys(c) for c in node.children()) if k is not None]
+        # Fewest keys usually means rarest; whole words beat prefixes, which pull in more candidates.
+        return min(options, key=lambda k: (len(k), sum(t == "p" for t, _ in k)), default=None)
+    return None

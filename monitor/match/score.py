@@ -1,0 +1,87 @@
+"""Score a hit and explain it: matched surface words and short snippets around them.
+
+score = sum over matched query terms of (1 + ln tf) + TITLE_BOOST per term found in the title
+        + PROXIMITY bonus when two different terms occur close together (see docs/topics.md).
+"""
+
+from __future__ import annotations
+
+import math
+
+from monitor.match.document import TEXT, TITLE, AnalysedDocument
+from monitor.match.fold import fold
+from monitor.match.nodes import Occ
+
+TITLE_BOOST = 2.0
+CLOSE, NEAR_BY = 3, 10  # word distances for the full and the half proximity bonus
+SNIPPET_CHARS = 160
+MAX_SNIPPETS = 3
+
+
+def score(occs: list[Occ]) -> float:
+    """Return the score of a hit from its (deduplicated) occurrences."""
+    per_leaf: dict[int, list[Occ]] = {}
+    for occ in occs:
+        per_leaf.setdefault(occ[0], []).append(occ)
+    total = 0.0
+    for found in per_leaf.values():
+        total += 1.0 + math.log(len(found))
+        if any(o[1] == TITLE for o in found):
+            total += TITLE_BOOST
+    if len(per_leaf) > 1:
+        gap = _closest_gap(occs)
+        total += 2.0 if gap <= CLOSE else 1.0 if gap <= NEAR_BY else 0.0
+    return round(total, 3)
+
+
+def _closest_gap(occs: list[Occ]) -> int:
+    """Return the smallest word gap between occurrences of two different terms in one field."""
+    best = 1 << 30
+    ordered = sorted(occs, key=lambda o: (o[1], o[2]))
+    for a, b in zip(ordered, ordered[1:], strict=False):
+        if a[1] == b[1] and a[0] != b[0]:
+            best = min(best, max(b[2] - a[3], 0))
+    return best
+
+
+def terms(doc: AnalysedDocument, occs: list[Occ]) -> tuple[str, ...]:
+    """Return the distinct matched words as written, title first, in order of appearance."""
+    seen: dict[str, str] = {}
+    for _, field, start, end in sorted(occs, key=lambda o: (o[1], o[2])):
+        surface = doc.surface(field, start, end)
+        seen.setdefault(fold(surface), surface)
+    return tuple(seen.values())
+
+
+def snippets(doc: AnalysedDocument, occs: list[Occ]) -> tuple[str, ...]:
+    """Return up to three ~160-character windows of the text around matches (the title if none)."""
+    text = doc.texts[TEXT]
+    spans = doc.spans(TEXT)
+    hits = sorted({(spans[o[2]][0], spans[o[3]][1]) for o in occs if o[1] == TEXT})
+    if not hits:
+        title = doc.texts[TITLE].strip()
+        return (title[:SNIPPET_CHARS],) if title and any(o[1] == TITLE for o in occs) else ()
+    windows: list[list[int]] = []  # [start, end, hits inside]
+    half = SNIPPET_CHARS // 2
+    for start, end in hits:
+        if windows and start < windows[-1][1]:
+            windows[-1][1] = max(windows[-1][1], end)
+            windows[-1][2] += 1
+            continue
+        mid = (start + end) // 2
+        lo = max(0, min(mid - half, len(text) - SNIPPET_CHARS))
+        windows.append([lo, max(end, min(len(text), lo + SNIPPET_CHARS)), 1])
+    best = sorted(sorted(windows, key=lambda w: -w[2])[:MAX_SNIPPETS])
+    return tuple(_cut(text, lo, hi) for lo, hi, _ in best)
+
+
+def _cut(text: str, lo: int, hi: int) -> str:
+    """Return ``text[lo:hi]`` widened or trimmed to whole words, whitespace collapsed, ellipses at cuts."""
+    if lo > 0:
+        space = text.find(" ", lo, lo + 20)
+        lo = space + 1 if space >= 0 else lo
+    if hi < len(text):
+        space = text.rfind(" ", hi - 20, hi)
+        hi = space if space > lo else hi
+    body = " ".join(text[lo:hi].split())
+    return ("…" if lo > 0 else "") + body + ("…" if hi < len(text) else "")

@@ -1,0 +1,101 @@
+"""Plain frozen values handed between stages. Imports nothing from monitor."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class FeedEntry:
+    """One item of a feed, as the feed describes it (links already absolute)."""
+
+    url: str
+    title: str = ""
+    guid: str | None = None
+    summary: str = ""  # HTML or text from <description>/<summary>
+    content: str = ""  # HTML from content:encoded / <content>, when the feed carries the full article
+    published: datetime | None = None  # timezone-aware
+    authors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    """A parsed feed document."""
+
+    title: str
+    entries: tuple[FeedEntry, ...]
+    link: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """An extracted article. ``text`` is empty for pages that are not articles, with the reason in ``skip_reason``."""
+
+    title: str
+    text: str
+    url: str | None = None
+    authors: tuple[str, ...] = ()
+    published: datetime | None = None  # timezone-aware
+    modified: datetime | None = None
+    language: str | None = None  # ISO 639-1, e.g. "en", "ru", "ar"
+    canonical_url: str | None = None
+    site_name: str | None = None
+    description: str | None = None
+    section: str | None = None
+    image: str | None = None
+    paywalled: bool = False
+    skip_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    """A watch-topic as the config declares it; the match stage compiles ``query``."""
+
+    id: str
+    title: str
+    query: str
+    description: str = ""
+    aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    min_score: float = 0.0
+    origin: str | None = None  # "file:line" the topic came from, for error messages
+
+
+@dataclass(frozen=True, slots=True)
+class MatchDocument:
+    """What the matcher sees of an article."""
+
+    title: str
+    text: str
+    source: str = ""
+    language: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A topic that matched a document: score, the terms that matched and short snippets around them."""
+
+    topic_id: str
+    score: float
+    terms: tuple[str, ...]
+    snippets: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """One alert for one channel: a topic hit on an article. ``id`` is stable across retries."""
+
+    id: str
+    topic_id: str
+    topic_title: str
+    article_url: str
+    article_title: str
+    source: str
+    score: float
+    terms: tuple[str, ...]
+    snippets: tuple[str, ...]
+    created_at: datetime
+    published: datetime | None = None
+    authors: tuple[str, ...] = ()
+    language: str | None = None
+    summary: str = ""

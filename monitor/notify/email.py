@@ -1,0 +1,67 @@
+"""Send an alert as one email over SMTP (aiosmtplib) and classify the server's answer."""
+
+from __future__ import annotations
+
+import logging
+from email.message import EmailMessage
+
+import aiosmtplib
+
+from monitor.config import EmailChannel, SmtpSettings
+from monitor.errors import NotifyError
+from monitor.models import Alert
+from monitor.notify.render import email_message
+
+log = logging.getLogger(__name__)
+
+
+async def send_email(channel: EmailChannel, alert: Alert) -> None:
+    """Send ``alert`` to the channel's recipients; raise NotifyError when the server refuses it."""
+    await submit_email(channel, alert)
+
+
+async def submit_email(channel: EmailChannel, alert: Alert) -> str:
+    """Send ``alert`` to the channel's recipients and return the server's reply, e.g. ``250 OK``."""
+    message = email_message(alert, sender=channel.from_, recipients=channel.to)
+    return await send_message(channel.smtp, message, channel_id=channel.id)
+
+
+async def send_message(smtp: SmtpSettings, message: EmailMessage, *, channel_id: str) -> str:
+    """Deliver a built ``message`` through ``smtp`` and return the server's reply to DATA."""
+    try:
+        refused, reply = await aiosmtplib.send(
+            message,
+            hostname=smtp.host,
+            port=smtp.port,
+            username=smtp.username,
+            password=smtp.password,
+            use_tls=smtp.ssl,
+            # True insists on STARTTLS (a server that drops it is an error, not a plain-text fallback).
+            start_tls=False if smtp.ssl else smtp.starttls,
+            timeout=smtp.timeout,
+        )
+    except aiosmtplib.SMTPRecipientsRefused as exc:
+        codes = [r.code for r in exc.recipients]
+        detail = "; ".join(f"{r.recipient}: {r.code} {r.message}" for r in exc.recipients)
+        # Retry while any refusal is temporary: a greylisting server answers 4xx the first time.
+        permanent = all(code >= 500 for code in codes)
+        raise NotifyError(
+            f"every recipient refused: {detail}", channel=channel_id, status=min(codes), permanent=permanent
+        ) from None
+    except aiosmtplib.SMTPResponseException as exc:
+        raise NotifyError(
+            f"{type(exc).__name__}: {exc.code} {exc.message}",
+            channel=channel_id,
+            status=exc.code,
+            permanent=exc.code >= 500,
+        ) from None
+    except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+        # Connection refused, reset, TLS handshake, timeouts: the server may be back later.
+        raise NotifyError(f"{type(exc).__name__}: {exc}", channel=channel_id) from None
+    outcome = f"250 {reply}".strip()
+    if refused:
+        # The message went to the others; retrying would duplicate it for them, so report instead of raising.
+        detail = "; ".join(f"{address}: {response.code} {response.message}" for address, response in refused.items())
+        log.warning("channel %s: some recipients refused: %s", channel_id, detail)
+        outcome += f" (refused: {detail})"
+    return outcome

@@ -1,0 +1,35 @@
+"""The store stage: every read and write of the SQLite database goes through this package."""
+
+from monitor.store.articles import SavedArticle, find_article, insert_article, mark_seen, save_article, unseen_keys
+from monitor.store.db import open_database, schema_version
+from monitor.store.deliveries import (
+    PendingDelivery,
+    delivery_counts,
+    mark_delivery_failed,
+    mark_delivery_sent,
+    pending_deliveries,
+    record_hits,
+)
+from monitor.store.sources import SourceState, record_poll_failure, record_poll_success, source_state, sync_sources
+
+__all__ = [
+    "PendingDelivery",
+    "SavedArticle",
+    "SourceState",
+    "delivery_counts",
+    "find_article",
+    "insert_article",
+    "mark_delivery_failed",
+    "mark_delivery_sent",
+    "mark_seen",
+    "open_database",
+    "pending_deliveries",
+    "record_hits",
+    "record_poll_failure",
+    "record_poll_success",
+    "save_article",
+    "schema_version",
+    "source_state",
+    "sync_sources",
+    "unseen_keys",
+]

@@ -1,0 +1,125 @@
+"""Article rows and the per-source record of feed items already seen."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlite_utils import Database
+
+from monitor.models import Article, Match
+from monitor.store.deliveries import record_hits
+
+
+def unseen_keys(db: Database, source_id: str, keys: Iterable[str]) -> set[str]:
+    """Return the item keys of ``source_id`` that have not been processed yet."""
+    wanted = set(keys)
+    if not wanted:
+        return set()
+    seen = {
+        row[0]
+        for row in db.execute(
+            "SELECT item_key FROM seen_items WHERE source_id = ? AND item_key IN "
+            f"({', '.join('?' for _ in wanted)})",
+            [source_id, *wanted],
+        ).fetchall()
+    }
+    return wanted - seen
+
+
+def mark_seen(db: Database, source_id: str, item_key: str, article_id: int | None, now: datetime) -> None:
+    """Remember that an item of a source was processed, so later polls skip it."""
+    with db.atomic():
+        db.execute(
+            "INSERT OR IGNORE INTO seen_items (source_id, item_key, article_id, first_seen_at) VALUES (?, ?, ?, ?)",
+            [source_id, item_key, article_id, now.isoformat()],
+        )
+
+
+def find_article(db: Database, url: str) -> int | None:
+    """Return the id of the stored article with canonical ``url``, if any."""
+    row = db.execute("SELECT id FROM articles WHERE url = ?", [url]).fetchone()
+    return int(row[0]) if row else None
+
+
+def content_hash(text: str) -> str:
+    """Return a fingerprint of the body text that ignores case and whitespace."""
+    normal = " ".join(text.lower().split())
+    return hashlib.sha256(normal.encode("utf-8")).hexdigest()
+
+
+def insert_article(
+    db: Database, article: Article, *, url: str, link: str, source_id: str, now: datetime
+) -> tuple[int, bool]:
+    """Store ``article`` under its canonical ``url``; return (id, True) if new, (existing id, False) if known."""
+    existing = find_article(db, url)
+    if existing is not None:
+        return existing, False
+    with db.atomic():
+        cursor = db.execute(
+            "INSERT INTO articles (url, link, source_id, title, text, summary, authors, published, language,"
+            " site_name, content_hash, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                url,
+                link,
+                source_id,
+                article.title,
+                article.text,
+                article.description or "",
+                json.dumps(list(article.authors), ensure_ascii=False),
+                article.published.isoformat() if article.published else None,
+                article.language,
+                article.site_name,
+                content_hash(article.text),
+                now.isoformat(),
+            ],
+        )
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid, True
+
+
+@dataclass(frozen=True, slots=True)
+class SavedArticle:
+    """What storing an article did: its id, whether it was new, and the hits and deliveries it created."""
+
+    article_id: int
+    is_new: bool
+    hits: int = 0
+    deliveries: int = 0
+
+
+def save_article(
+    db: Database,
+    article: Article,
+    *,
+    url: str,
+    link: str,
+    source_id: str,
+    item_key: str,
+    matches: Sequence[Match],
+    topic_titles: dict[str, str],
+    channels_for: Callable[[str, float], list[str]],
+    now: datetime,
+) -> SavedArticle:
+    """Store a new article, its hits, their deliveries and the seen item in one transaction.
+
+    A crash can never leave an article stored without its hits, so an alert is never lost to a restart.
+    """
+    with db.atomic():
+        article_id, is_new = insert_article(db, article, url=url, link=link, source_id=source_id, now=now)
+        mark_seen(db, source_id, item_key, article_id, now)
+        if not is_new:
+            return SavedArticle(article_id, False)
+        hits, deliveries = record_hits(
+            db,
+            article_id=article_id,
+            article_url=url,
+            matches=matches,
+            topic_titles=topic_titles,
+            channels_for=channels_for,
+            now=now,
+        )
+    return SavedArticle(article_id, True, hits, deliveries)

@@ -1,0 +1,37 @@
+"""Small pure text helpers shared by several stages."""
+
+from __future__ import annotations
+
+import re
+
+from selectolax.lexbor import LexborHTMLParser
+
+_BLOCK_TAGS = "p, div, br, li, h1, h2, h3, h4, h5, h6, blockquote, tr, section, article"
+_SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
+
+
+def html_to_text(fragment: str) -> str:
+    """Return the readable text of an HTML fragment (feed summaries, content:encoded), one paragraph per line."""
+    if "<" not in fragment:
+        return _tidy(fragment)
+    tree = LexborHTMLParser(fragment)
+    for node in tree.css("script, style, noscript, template"):
+        node.decompose()
+    for node in tree.css(_BLOCK_TAGS):
+        node.insert_before("\n")
+        node.insert_after("\n")
+    root = tree.body or tree.root
+    return _tidy(root.text(deep=True, separator="") if root is not None else "")
+
+
+def _tidy(text: str) -> str:
+    lines = (_SPACES.sub(" ", line).strip() for line in text.splitlines())
+    return "\n\n".join(line for line in lines if line)
+
+
+def shorten(text: str, limit: int) -> str:
+    """Return ``text`` flattened to one line and cut at a word boundary to at most ``limit`` characters."""
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    return flat[:limit].rsplit(" ", 1)[0] + "…"
