@@ -12,6 +12,11 @@ from monitor.extract.text import node_text
 
 _MIN_PARAGRAPH = 25
 _ANCESTOR_LEVELS = 4
+# Widening to a parent needs at least this much new prose, in paragraphs this long on average,
+# with links no denser than this.
+_WIDEN_SHARE = 0.1
+_WIDEN_AVERAGE = 80
+_WIDEN_LINKS = 0.3
 _COMMAS = (",", "،", "，", "、", "。")
 
 
@@ -33,6 +38,16 @@ class _Candidate:
         self.score = score
 
 
+class _Prose:
+    """Characters and number of prose paragraphs found anywhere under a node."""
+
+    __slots__ = ("chars", "paragraphs")
+
+    def __init__(self) -> None:
+        self.chars = 0
+        self.paragraphs = 0
+
+
 def _paragraph_score(text: str) -> float:
     commas = sum(text.count(c) for c in _COMMAS)
     return 1.0 + commas + min(len(text) / 100.0, 3.0)
@@ -42,9 +57,10 @@ def _initial_score(node: LexborNode) -> float:
     return sel.TAG_WEIGHTS.get(node.tag or "", 0.0) + class_weight(node)
 
 
-def _score_containers(body: LexborNode) -> dict[int, _Candidate]:
-    """Return {mem_id: [node, score]} for every container of a prose paragraph."""
+def _score_containers(body: LexborNode) -> tuple[dict[int, _Candidate], dict[int, _Prose]]:
+    """Score the close containers of each prose paragraph; count prose under every ancestor."""
     scores: dict[int, _Candidate] = {}
+    prose: dict[int, _Prose] = {}
     chrome = ChromeFilter(body)
     for para in body.css(sel.PARAGRAPH_SELECTOR):
         text = para.text(deep=True).strip()
@@ -52,16 +68,23 @@ def _score_containers(body: LexborNode) -> dict[int, _Candidate]:
             continue
         points = _paragraph_score(text)
         ancestor = para.parent
-        for level in range(_ANCESTOR_LEVELS):
-            if ancestor is None or ancestor.tag in (None, "html", "#document"):
-                break
-            entry = scores.get(ancestor.mem_id)
-            if entry is None:
-                entry = scores[ancestor.mem_id] = _Candidate(ancestor, _initial_score(ancestor))
-            divider = 1.0 if level == 0 else 2.0 if level == 1 else level * 3.0
-            entry.score += points / divider
+        level = 0
+        while ancestor is not None and ancestor.tag not in (None, "html", "#document"):
+            key = ancestor.mem_id
+            if level < _ANCESTOR_LEVELS:
+                entry = scores.get(key)
+                if entry is None:
+                    entry = scores[key] = _Candidate(ancestor, _initial_score(ancestor))
+                divider = 1.0 if level == 0 else 2.0 if level == 1 else level * 3.0
+                entry.score += points / divider
+            counted = prose.get(key)
+            if counted is None:
+                counted = prose[key] = _Prose()
+            counted.chars += len(text)
+            counted.paragraphs += 1
             ancestor = ancestor.parent
-    return scores
+            level += 1
+    return scores, prose
 
 
 def _best(scores: dict[int, _Candidate]) -> tuple[LexborNode, float] | None:
@@ -102,16 +125,25 @@ def _siblings(top: LexborNode, top_score: float, scores: dict[int, _Candidate]) 
     return chosen
 
 
-def _promote(top: LexborNode, scores: dict[int, _Candidate]) -> LexborNode:
-    """Climb to a parent that scores nearly as well: the article is split over sibling blocks."""
-    own = scores.get(top.mem_id)
-    score = own.score if own else 0.0
+def _widen(top: LexborNode, prose: dict[int, _Prose]) -> LexborNode:
+    """Climb while a parent adds real paragraphs: the article is split over sibling blocks."""
+    own = prose.get(top.mem_id)
+    if own is None:
+        return top
     parent = top.parent
     while parent is not None and parent.tag not in ("body", "html"):
-        entry = scores.get(parent.mem_id)
-        if entry is None or entry.score < score * 0.75:
+        above = prose.get(parent.mem_id)
+        if above is None:
             break
-        top, score = parent, entry.score
+        added_chars = above.chars - own.chars
+        added = above.paragraphs - own.paragraphs
+        if added_chars > 0 and (
+            added_chars < _WIDEN_SHARE * own.chars
+            or added_chars / added < _WIDEN_AVERAGE
+            or link_density(parent) > _WIDEN_LINKS
+        ):
+            break
+        top, own = parent, above
         parent = parent.parent
     return top
 
@@ -121,11 +153,11 @@ def extract_body(tree: LexborHTMLParser) -> Body:
     body = drop_tags(tree)
     if body is None:
         return Body("", 0.0)
-    scores = _score_containers(body)
+    scores, prose = _score_containers(body)
     best = _best(scores)
     if best is None:
         return Body("", 0.0)
-    top = _promote(best[0], scores)
+    top = _widen(best[0], prose)
     parts: list[str] = []
     linked = total = 0.0
     for node in _siblings(top, best[1], scores):

@@ -2,24 +2,31 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from monitor.extract import selectors as sel
 
+STRONG = 2
+WEAK = 1
+_PROSE_PARAGRAPH = 100
+_PROSE_PARAGRAPHS = 5
 _HIDDEN_STYLE = ("display:none", "display: none", "visibility:hidden", "visibility: hidden")
 
 
 def class_id(node: LexborNode) -> str:
     """Return the lower-cased "class id" string the class/id patterns are matched against."""
     attrs = node.attributes
-    return f"{attrs.get('class') or ''} {attrs.get('id') or ''}".lower()
+    classes = attrs.get("class") or ""
+    if "(" in classes:
+        # Atomic CSS utilities ("mstart(137px)--modalminwidth") carry no meaning, only noise.
+        classes = " ".join(token for token in classes.split() if "(" not in token)
+    return f"{classes} {attrs.get('id') or ''}".lower()
 
 
-def class_weight(node: LexborNode) -> float:
-    """Score a node's class and id: +25 for content-like names, -25 for chrome-like ones."""
-    names = class_id(node)
-    if names == " ":
-        return 0.0
+@lru_cache(maxsize=8192)
+def _names_weight(names: str) -> float:
     weight = 0.0
     if sel.NEGATIVE_RE.search(names):
         weight -= 25.0
@@ -28,27 +35,57 @@ def class_weight(node: LexborNode) -> float:
     return weight
 
 
-def is_chrome(node: LexborNode) -> bool:
+@lru_cache(maxsize=8192)
+def _names_chrome_level(names: str) -> int:
+    # Pages repeat the same few class strings hundreds of times: cache the regex verdicts.
+    if sel.STRONG_UNLIKELY_RE.search(names):
+        return STRONG
+    if sel.UNLIKELY_RE.search(names) and not sel.LIKELY_RE.search(names):
+        return WEAK
+    return 0
+
+
+def class_weight(node: LexborNode) -> float:
+    """Score a node's class and id: +25 for content-like names, -25 for chrome-like ones."""
+    names = class_id(node)
+    return 0.0 if names == " " else _names_weight(names)
+
+
+def chrome_level(node: LexborNode) -> int:
+    """Return STRONG for certain chrome, WEAK for names that only suggest it, 0 otherwise."""
     tag = node.tag or ""
     if tag in sel.PROTECTED_TAGS:
-        return False
+        return 0
     attrs = node.attributes
     if "hidden" in attrs or attrs.get("aria-hidden") == "true":
-        return True
+        return STRONG
     style = attrs.get("style")
     if style and any(s in style for s in _HIDDEN_STYLE):
-        return True
+        return STRONG
     role = attrs.get("role")
     if role and role.lower() in sel.UNLIKELY_ROLES:
-        return True
+        return STRONG
     if tag in sel.CHROME_TAGS:
-        return True
+        return WEAK
     names = class_id(node)
-    if names == " ":
-        return False
-    if sel.STRONG_UNLIKELY_RE.search(names):
-        return True
-    return bool(sel.UNLIKELY_RE.search(names)) and not sel.LIKELY_RE.search(names)
+    return 0 if names == " " else _names_chrome_level(names)
+
+
+def is_chrome(node: LexborNode) -> bool:
+    """Say whether a node is chrome: certain, or suggested by its names and not full of prose."""
+    level = chrome_level(node)
+    return level == STRONG or (level == WEAK and not _holds_prose(node))
+
+
+def _holds_prose(node: LexborNode) -> bool:
+    # A sidebar or overlay rarely holds several long paragraphs; an article shown in one does.
+    long_paragraphs = 0
+    for para in node.css("p"):
+        if len(para.text(deep=True)) >= _PROSE_PARAGRAPH:
+            long_paragraphs += 1
+            if long_paragraphs >= _PROSE_PARAGRAPHS:
+                return True
+    return False
 
 
 def drop_tags(tree: LexborHTMLParser) -> LexborNode | None:

@@ -18,34 +18,47 @@ CHROME_TAGS: frozenset[str] = frozenset({"header"})
 # Containers that may never be removed by the class/id test: removing them empties the page.
 PROTECTED_TAGS: frozenset[str] = frozenset({"html", "body", "article", "main"})
 
-# --- Class/id/role vocabulary, matched as substrings of "class id role" (lower-cased). ---
+# --- Class/id/role vocabulary, matched in "class id" (lower-cased) at the start of a word or of a
+# -/_ part, so "article-comments" matches "comment" but atomic CSS such as "bxsh(modalshadow)" or
+# "norightrail" does not match "modal" or "rail". ---
+
+
+def _words(*words: str) -> re.Pattern[str]:
+    return re.compile(r"(?<![a-z0-9])(?:" + "|".join(words) + ")")
+
+
 # Boilerplate containers that are never the article, whatever else their class says.
-STRONG_UNLIKELY_RE = re.compile(
-    r"comment|disqus|\bshare|sharing|social|related|newsletter|promo|cookie|consent|gdpr|outbrain|"
-    r"taboola|recirc|subscribe|signup|sponsor|advert|breadcrumb|most-?popular|most-?read|trending|"
-    r"read-?more|also-?read|more-?stories|recommend|popup|modal|paywall-prompt|print-only|sr-only|"
-    r"visually-?hidden|screen-?reader|author-?bio|caption|credit|byline|dateline|timestamp|tags\b|"
-    r"toolbar|skip-?link|jump-?link|newsfeed|rating|reaction"
+STRONG_UNLIKELY_RE = _words(
+    "comment", "disqus", "share", "sharing", "social", "related", "newsletter", "promo", "cookie",
+    "consent", "gdpr", "outbrain", "taboola", "recirc", "subscri", "signup", "sign-up", "sponsor",
+    "advert", "breadcrumb", "most-?popular", "most-?read", "trending", "read-?more", "also-?read",
+    "more-?stories", "recommend", "paywall-prompt", "print-only", "sr-only",
+    "visually-?hidden", "screen-?reader", "author-?bio", "caption", "credit", "byline", "dateline",
+    "timestamp", "tags?(?![a-z])", "toolbar", "skip-?link", "jump-?link", "newsfeed", "rating",
+    "reaction", "follow", "login",
 )
 # Chrome that a container may still be rescued from by a content-like word (LIKELY_RE).
-UNLIKELY_RE = re.compile(
-    r"-ad-|\bad-|\bads?\b|adslot|banner|combx|community|donat|footer|masthead|menu|navbar|\bnav\b|"
-    r"overlay|pagination|pager|remark|replies|rss|shoutbox|sidebar|skyscraper|widget|header|"
-    r"hidden-|\bhide\b|sticky|offscreen|login|rail"
+UNLIKELY_RE = _words(
+    "ad(?![a-z])", "ads(?![a-z])", "adslot", "banner", "combx", "community", "donat", "footer",
+    "masthead", "menu", "navbar", "nav(?![a-z])", "navigation", "overlay", "pagination", "pager",
+    "remark", "replies", "rss", "shoutbox", "sidebar", "skyscraper", "widget", "header",
+    "sticky", "offscreen", "rail", "aside", "popup", "modal",
+)
+# Words that rescue a container UNLIKELY_RE would remove ("article-body", "main-content").
+LIKELY_RE = _words("article", "body", "column", "content", "main", "story", "entry", "text", "prose")
+# Classes/ids that raise or lower a scored container, as in Readability's class weight.
+POSITIVE_RE = _words(
+    "article", "body", "content", "entry", "hentry", "h-entry", "main", "page", "post", "text",
+    "blog", "story", "prose",
+)
+NEGATIVE_RE = _words(
+    "hidden", "hid(?![a-z])", "banner", "combx", "comment", "com-", "contact", "foot", "footer",
+    "footnote", "gdpr", "masthead", "media", "meta", "outbrain", "promo", "related", "scroll",
+    "share", "shoutbox", "sidebar", "skyscraper", "sponsor", "shopping", "tags", "tool", "widget",
+    "caption", "newsletter", "social", "subscri", "recirc", "ad(?![a-z])",
 )
 # Elements that can carry a chrome signal (attributes or the <header> landmark).
 ATTRIBUTE_SELECTOR = "[class], [id], [role], [hidden], [aria-hidden], [style], header"
-# Words that rescue a container UNLIKELY_RE would remove ("article-body", "main-content").
-LIKELY_RE = re.compile(r"article|body|column|content|\bmain\b|story|entry|text|prose")
-# Classes/ids that raise or lower a scored container, as in Readability's class weight.
-POSITIVE_RE = re.compile(
-    r"article|body|content|entry|hentry|h-entry|main|page|pagination|post|text|blog|story|prose"
-)
-NEGATIVE_RE = re.compile(
-    r"-ad-|hidden|\bhid\b|banner|combx|comment|com-|contact|foot|footer|footnote|gdpr|masthead|"
-    r"media|meta|outbrain|promo|related|scroll|share|shoutbox|sidebar|skyscraper|sponsor|shopping|"
-    r"tags|tool|widget|caption|newsletter|social|subscribe|recirc"
-)
 # ARIA roles that mark chrome rather than content.
 UNLIKELY_ROLES: frozenset[str] = frozenset(
     {"menu", "menubar", "complementary", "navigation", "alert", "alertdialog", "dialog", "banner",

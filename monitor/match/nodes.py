@@ -176,7 +176,7 @@ class Not(Node):
 
 @dataclass(eq=False)
 class Near(Node):
-    """Both sides occur in the same field with at most ``distance`` words between their nearest ends."""
+    """Both sides occur in the same field with at most ``distance`` other words between them."""
 
     left: Node
     right: Node
@@ -197,7 +197,7 @@ class Near(Node):
         hits: dict[Occ, None] = {}
         for a in left:
             for b in right:
-                if a[1] == b[1] and max(b[2] - a[3], a[2] - b[3]) <= self.distance:
+                if a[1] == b[1] and max(b[2] - a[3], a[2] - b[3]) <= self.distance + 1:
                     hits[a] = None
                     hits[b] = None
         return list(hits) if hits else None

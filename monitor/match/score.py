@@ -13,7 +13,7 @@ from monitor.match.fold import fold
 from monitor.match.nodes import Occ
 
 TITLE_BOOST = 2.0
-CLOSE, NEAR_BY = 3, 10  # word distances for the full and the half proximity bonus
+CLOSE, NEAR_BY = 3, 10  # words in between for the full and the half proximity bonus
 SNIPPET_CHARS = 160
 MAX_SNIPPETS = 3
 
@@ -35,12 +35,12 @@ def score(occs: list[Occ]) -> float:
 
 
 def _closest_gap(occs: list[Occ]) -> int:
-    """Return the smallest word gap between occurrences of two different terms in one field."""
+    """Return the fewest words between occurrences of two different terms in one field."""
     best = 1 << 30
     ordered = sorted(occs, key=lambda o: (o[1], o[2]))
     for a, b in zip(ordered, ordered[1:], strict=False):
         if a[1] == b[1] and a[0] != b[0]:
-            best = min(best, max(b[2] - a[3], 0))
+            best = min(best, max(b[2] - a[3] - 1, 0))
     return best
 
 

@@ -26,8 +26,8 @@ _SPACES = re.compile(r"\s+")
 
 def clean_header_text(text: str, limit: int = 200) -> str:
     """Return ``text`` on one line, without control characters, shortened to ``limit`` characters."""
-    # Cc covers CR, LF, TAB, NUL and ESC; Zl/Zp are Unicode line breaks that some clients honour.
-    kept = "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in text)
+    # Cc covers CR, LF, TAB, NUL, ESC and NEL; \s then folds Unicode line breaks (U+2028/9) some clients honour.
+    kept = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in text)
     line = _SPACES.sub(" ", kept).strip()
     if len(line) > limit:
         line = line[: max(limit - 1, 0)].rstrip() + "…"

@@ -12,8 +12,22 @@ from urllib.parse import urljoin, urlsplit
 from dateutil import parser as dateparser
 from selectolax.lexbor import LexborHTMLParser
 
+_DECLARED = re.compile(rb"""^\s*<\?xml[^>]*\bencoding\s*=""")
+_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
 _TAG = re.compile(r"<[a-zA-Z!/?]")
 _XML_BASE = re.compile(rb"""<(?:[\w-]+:)?(?:rss|feed|rdf|RDF|channel)\b[^>]*?\sxml:base\s*=\s*["']([^"']+)["']""")
+
+
+def utf8_if_undeclared(body: bytes) -> bytes:
+    """Transcode a body that declares no encoding and is not UTF-8 from windows-1252, as browsers do."""
+    if body.isascii() or body.startswith(_BOMS) or _DECLARED.match(body[:512]):
+        return body
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        # Undeclared XML defaults to UTF-8; a body that is not is almost always Latin-1/windows-1252.
+        return body.decode("cp1252", errors="replace").encode("utf-8")
+    return body
 
 
 def plain_text(value: object) -> str:

@@ -12,7 +12,7 @@ import feedparser
 
 from monitor.errors import ParseError
 from monitor.models import FeedEntry, ParsedFeed
-from monitor.parse.clean import absolute_url, document_base, plain_text, to_datetime
+from monitor.parse.clean import absolute_url, document_base, plain_text, to_datetime, utf8_if_undeclared
 
 _HTML_START = (b"<!doctype html", b"<html")
 _EMAIL_NAME = re.compile(r"^[^\s@()]+@[^\s()]+\s*\((.+)\)$")
@@ -23,7 +23,7 @@ def parse_feed(body: bytes, url: str) -> ParsedFeed:
     if not isinstance(body, bytes | bytearray | memoryview):
         # A str would be taken for a URL or a path by both parsers, which would then do I/O of their own.
         raise TypeError("parse_feed takes the fetched bytes, not a str")
-    data = bytes(body)
+    data = utf8_if_undeclared(bytes(body))
     if not data.strip():
         raise ParseError("empty body", url=url)
     base = document_base(data, url)

@@ -1,0 +1,123 @@
+"""Benchmark the match stage: generated articles against 100, 1,000 and 10,000 generated topics.
+
+Compares ``Matcher.match`` (inverted-index prefilter) with the naive loop that evaluates every compiled
+topic on every article. Articles and topics are generated from a Zipf-distributed synthetic vocabulary
+mixed with real entity spellings in English, Russian and Arabic, so a few topics hit each article.
+
+    .venv/bin/python benchmarks/match.py [--articles 10000] [--topics 100,1000,10000] [--naive-sample 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import time
+
+from monitor.match import AnalysedDocument, Matcher
+from monitor.models import MatchDocument, Topic
+
+ENTITIES = [
+    "Russia", "Moscow", "Kremlin", "Syria", "Damascus", "Tartus", "Khmeimim", "Latakia", "Libya", "Benghazi",
+    "Turkey", "Ankara", "Israel", "Putin", "Lavrov", "Россия", "Москва", "Сирия", "Тартус", "Хмеймим",
+    "Ливия", "Турция", "روسيا", "موسكو", "سوريا", "طرطوس", "حميميم", "ليبيا", "تركيا", "دمشق",
+]  # fmt: skip
+SYLLABLES = [a + b for a in "bcdfghklmnprstvz" for b in "aeiou"]
+
+
+def vocabulary(rng: random.Random, size: int) -> list[str]:
+    """Return ``size`` distinct synthetic words."""
+    words: set[str] = set()
+    while len(words) < size:
+        words.add("".join(rng.choices(SYLLABLES, k=rng.randint(2, 4))))
+    return sorted(words)
+
+
+def zipf_weights(n: int) -> list[float]:
+    """Return Zipf weights for ranks 1..n."""
+    return [1.0 / (rank**1.05) for rank in range(1, n + 1)]
+
+
+def make_articles(rng: random.Random, vocab: list[str], count: int) -> list[MatchDocument]:
+    """Return ``count`` articles of 250-700 words, a few entity names sprinkled in."""
+    weights = zipf_weights(len(vocab))
+    out = []
+    for _ in range(count):
+        body = rng.choices(vocab, weights, k=rng.randint(250, 700))
+        for _ in range(rng.randint(0, 6)):
+            body.insert(rng.randrange(len(body)), rng.choice(ENTITIES))
+        title = rng.choices(vocab, weights, k=rng.randint(6, 12))
+        out.append(MatchDocument(title=" ".join(title).capitalize(), text=" ".join(body) + ".", source="bench"))
+    return out
+
+
+def make_topics(rng: random.Random, vocab: list[str], count: int) -> list[Topic]:
+    """Return ``count`` topics shaped like real ones: alias groups, a phrase, a wildcard, an exclusion."""
+    mid = vocab[300:]  # skip the commonest words, as analysts do
+
+    def word() -> str:
+        w = rng.choice(mid)
+        return w[:4] + "*" if rng.random() < 0.15 else w
+
+    topics = []
+    for n in range(count):
+        group = " OR ".join([*(word() for _ in range(rng.randint(2, 5))), rng.choice(ENTITIES)])
+        second = " OR ".join([word(), f'"{rng.choice(mid)} {rng.choice(mid)}"', word()])
+        query = f"({group}) AND ({second})"
+        if rng.random() < 0.3:
+            query += f" NOT {rng.choice(mid)}"
+        if rng.random() < 0.2:
+            query = f"({query}) OR ({word()} NEAR/5 {rng.choice(ENTITIES)})"
+        topics.append(Topic(id=f"bench-{n}", title=f"Bench {n}", query=query, min_score=1.0))
+    return topics
+
+
+def run_matcher(matcher: Matcher, articles: list[MatchDocument]) -> tuple[float, int]:
+    """Return (seconds, hits) for the prefiltered matcher over every article."""
+    start, hits = time.perf_counter(), 0
+    for doc in articles:
+        hits += len(matcher.match(doc))
+    return time.perf_counter() - start, hits
+
+
+def run_naive(matcher: Matcher, articles: list[MatchDocument]) -> tuple[float, int]:
+    """Return (seconds, hits) evaluating every compiled topic on every article."""
+    start, hits = time.perf_counter(), 0
+    for doc in articles:
+        analysed = AnalysedDocument(doc)
+        hits += sum(c.match(analysed) is not None for c in matcher.compiled)
+    return time.perf_counter() - start, hits
+
+
+def main() -> None:
+    """Run the benchmark and print a table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=10_000)
+    parser.add_argument("--topics", default="100,1000,10000")
+    parser.add_argument("--naive-sample", type=int, default=300, help="articles timed for the naive loop")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    vocab = vocabulary(rng, 30_000)
+    articles = make_articles(rng, vocab, args.articles)
+    print(f"{len(articles)} articles, {sum(len(a.text.split()) for a in articles) // len(articles)} words each")
+    print(f"{'topics':>7} {'compile s':>9} {'articles/s':>11} {'hits':>7} {'cand/art':>8} {'naive a/s':>10} {'speed-up':>8}")
+    for count in (int(c) for c in args.topics.split(",")):
+        topics = make_topics(random.Random(count), vocab, count)
+        t0 = time.perf_counter()
+        matcher = Matcher(topics)
+        compile_s = time.perf_counter() - t0
+        sample = articles[: args.naive_sample]
+        cands = sum(len(matcher.candidates(AnalysedDocument(d))) for d in sample) / len(sample)
+        seconds, hits = run_matcher(matcher, articles)
+        naive_s, naive_hits = run_naive(matcher, sample)
+        fast_sample_hits = sum(len(matcher.match(d)) for d in sample)
+        assert naive_hits == fast_sample_hits, "prefilter changed the answer"
+        rate, naive_rate = len(articles) / seconds, len(sample) / naive_s
+        print(
+            f"{count:>7} {compile_s:>9.2f} {rate:>11,.0f} {hits:>7} {cands:>8.1f} "
+            f"{naive_rate:>10,.0f} {rate / naive_rate:>7.1f}x"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,132 @@
+"""fetch_page: the SSRF guard on every hop, HTML-only content types, the same size cap."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from fetch_server import FeedServer, Reply
+
+import monitor.fetch.guard as guard
+from monitor.errors import FetchError
+from monitor.fetch import build_client, fetch_page
+
+pytestmark = pytest.mark.anyio
+
+PAGE = b"<!doctype html><html><head><title>Story</title></head><body><p>Invented article text.</p></body></html>"
+HTML = {"Content-Type": "text/html; charset=utf-8"}
+MB = 1_000_000
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    """A client as the daemon builds it, with a short timeout."""
+    async with build_client(user_agent="monitor-test/1.0", timeout=0.5, concurrency=4) as http:
+        yield http
+
+
+async def page(client: httpx.AsyncClient, url: str, *, allow_private: bool = True, max_bytes: int = MB):
+    return await fetch_page(client, url, max_bytes=max_bytes, allow_private=allow_private)
+
+
+async def test_loopback_is_refused_without_allow_private(server: FeedServer, client):
+    server.routes["/a"] = Reply(200, HTML, PAGE)
+    with pytest.raises(FetchError) as info:
+        await page(client, server.url("/a"), allow_private=False)
+    assert info.value.reason == "blocked"
+    assert server.requests == []  # refused before any connection
+
+
+async def test_names_are_resolved_before_the_check(server: FeedServer, client):
+    server.routes["/a"] = Reply(200, HTML, PAGE)
+    with pytest.raises(FetchError) as info:
+        await page(client, f"http://localhost:{server.port}/a", allow_private=False)
+    assert info.value.reason == "blocked"
+    assert server.requests == []
+
+
+async def test_allowed_private_page_is_fetched(server: FeedServer, client):
+    server.routes["/a"] = Reply(200, {**HTML, "ETag": '"p1"'}, PAGE)
+    result = await page(client, server.url("/a"))
+    assert (result.status, result.body, result.not_modified) == (200, PAGE, False)
+    assert result.validators.etag == '"p1"'
+    assert server.hits("/a")[0].headers["accept"].startswith("text/html")
+
+
+@pytest.mark.parametrize(
+    "url", ["file:///etc/passwd", "ftp://127.0.0.1/x", "gopher://127.0.0.1/", "javascript:alert(1)"]
+)
+async def test_non_http_schemes_are_refused(client, url):
+    with pytest.raises(FetchError) as info:
+        await page(client, url)
+    assert info.value.reason == "blocked"
+
+
+async def test_redirect_to_a_file_url_is_refused(server: FeedServer, client):
+    server.routes["/a"] = Reply(302, {"Location": "file:///etc/passwd"})
+    with pytest.raises(FetchError) as info:
+        await page(client, server.url("/a"))
+    assert info.value.reason == "blocked"
+
+
+async def test_every_redirect_hop_is_checked(server: FeedServer, client, monkeypatch):
+    # Pretend 127.0.0.1 is a public address, so the first hop passes and the private second hop is judged.
+    public = ipaddress.ip_address("127.0.0.1")
+    monkeypatch.setattr(guard, "is_public_address", lambda address: address == public)
+    server.routes["/ok"] = Reply(301, {"Location": "/final"})
+    server.routes["/final"] = Reply(200, HTML, PAGE)
+    result = await page(client, server.url("/ok"), allow_private=False)
+    assert result.url == server.url("/final") and result.body == PAGE
+
+    server.routes["/evil"] = Reply(302, {"Location": "http://10.0.0.1/admin"})
+    with pytest.raises(FetchError) as info:
+        await page(client, server.url("/evil"), allow_private=False)
+    assert info.value.reason == "blocked"
+    assert "10.0.0.1" in str(info.value)
+
+
+async def test_non_html_content_type_is_refused(server: FeedServer, client):
+    server.routes["/a.pdf"] = Reply(200, {"Content-Type": "application/pdf"}, b"%PDF-1.7")
+    with pytest.raises(FetchError) as info:
+        await page(client, server.url("/a.pdf"))
+    assert info.value.reason == "decode"
+
+
+async def test_page_size_cap(server: FeedServer, client):
+    server.routes["/big"] = Reply(200, HTML, PAGE + b" " * 50_000)
+    with pytest.raises(FetchError) as info:
+        await page(client, server.url("/big"), max_bytes=10_000)
+    assert info.value.reason == "too_large"
+
+
+async def test_page_redirect_loop(server: FeedServer, client):
+    server.routes["/a"] = Reply(302, {"Location": "/b"})
+    server.routes["/b"] = Reply(302, {"Location": "/a"})
+    with pytest.raises(FetchError) as info:
+        await page(client, server.url("/a"))
+    assert info.value.reason == "redirects"
+
+
+async def test_long_redirect_chain_stops_at_the_limit(server: FeedServer, client):
+    for hop in range(15):
+        server.routes[f"/r{hop}"] = Reply(302, {"Location": f"/r{hop + 1}"})
+    with pytest.raises(FetchError) as info:
+        await page(client, server.url("/r0"))
+    assert info.value.reason == "redirects"
+    assert len(server.requests) == 11
+
+
+async def test_page_http_error(server: FeedServer, client):
+    server.routes["/gone"] = Reply(404, HTML, b"<p>nope</p>")
+    with pytest.raises(FetchError) as info:
+        await page(client, server.url("/gone"))
+    assert (info.value.reason, info.value.status) == ("http", 404)
+
+
+async def test_empty_page(server: FeedServer, client):
+    server.routes["/empty"] = Reply(200, HTML, b"")
+    with pytest.raises(FetchError) as info:
+        await page(client, server.url("/empty"))
+    assert info.value.reason == "empty"

@@ -1,0 +1,72 @@
+"""Folding per script, tokenising, and Arabic clitic variants."""
+
+from __future__ import annotations
+
+import pytest
+
+from monitor.match.fold import analyse_words, arabic_variants, fold, fold_tokens, tokenize
+
+
+@pytest.mark.parametrize(
+    ("raw", "folded"),
+    [
+        ("École Navale", "ecole navale"),
+        ("Hmeïmim ŞAM Straße", "hmeimim sam strasse"),
+        ("ﬁnal", "final"),  # compatibility ligature
+        ("e\u0301te\u0301", "ete"),  # decomposed accents
+    ],
+)
+def test_latin(raw: str, folded: str) -> None:
+    assert fold(raw) == folded
+
+
+@pytest.mark.parametrize(
+    ("raw", "folded"),
+    [("Ёлка", "елка"), ("ХМЕЙМИМ", "хмеймим"), ("Тартус", "тартус"), ("й", "й")],
+)
+def test_cyrillic(raw: str, folded: str) -> None:
+    assert fold(raw) == folded
+
+
+@pytest.mark.parametrize(
+    ("raw", "folded"),
+    [
+        ("أحمد", "احمد"),  # hamza above
+        ("إسرائيل", "اسراييل"),  # hamza below; ئ folds to its seat
+        ("آمن", "امن"),  # madda
+        ("ٱلله", "الله"),  # alef wasla
+        ("سورية", "سوريه"),  # ta marbuta
+        ("مستشفى", "مستشفي"),  # alef maqsura
+        ("طـرطـوس", "طرطوس"),  # tatweel
+        ("مُحَمَّد", "محمد"),  # harakat
+        ("ﻃﺮﻃﻮﺱ", "طرطوس"),  # presentation forms
+    ],
+)
+def test_arabic(raw: str, folded: str) -> None:
+    assert fold(raw) == folded
+
+
+def test_tokenize_keeps_marks_inside_words() -> None:
+    assert tokenize("مِيناءُ طَرْطُوس, al-Sharaa's") == ["مِيناءُ", "طَرْطُوس", "al", "Sharaa", "s"]
+
+
+def test_fold_tokens_keeps_alignment() -> None:
+    tokens = ["Straße", "ـ", "½", "Тартус"]
+    assert fold_tokens(tokens) == ["strasse", "", "1⁄2", "тартус"]
+    assert analyse_words("Straße ـ Тартус") == ["strasse", "тартус"]
+
+
+@pytest.mark.parametrize(
+    ("word", "variants"),
+    [
+        ("وطرطوس", ("طرطوس",)),
+        ("بطرطوس", ("طرطوس",)),
+        ("الكرملين", ("كرملين",)),
+        ("والكرملين", ("كرملين", "الكرملين")),
+        ("للاذقيه", ("اذقيه", "لاذقيه")),
+        ("وطن", ()),  # the stem would be too short to be a name
+        ("tartus", ()),
+    ],
+)
+def test_arabic_clitics(word: str, variants: tuple[str, ...]) -> None:
+    assert arabic_variants(word) == variants

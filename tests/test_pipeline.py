@@ -1,0 +1,169 @@
+"""End to end: the real pipeline against the local news site, a verifying webhook sink and an SMTP server."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from conftest import SEED_TOPICS, MailBox, free_port
+
+from monitor.config import Settings, load_config
+from monitor.daemon import run_once
+from monitor.demo.sink import WebhookSink
+from monitor.demo.site import NewsSite, load_articles
+from monitor.pipeline import CycleStats
+
+BASES = "russia-syria-bases"
+FEEDS = ("world/rss.xml", "region/atom.xml")
+
+NEW_ARTICLE = """<!doctype html>
+<html lang="en"><head><title>Russian warships leave Tartus naval base | Demo News</title>
+<link rel="canonical" href="{url}">
+<meta property="og:title" content="Russian warships leave Tartus naval base">
+</head><body>
+<nav><a href="/">Home</a> <a href="/world/">World</a></nav>
+<article><h1>Russian warships leave Tartus naval base</h1>
+<p class="byline">By Test Writer</p><time datetime="2025-02-20T10:00:00Z">20 February 2025</time>
+<p>Two Russian navy frigates sailed out of the naval base at Tartus on the Syrian coast on Thursday, satellite
+images reviewed by analysts showed, as Moscow and the new authorities in Damascus continue talks on the future of
+Russia's military presence in Syria.</p>
+<p>The departure follows weeks of negotiations over the Tartus naval facility and the Khmeimim air base near
+Latakia. Russian officials have said they hope to keep both bases under a new agreement with Syria.</p>
+<p>Analysts said the move could be a routine rotation rather than a withdrawal, and that the Kremlin was likely to
+keep a smaller footprint at the port while the talks with Syria go on.</p>
+</article>
+<footer>Demo News footer</footer></body></html>
+"""
+
+
+def write_config(
+    tmp_path: Path, site: NewsSite, hook_url: str, mailbox: MailBox, *, feeds: tuple[str, ...] = FEEDS
+) -> Path:
+    config: dict[str, Any] = {
+        "database": "monitor.db",
+        "fetch": {"timeout": "5s", "allow_private_networks": True},
+        "sources": [{"name": f"Demo {path}", "url": site.url(path)} for path in feeds],
+        "topics": [str(SEED_TOPICS)],
+        "channels": [
+            {"id": "hook", "type": "webhook", "url": hook_url, "secret": "${HOOK_SECRET}"},
+            {
+                "id": "desk",
+                "type": "email",
+                "from": "monitor@example.org",
+                "to": ["desk@example.org"],
+                "smtp": {"host": "127.0.0.1", "port": mailbox.port, "starttls": False},
+            },
+        ],
+        "routes": [{"topics": [BASES], "channels": ["hook"]}, {"topics": ["*"], "channels": ["desk"]}],
+    }
+    path = tmp_path / "monitor.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def once(settings: Settings) -> CycleStats:
+    return asyncio.run(run_once(settings))
+
+
+def webhook_urls(sink: WebhookSink) -> list[str]:
+    return [r["payload"]["data"]["article"]["url"] for r in sink.received]
+
+
+def mail_urls(mailbox: MailBox) -> list[str]:
+    found = []
+    for message in mailbox.messages:
+        text = message.get_body(("plain",))
+        assert text is not None
+        found.extend(line.strip() for line in text.get_content().splitlines() if line.strip().startswith("http"))
+    return found
+
+
+def test_once_alerts_every_seed_story_once_and_no_trap(
+    tmp_path: Path, news_site: NewsSite, webhook_sink: WebhookSink, webhook_secret: str, mailbox: MailBox
+) -> None:
+    settings = load_config(write_config(tmp_path, news_site, webhook_sink.url, mailbox), {"HOOK_SECRET": webhook_secret})
+    articles = load_articles()
+    seed = {news_site.url(a.path) for a in articles if a.kind == "seed"}
+    traps = {news_site.url(a.path) for a in articles if a.kind == "trap"}
+
+    stats = once(settings)
+
+    assert stats.sources_ok == 2 and stats.failures == []
+    assert stats.articles_new == len(articles)
+    assert webhook_sink.wait_for(stats.sent - len(mailbox.messages), timeout=5)
+    # every alert is signed, carries a distinct webhook-id and is for a seed story, never a trap
+    assert all(r["verified"] for r in webhook_sink.received)
+    assert len({r["webhook_id"] for r in webhook_sink.received}) == len(webhook_sink.received)
+    hooked = webhook_urls(webhook_sink)
+    assert set(hooked) <= seed and not set(hooked) & traps
+    assert all(r["payload"]["data"]["topic"]["id"] == BASES for r in webhook_sink.received)
+    assert Counter(hooked).most_common(1)[0][1] == 1
+    # the desk gets every topic: together the alerts cover every seed story and no trap
+    mailed = set(mail_urls(mailbox))
+    assert mailed == seed
+    assert len(mailbox.messages) + len(webhook_sink.received) == stats.sent == stats.queued
+    subjects = [str(m["Subject"]) for m in mailbox.messages]
+    assert all(s.startswith("[monitor] ") for s in subjects)
+
+    # the same feeds again: nothing new, nothing sent
+    before = (len(webhook_sink.received), len(mailbox.messages))
+    second = once(settings)
+    assert (second.new_entries, second.sent, second.queued) == (0, 0, 0)
+    assert (len(webhook_sink.received), len(mailbox.messages)) == before
+
+    # one new item: exactly one more webhook, for that item
+    url = news_site.add_item(
+        "world/rss.xml",
+        title="Russian warships leave Tartus naval base",
+        url_path="world/2025/02/20/russian-warships-leave-tartus.html",
+        html=NEW_ARTICLE.format(url=news_site.url("world/2025/02/20/russian-warships-leave-tartus.html")),
+        published=datetime(2025, 2, 20, 10, 0, tzinfo=UTC),
+    )
+    third = once(settings)
+    assert third.new_entries == 1 and third.articles_new == 1
+    assert webhook_sink.wait_for(before[0] + 1, timeout=5)
+    assert webhook_urls(webhook_sink)[before[0]:] == [url]
+    assert set(mail_urls(mailbox)[before[1]:]) == {url}
+
+
+def test_failing_source_is_reported_and_the_others_still_alert(
+    tmp_path: Path, news_site: NewsSite, webhook_sink: WebhookSink, webhook_secret: str, mailbox: MailBox
+) -> None:
+    settings = load_config(write_config(tmp_path, news_site, webhook_sink.url, mailbox), {"HOOK_SECRET": webhook_secret})
+    news_site.fail("region/atom.xml", 500)
+
+    stats = once(settings)
+
+    assert (stats.sources, stats.sources_ok) == (2, 1)
+    assert len(stats.failures) == 1 and "region/atom.xml" in stats.failures[0] and "500" in stats.failures[0]
+    region = {news_site.url(a.path) for a in load_articles() if a.feed == "region/atom.xml"}
+    assert mailbox.messages and not set(mail_urls(mailbox)) & region
+
+    news_site.recover("region/atom.xml")
+    again = once(settings)
+    assert again.sources_ok == 2 and again.failures == []
+    assert set(mail_urls(mailbox)) & region
+
+
+def test_a_receiver_that_is_down_gets_its_alerts_on_the_next_cycle(
+    tmp_path: Path, news_site: NewsSite, webhook_sink: WebhookSink, webhook_secret: str, mailbox: MailBox
+) -> None:
+    dead = f"http://127.0.0.1:{free_port()}/hook"  # nothing listens here
+    env = {"HOOK_SECRET": webhook_secret}
+    down = load_config(write_config(tmp_path, news_site, dead, mailbox), env)
+
+    first = once(down)
+
+    assert first.queued > 0 and first.delivery_failures > 0
+    assert first.pending == first.delivery_failures  # the webhook ones wait; the emails went out
+    up = load_config(write_config(tmp_path, news_site, webhook_sink.url, mailbox), env)
+    second = once(up)
+    assert second.new_entries == 0
+    assert second.sent == first.pending and second.pending == 0
+    assert webhook_sink.wait_for(first.pending, timeout=5)
+    assert len(webhook_sink.received) == first.pending
+    assert all(r["verified"] for r in webhook_sink.received)

@@ -1,0 +1,123 @@
+"""The store on a real SQLite file: schema, idempotent writes, the outbox and its one transaction."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+
+from monitor import store
+from monitor.config import Source
+from monitor.errors import StoreError
+from monitor.models import Article, Match
+
+NOW = datetime(2025, 2, 17, 12, 0, tzinfo=UTC)
+SOURCE = Source(id="src-1", name="Local news", url="http://127.0.0.1:1/rss.xml", interval=60)
+ARTICLE = Article(
+    title="Russia nears deal on Tartus",
+    text="Moscow wants to keep the naval base at Tartus in Syria.",
+    authors=("A. Writer",),
+    published=NOW,
+    language="en",
+)
+
+
+def channels_for(topic_id: str, score: float) -> list[str]:
+    return ["hook", "desk"] if topic_id == "bases" else ["desk"]
+
+
+def save(db: sqlite_utils.Database, url: str, key: str, matches: list[Match]) -> store.SavedArticle:
+    return store.save_article(
+        db,
+        ARTICLE,
+        url=url,
+        link=url,
+        source_id=SOURCE.id,
+        item_key=key,
+        matches=matches,
+        topic_titles={"bases": "Russian bases in Syria"},
+        channels_for=channels_for,
+        now=NOW,
+    )
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> sqlite_utils.Database:
+    database = store.open_database(tmp_path / "monitor.db")
+    store.sync_sources(database, [SOURCE], NOW)
+    return database
+
+
+def test_schema_is_versioned_and_wal(db: sqlite_utils.Database, tmp_path: Path) -> None:
+    assert store.schema_version(db) == ["m001_initial"]
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    db.close()
+    again = store.open_database(tmp_path / "monitor.db")  # reopening applies nothing twice
+    assert store.schema_version(again) == ["m001_initial"]
+
+
+def test_unusable_database_is_a_store_error(tmp_path: Path) -> None:
+    bad = tmp_path / "not-a-db.db"
+    bad.write_bytes(b"this is not sqlite at all" * 100)
+    with pytest.raises(StoreError, match="is unusable"):
+        store.open_database(bad)
+
+
+def test_article_hits_and_deliveries_are_stored_once(db: sqlite_utils.Database) -> None:
+    matches = [Match("bases", 3.5, ("Tartus", "Russia"), ("…naval base at Tartus…",)), Match("other", 1.0, ("x",))]
+    first = save(db, "http://127.0.0.1:1/a", "guid-1", matches)
+    assert (first.is_new, first.hits, first.deliveries) == (True, 2, 3)
+    again = save(db, "http://127.0.0.1:1/a", "guid-2", matches)
+    assert (again.is_new, again.article_id) == (False, first.article_id)
+    assert store.unseen_keys(db, SOURCE.id, ["guid-1", "guid-2", "guid-3"]) == {"guid-3"}
+    assert db.execute("SELECT count(*) FROM deliveries").fetchone()[0] == 3
+    fts = db.execute("SELECT rowid FROM articles_fts WHERE articles_fts MATCH 'tartus'").fetchall()
+    assert fts == [(first.article_id,)]
+
+
+def test_pending_delivery_carries_the_alert_and_retries_keep_its_id(db: sqlite_utils.Database) -> None:
+    save(db, "http://127.0.0.1:1/a", "guid-1", [Match("bases", 3.5, ("Tartus",), ("snippet",))])
+    pending = store.pending_deliveries(db, NOW)
+    assert [(p.channel_id, p.alert.topic_title) for p in pending] == [
+        ("hook", "Russian bases in Syria"),
+        ("desk", "Russian bases in Syria"),
+    ]
+    hook = pending[0]
+    assert hook.alert.source == "Local news" and hook.alert.terms == ("Tartus",)
+    assert hook.alert.published == NOW and hook.alert.authors == ("A. Writer",)
+    store.mark_delivery_failed(db, hook.id, error="HTTP 503", permanent=False, retry_at=NOW + timedelta(minutes=1))
+    assert [p.channel_id for p in store.pending_deliveries(db, NOW)] == ["desk"]
+    later = store.pending_deliveries(db, NOW + timedelta(minutes=2))
+    assert [(p.channel_id, p.attempts, p.alert.id) for p in later][0] == ("hook", 1, hook.alert.id)
+    store.mark_delivery_sent(db, hook.id, NOW)
+    store.mark_delivery_failed(db, pending[1].id, error="HTTP 410", permanent=True, retry_at=None)
+    assert store.pending_deliveries(db, NOW + timedelta(days=1)) == []
+    assert store.delivery_counts(db) == {"sent": 1, "failed": 1}
+
+
+def test_a_failing_hit_write_rolls_back_the_article(db: sqlite_utils.Database) -> None:
+    def broken_router(topic_id: str, score: float) -> list[str]:
+        raise RuntimeError("simulated crash between article and deliveries")
+
+    with pytest.raises(RuntimeError):
+        store.save_article(
+            db, ARTICLE, url="http://127.0.0.1:1/b", link="http://127.0.0.1:1/b", source_id=SOURCE.id,
+            item_key="guid-b", matches=[Match("bases", 2.0, ("Tartus",))], topic_titles={},
+            channels_for=broken_router, now=NOW,
+        )
+    assert store.find_article(db, "http://127.0.0.1:1/b") is None
+    assert store.unseen_keys(db, SOURCE.id, ["guid-b"]) == {"guid-b"}  # so the next poll tries it again
+    assert db.execute("SELECT count(*) FROM hits").fetchone()[0] == 0
+
+
+def test_source_health_is_recorded(db: sqlite_utils.Database) -> None:
+    store.record_poll_failure(db, SOURCE.id, error="timeout", status=None, now=NOW)
+    store.record_poll_failure(db, SOURCE.id, error="HTTP 500", status=500, now=NOW)
+    state = store.source_state(db, SOURCE.id)
+    assert (state.consecutive_failures, state.last_error) == (2, "HTTP 500")
+    ok = store.SourceState(etag='"v1"', last_modified=None, body_hash="abc")
+    store.record_poll_success(db, SOURCE.id, state=ok, status=200, entries=5, now=NOW)
+    state = store.source_state(db, SOURCE.id)
+    assert (state.consecutive_failures, state.etag, state.body_hash, state.last_error) == (0, '"v1"', "abc", None)
