@@ -96,5 +96,5 @@ class NotifyError(MonitorError):
         self.status = status
         self.permanent = permanent
         self.retry_after = retry_after
-        status_part = f" (HTTP {status})" if status is not None else ""
+        status_part = f" (status {status})" if status is not None else ""
         super().__init__(f"channel {channel}{status_part}: {message}")

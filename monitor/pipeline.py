@@ -237,9 +237,8 @@ def canonical_url(fetched: str, declared: str | None) -> str:
     A page may not claim another site's URL: that would let any page suppress another outlet's alert.
     """
     fetched = urldefrag(fetched).url
-    if declared and urlsplit(declared).scheme in ("http", "https"):
-        if _site(declared) == _site(fetched):
-            return urldefrag(declared).url
+    if declared and urlsplit(declared).scheme in ("http", "https") and _site(declared) == _site(fetched):
+        return urldefrag(declared).url
     return fetched
 
 
@@ -277,7 +276,7 @@ async def _deliver_channel(rt: Runtime, channel_id: str, queue: list[store.Pendi
         except NotifyError as exc:
             _record_delivery_failure(rt, pending, str(exc), exc.permanent, exc.retry_after, stats)
             continue
-        except Exception as exc:  # noqa: BLE001 -- a bug in one channel must not stop delivery; recorded, retried
+        except Exception as exc:  # a bug in one channel must not stop delivery: logged, recorded, retried
             log.exception("unexpected error delivering %s to %s", pending.alert.id, channel_id)
             _record_delivery_failure(rt, pending, f"internal error: {exc!r}", False, None, stats)
             continue
@@ -305,4 +304,5 @@ def _record_delivery_failure(
 def retry_delay(attempts: int) -> float:
     """Return the exponential backoff (with jitter) before the next delivery attempt."""
     base = min(RETRY_BASE_SECONDS * 2**attempts, RETRY_MAX_SECONDS)
-    return base * random.uniform(0.8, 1.2)
+    jitter: float = random.uniform(0.8, 1.2)
+    return float(base * jitter)

@@ -2,45 +2,14 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from email import message_from_bytes, policy
-from email.message import EmailMessage
-from pathlib import Path
-from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from local_peers import MailBox, free_port
 
 from monitor.demo.sink import WebhookSink, make_secret
 from monitor.demo.site import NewsSite
-
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-SEED_TOPICS = REPO / "seeds" / "topics"
-
-
-def free_port() -> int:
-    """Return a free TCP port on 127.0.0.1 (aiosmtpd cannot pick one itself)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@dataclass
-class MailBox:
-    """An aiosmtpd handler keeping every message it accepts."""
-
-    messages: list[EmailMessage] = field(default_factory=list)
-    port: int = 0
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        parsed = message_from_bytes(envelope.original_content, policy=policy.default)
-        assert isinstance(parsed, EmailMessage)
-        self.messages.append(parsed)
-        return "250 OK"
 
 
 @pytest.fixture

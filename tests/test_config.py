@@ -81,7 +81,8 @@ def test_unknown_key_is_an_error(tmp_path: Path) -> None:
 
 
 def test_unknown_nested_key_is_an_error(tmp_path: Path) -> None:
-    path = write(tmp_path, BASE.replace("    url: http://127.0.0.1:1/feed.xml", "    url: http://127.0.0.1:1/f\n    intervall: 5m"))
+    text = BASE.replace("    url: http://127.0.0.1:1/feed.xml", "    url: http://127.0.0.1:1/f\n    intervall: 5m")
+    path = write(tmp_path, text)
     assert problems(path) == [f"{path}:5: sources[0].intervall: unknown key"]
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from conftest import SEED_TOPICS, MailBox, free_port
+from local_peers import SEED_TOPICS, MailBox, free_port
 
 from monitor.config import Settings, load_config
 from monitor.daemon import run_once
@@ -85,7 +85,8 @@ def mail_urls(mailbox: MailBox) -> list[str]:
 def test_once_alerts_every_seed_story_once_and_no_trap(
     tmp_path: Path, news_site: NewsSite, webhook_sink: WebhookSink, webhook_secret: str, mailbox: MailBox
 ) -> None:
-    settings = load_config(write_config(tmp_path, news_site, webhook_sink.url, mailbox), {"HOOK_SECRET": webhook_secret})
+    config = write_config(tmp_path, news_site, webhook_sink.url, mailbox)
+    settings = load_config(config, {"HOOK_SECRET": webhook_secret})
     articles = load_articles()
     seed = {news_site.url(a.path) for a in articles if a.kind == "seed"}
     traps = {news_site.url(a.path) for a in articles if a.kind == "trap"}
@@ -133,7 +134,8 @@ def test_once_alerts_every_seed_story_once_and_no_trap(
 def test_failing_source_is_reported_and_the_others_still_alert(
     tmp_path: Path, news_site: NewsSite, webhook_sink: WebhookSink, webhook_secret: str, mailbox: MailBox
 ) -> None:
-    settings = load_config(write_config(tmp_path, news_site, webhook_sink.url, mailbox), {"HOOK_SECRET": webhook_secret})
+    config = write_config(tmp_path, news_site, webhook_sink.url, mailbox)
+    settings = load_config(config, {"HOOK_SECRET": webhook_secret})
     news_site.fail("region/atom.xml", 500)
 
     stats = once(settings)

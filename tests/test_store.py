@@ -90,7 +90,7 @@ def test_pending_delivery_carries_the_alert_and_retries_keep_its_id(db: sqlite_u
     store.mark_delivery_failed(db, hook.id, error="HTTP 503", permanent=False, retry_at=NOW + timedelta(minutes=1))
     assert [p.channel_id for p in store.pending_deliveries(db, NOW)] == ["desk"]
     later = store.pending_deliveries(db, NOW + timedelta(minutes=2))
-    assert [(p.channel_id, p.attempts, p.alert.id) for p in later][0] == ("hook", 1, hook.alert.id)
+    assert (later[0].channel_id, later[0].attempts, later[0].alert.id) == ("hook", 1, hook.alert.id)
     store.mark_delivery_sent(db, hook.id, NOW)
     store.mark_delivery_failed(db, pending[1].id, error="HTTP 410", permanent=True, retry_at=None)
     assert store.pending_deliveries(db, NOW + timedelta(days=1)) == []

@@ -209,7 +209,7 @@ def _not_modified(res: _Resource, headers: dict[str, str]) -> bool:
         return False
     try:
         since = parsedate_to_datetime(ims)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError):
         return False
     if since.tzinfo is None:
         since = since.replace(tzinfo=UTC)

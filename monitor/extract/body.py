@@ -16,7 +16,8 @@ _ANCESTOR_LEVELS = 4
 # with links no denser than this.
 _WIDEN_SHARE = 0.1
 _WIDEN_AVERAGE = 80
-_WIDEN_LINKS = 0.3
+_WIDEN_LINKS = 0.15
+_WIDEN_STEPS = 6
 _COMMAS = (",", "،", "，", "、", "。")
 
 
@@ -125,26 +126,34 @@ def _siblings(top: LexborNode, top_score: float, scores: dict[int, _Candidate]) 
     return chosen
 
 
+def _text_and_links(node: LexborNode) -> tuple[int, int]:
+    return len(node.text(deep=True)), sum(len(a.text(deep=True)) for a in node.css("a"))
+
+
 def _widen(top: LexborNode, prose: dict[int, _Prose]) -> LexborNode:
-    """Climb while a parent adds real paragraphs: the article is split over sibling blocks."""
+    """Climb to an ancestor that adds real paragraphs: the article is split over sibling blocks."""
     own = prose.get(top.mem_id)
     if own is None:
         return top
-    parent = top.parent
-    while parent is not None and parent.tag not in ("body", "html"):
-        above = prose.get(parent.mem_id)
+    own_text, own_links = _text_and_links(top)
+    node = top.parent
+    for _ in range(_WIDEN_STEPS):
+        if node is None or node.tag in ("body", "html"):
+            break
+        above = prose.get(node.mem_id)
         if above is None:
             break
         added_chars = above.chars - own.chars
-        added = above.paragraphs - own.paragraphs
-        if added_chars > 0 and (
-            added_chars < _WIDEN_SHARE * own.chars
-            or added_chars / added < _WIDEN_AVERAGE
-            or link_density(parent) > _WIDEN_LINKS
-        ):
-            break
-        top, own = parent, above
-        parent = parent.parent
+        if added_chars > 0:
+            added = above.paragraphs - own.paragraphs
+            if added_chars < _WIDEN_SHARE * own.chars or added_chars / added < _WIDEN_AVERAGE:
+                break
+            # What the ancestor adds must read like the article, not like a block of teasers.
+            text, links = _text_and_links(node)
+            if text <= own_text or (links - own_links) / (text - own_text) > _WIDEN_LINKS:
+                break
+            top, own, own_text, own_links = node, above, text, links
+        node = node.parent
     return top
 
 

@@ -137,28 +137,28 @@ def link_density(node: LexborNode, text_length: int | None = None) -> float:
 
 
 def _is_clutter(node: LexborNode) -> bool:
-    """Readability-style conditional test for a container inside the chosen body."""
-    weight = class_weight(node)
-    if weight < 0:
+    """Readability-style conditional test for a container inside the chosen body, cheapest first."""
+    if class_weight(node) < 0:
         return True
     text = node.text(deep=True).strip()
     if text.count(",") + text.count("،") + text.count("，") >= 10:
         return False
     length = len(text)
-    paragraphs = len(node.css("p"))
-    images = len(node.css("img"))
-    if images > 1 and paragraphs / images < 0.5 and length < 200:
-        return True
-    if length < 25 and (images == 0 or images > 2) and not node.css_first("pre, table, h2, h3, h4"):
-        return True
+    if length < 200:
+        images = len(node.css("img"))
+        if length < 25 and (images == 0 or images > 2) and not node.css_first("pre, table, h2, h3, h4"):
+            return True
+        if images > 1 and len(node.css("p")) / images < 0.5:
+            return True
     density = link_density(node, length)
-    return (weight < 25 and density > 0.2 and length < 500) or density > 0.5
+    return (density > 0.2 and length < 500) or density > 0.5
 
 
 def remove_clutter(content: LexborNode) -> None:
     """Remove chrome, captions, headlines, link lists and tiny fragments from the body, innermost first."""
+    limit = max(4, len(content.css("p")) // 2)
     for node in reversed(content.css(sel.ATTRIBUTE_SELECTOR)):
-        if node.mem_id != content.mem_id and is_chrome(node):
+        if node.mem_id != content.mem_id and is_chrome(node) and len(node.css("p")) <= limit:
             node.decompose()
     for node in reversed(content.css(sel.BODY_JUNK_SELECTOR)):
         if node.mem_id != content.mem_id:

@@ -107,11 +107,14 @@ def read_metadata(tree: LexborHTMLParser, url: str | None) -> PageMeta:
         authors = [node.text() for node in tree.css(sel.AUTHOR_SELECTOR)[:5]]
     meta.authors = split_authors(authors)
 
-    times = [node.attributes.get("datetime") for node in tree.css(sel.TIME_SELECTOR)[:3]]
     meta.published = _first_date(
         [art.get("datePublished"), art.get("dateCreated"),
-         *(v for key in sel.META_PUBLISHED for v in tags.get(key, ())), *times]
+         *(v for key in sel.META_PUBLISHED for v in tags.get(key, ()))]
     )
+    if meta.published is None:
+        meta.published = _first_date(
+            [node.attributes.get("datetime") for node in tree.css(sel.TIME_SELECTOR)[:3]]
+        )
     meta.modified = _first_date(
         [art.get("dateModified"), *(v for key in sel.META_MODIFIED for v in tags.get(key, ()))]
     )

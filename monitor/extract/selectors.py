@@ -31,7 +31,7 @@ def _words(*words: str) -> re.Pattern[str]:
 STRONG_UNLIKELY_RE = _words(
     "comment", "disqus", "share", "sharing", "social", "related", "newsletter", "promo", "cookie",
     "consent", "gdpr", "outbrain", "taboola", "recirc", "subscri", "signup", "sign-up", "sponsor",
-    "advert", "breadcrumb", "most-?popular", "most-?read", "trending", "read-?more", "also-?read",
+    "advert", "breadcrumb", "most-?popular", "most-?read", "trending", "also-?read",
     "more-?stories", "recommend", "paywall-prompt", "print-only", "sr-only",
     "visually-?hidden", "screen-?reader", "author-?bio", "caption", "credit", "byline", "dateline",
     "timestamp", "tags?(?![a-z])", "toolbar", "skip-?link", "jump-?link", "newsfeed", "rating",
@@ -42,7 +42,7 @@ UNLIKELY_RE = _words(
     "ad(?![a-z])", "ads(?![a-z])", "adslot", "banner", "combx", "community", "donat", "footer",
     "masthead", "menu", "navbar", "nav(?![a-z])", "navigation", "overlay", "pagination", "pager",
     "remark", "replies", "rss", "shoutbox", "sidebar", "skyscraper", "widget", "header",
-    "sticky", "offscreen", "rail", "aside", "popup", "modal",
+    "sticky", "offscreen", "rail", "aside", "popup", "modal", "read-?more",
 )
 # Words that rescue a container UNLIKELY_RE would remove ("article-body", "main-content").
 LIKELY_RE = _words("article", "body", "column", "content", "main", "story", "entry", "text", "prose")

@@ -14,7 +14,7 @@ from monitor.extract import selectors as sel
 _PARA = "\ue000"
 _LINE = "\ue001"
 _INLINE_SPACE = re.compile(r"[ \t\r\n\f\v\u00a0\u200b\u2028\u2029]+")
-_LANG_SAMPLE = 2000
+_LANG_SAMPLE = 600
 
 
 def _clean_block(block: str) -> str:

@@ -14,6 +14,7 @@ from email.utils import parsedate_to_datetime
 import httpx
 
 from monitor.errors import FetchError
+from monitor.fetch.decode import BoundedDecoder, DecodeFailed, TooLarge
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 PERMANENT_REDIRECTS = frozenset({301, 308})
@@ -126,21 +127,31 @@ def _causes(exc: BaseException) -> list[BaseException]:
 
 async def read_capped(response: httpx.Response, *, max_bytes: int, deadline: float | None) -> bytes:
     """Read the decoded body, failing once it passes ``max_bytes`` or the whole read passes ``deadline`` s."""
-    declared = response.headers.get("content-length")
-    encoded = response.headers.get("content-encoding", "identity").strip().lower() not in ("", "identity")
-    if declared and declared.isdigit() and not encoded and int(declared) > max_bytes:
-        raise FetchError(f"Content-Length {declared} over {max_bytes} bytes", url=str(response.url), reason="too_large")
+    url = str(response.url)
+    encoding = response.headers.get("content-encoding", "").strip().lower()
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and encoding in ("", "identity") and int(declared) > max_bytes:
+        raise FetchError(f"Content-Length {declared} over {max_bytes} bytes", url=url, reason="too_large")
     chunks: list[bytes] = []
-    size = 0
-    # Slow drip bodies defeat httpx's per-read timeout; this caps the whole body.
-    async with asyncio.timeout(deadline):
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > max_bytes:
-                raise FetchError(
-                    f"body over {max_bytes} bytes (after decompression)", url=str(response.url), reason="too_large"
-                )
-            chunks.append(chunk)
+    try:
+        # Slow drip bodies defeat httpx's per-read timeout; this caps the whole body.
+        async with asyncio.timeout(deadline):
+            if BoundedDecoder.supports(encoding):
+                # Our decoder stops inflating at the cap; httpx's would inflate a whole network chunk first.
+                decoder = BoundedDecoder(encoding or "identity", max_bytes)
+                async for raw in response.aiter_raw():
+                    chunks.append(decoder.decode(raw))
+            else:
+                size = 0
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise TooLarge(f"body over {max_bytes} bytes after decompression")
+                    chunks.append(chunk)
+    except TooLarge as exc:
+        raise FetchError(str(exc), url=url, reason="too_large") from exc
+    except DecodeFailed as exc:
+        raise FetchError(str(exc), url=url, reason="decode") from exc
     return b"".join(chunks)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
+
 from monitor.match.fold import CLITIC_START, TOKEN_RE, analyse_words, arabic_variants, fold_tokens, tokenize
 from monitor.models import MatchDocument
 
@@ -28,7 +30,7 @@ def _index(folded: list[str]) -> dict[str, list[int]]:
 class AnalysedDocument:
     """Folded, position-indexed title and text of one ``MatchDocument``."""
 
-    __slots__ = ("_prefix_cache", "_spans", "doc", "indexes", "lang", "source_words", "texts")
+    __slots__ = ("_prefix_cache", "_sorted", "_spans", "doc", "indexes", "lang", "source_words", "texts")
 
     def __init__(self, doc: MatchDocument) -> None:
         self.doc = doc
@@ -38,6 +40,7 @@ class AnalysedDocument:
         self.lang = (doc.language or "").lower().replace("_", "-").split("-")[0]
         self._prefix_cache: dict[tuple[str, int], list[int]] = {}
         self._spans: dict[int, list[tuple[int, int]]] = {}
+        self._sorted: dict[int, list[str]] = {}
 
     def vocabulary(self) -> set[str]:
         """Return every indexed word of title and text."""
@@ -51,10 +54,15 @@ class AnalysedDocument:
         key = (word, field)
         cached = self._prefix_cache.get(key)
         if cached is None:
+            words = self._sorted.get(field)
+            if words is None:
+                words = self._sorted[field] = sorted(index)
             found: set[int] = set()
-            for candidate, where in index.items():
-                if candidate.startswith(word):
-                    found.update(where)
+            # Words sharing a prefix are contiguous in sorted order: bisect to the first, stop at the last.
+            for i in range(bisect_left(words, word), len(words)):
+                if not words[i].startswith(word):
+                    break
+                found.update(index[words[i]])
             cached = sorted(found)
             self._prefix_cache[key] = cached
         return cached

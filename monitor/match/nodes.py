@@ -62,6 +62,11 @@ class Phrase(Node):
     def evaluate(self, doc: AnalysedDocument) -> list[Occ] | None:
         """Return every span where the words appear in order (within the slop)."""
         out: list[Occ] = []
+        if len(self.words) == 1:  # the common case, kept cheap: most leaves are single words
+            word = self.words[0]
+            for field in self.fields:
+                out.extend((self.leaf_id, field, p, p) for p in doc.positions(word.text, word.prefix, field))
+            return out or None
         for field in self.fields:
             lists = [doc.positions(w.text, w.prefix, field) for w in self.words]
             if not all(lists):

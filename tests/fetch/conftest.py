@@ -6,7 +6,7 @@ import gzip
 import socket
 from collections.abc import Iterator
 
-import brotli
+import brotli  # type: ignore[import-untyped]
 import pytest
 from fetch_server import FIXTURES, FeedServer
 

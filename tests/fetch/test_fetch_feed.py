@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -15,7 +15,7 @@ import pytest
 from fetch_server import FIXTURES, FeedServer, Reply, Seen
 
 from monitor.errors import FetchError, ParseError
-from monitor.fetch import HostLimiter, Validators, build_client, fetch_feed
+from monitor.fetch import FetchResult, HostLimiter, Validators, build_client, fetch_feed
 from monitor.parse import parse_feed
 
 pytestmark = pytest.mark.anyio
@@ -33,11 +33,15 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
         yield http
 
 
-async def fetch(client: httpx.AsyncClient, url: str, validators: Validators | None = None, max_bytes: int = MB):
+async def fetch(
+    client: httpx.AsyncClient, url: str, validators: Validators | None = None, max_bytes: int = MB
+) -> FetchResult:
     return await fetch_feed(client, url, validators=validators or Validators(), max_bytes=max_bytes)
 
 
-async def test_plain_fetch_returns_body_validators_and_sends_our_user_agent(server, client):
+async def test_plain_fetch_returns_body_validators_and_sends_our_user_agent(
+    server: FeedServer, client: httpx.AsyncClient
+) -> None:
     server.routes["/feed"] = Reply(200, {**XML, "ETag": '"v1"', "Last-Modified": "Mon, 06 Jan 2025 10:00:00 GMT"}, RSS)
     result = await fetch(client, server.url("/feed"))
     assert (result.status, result.body, result.not_modified, result.permanent_redirect) == (200, RSS, False, None)
@@ -53,7 +57,7 @@ async def test_plain_fetch_returns_body_validators_and_sends_our_user_agent(serv
     assert len(parse_feed(result.body, result.url).entries) == 2
 
 
-def conditional(etag: str | None = None, modified: str | None = None):
+def conditional(etag: str | None = None, modified: str | None = None) -> Callable[[Seen], Reply]:
     """A route that answers 304 when the client's validators match, like a well-behaved server."""
 
     def route(seen: Seen) -> Reply:
@@ -71,7 +75,7 @@ def conditional(etag: str | None = None, modified: str | None = None):
     return route
 
 
-async def test_etag_gives_304_and_keeps_validators(server, client):
+async def test_etag_gives_304_and_keeps_validators(server: FeedServer, client: httpx.AsyncClient) -> None:
     server.routes["/feed"] = conditional(etag='"abc"')
     first = await fetch(client, server.url("/feed"))
     second = await fetch(client, server.url("/feed"), first.validators)
@@ -80,7 +84,7 @@ async def test_etag_gives_304_and_keeps_validators(server, client):
     assert second.validators == first.validators
 
 
-async def test_last_modified_gives_304(server, client):
+async def test_last_modified_gives_304(server: FeedServer, client: httpx.AsyncClient) -> None:
     stamp = "Tue, 07 Jan 2025 08:00:00 GMT"
     server.routes["/feed"] = conditional(modified=stamp)
     first = await fetch(client, server.url("/feed"))
@@ -91,7 +95,7 @@ async def test_last_modified_gives_304(server, client):
     assert second.validators.last_modified == stamp
 
 
-async def test_same_etag_with_changed_body_is_noticed(server, client):
+async def test_same_etag_with_changed_body_is_noticed(server: FeedServer, client: httpx.AsyncClient) -> None:
     counter = itertools.count()
     server.routes["/feed"] = lambda seen: Reply(
         200, {**XML, "ETag": '"never-changes"'}, RSS + b"<!-- %d -->" % next(counter)
@@ -103,7 +107,7 @@ async def test_same_etag_with_changed_body_is_noticed(server, client):
     assert second.validators.body_hash != first.validators.body_hash
 
 
-async def test_unchanged_body_on_200_counts_as_not_modified(server, client):
+async def test_unchanged_body_on_200_counts_as_not_modified(server: FeedServer, client: httpx.AsyncClient) -> None:
     server.routes["/feed"] = Reply(200, XML, RSS)  # ignores validators
     first = await fetch(client, server.url("/feed"))
     second = await fetch(client, server.url("/feed"), first.validators)
@@ -112,7 +116,7 @@ async def test_unchanged_body_on_200_counts_as_not_modified(server, client):
 
 
 @pytest.mark.parametrize("status", [301, 308])
-async def test_permanent_redirect_is_reported(server, client, status):
+async def test_permanent_redirect_is_reported(server: FeedServer, client: httpx.AsyncClient, status: int) -> None:
     server.routes["/old"] = Reply(status, {"Location": "/new"})
     server.routes["/new"] = Reply(200, XML, RSS)
     result = await fetch(client, server.url("/old"))
@@ -121,14 +125,16 @@ async def test_permanent_redirect_is_reported(server, client, status):
     assert result.body == RSS
 
 
-async def test_temporary_redirect_is_followed_but_not_reported(server, client):
+async def test_temporary_redirect_is_followed_but_not_reported(server: FeedServer, client: httpx.AsyncClient) -> None:
     server.routes["/old"] = Reply(302, {"Location": "/new"})
     server.routes["/new"] = Reply(200, XML, RSS)
     result = await fetch(client, server.url("/old"))
     assert result.url == server.url("/new") and result.permanent_redirect is None
 
 
-async def test_permanent_then_temporary_redirect_reports_only_the_permanent_hop(server, client):
+async def test_permanent_then_temporary_redirect_reports_only_the_permanent_hop(
+    server: FeedServer, client: httpx.AsyncClient
+) -> None:
     server.routes["/a"] = Reply(301, {"Location": "/b"})
     server.routes["/b"] = Reply(302, {"Location": "/c"})
     server.routes["/c"] = Reply(200, XML, RSS)
@@ -137,21 +143,21 @@ async def test_permanent_then_temporary_redirect_reports_only_the_permanent_hop(
     assert result.permanent_redirect == server.url("/b")
 
 
-async def test_gone_raises_http_410(server, client):
+async def test_gone_raises_http_410(server: FeedServer, client: httpx.AsyncClient) -> None:
     server.routes["/feed"] = Reply(410, {"Content-Type": "text/plain"}, b"gone")
     with pytest.raises(FetchError) as info:
         await fetch(client, server.url("/feed"))
     assert (info.value.reason, info.value.status, info.value.retry_after) == ("http", 410, None)
 
 
-async def test_429_carries_retry_after_seconds(server, client):
+async def test_429_carries_retry_after_seconds(server: FeedServer, client: httpx.AsyncClient) -> None:
     server.routes["/feed"] = Reply(429, {"Retry-After": "120"}, b"slow down")
     with pytest.raises(FetchError) as info:
         await fetch(client, server.url("/feed"))
     assert (info.value.reason, info.value.status, info.value.retry_after) == ("http", 429, 120.0)
 
 
-async def test_503_carries_retry_after_http_date(server, client):
+async def test_503_carries_retry_after_http_date(server: FeedServer, client: httpx.AsyncClient) -> None:
     when = format_datetime(datetime.now(UTC) + timedelta(seconds=300), usegmt=True)
     server.routes["/feed"] = Reply(503, {"Retry-After": when})
     with pytest.raises(FetchError) as info:
@@ -160,7 +166,7 @@ async def test_503_carries_retry_after_http_date(server, client):
     assert info.value.retry_after is not None and 290 <= info.value.retry_after <= 300
 
 
-async def test_slow_drip_body_hits_the_whole_response_deadline(server, client):
+async def test_slow_drip_body_hits_the_whole_response_deadline(server: FeedServer, client: httpx.AsyncClient) -> None:
     server.routes["/feed"] = Reply(200, XML, RSS[:200], drip=0.02)  # 4 s in total, each byte well in time
     started = time.monotonic()
     with pytest.raises(FetchError) as info:
@@ -169,21 +175,23 @@ async def test_slow_drip_body_hits_the_whole_response_deadline(server, client):
     assert time.monotonic() - started < 2
 
 
-async def test_server_that_never_answers_times_out(server, client):
+async def test_server_that_never_answers_times_out(server: FeedServer, client: httpx.AsyncClient) -> None:
     server.routes["/feed"] = Reply(200, XML, RSS, delay=2)
     with pytest.raises(FetchError) as info:
         await fetch(client, server.url("/feed"))
     assert info.value.reason == "timeout"
 
 
-async def test_oversized_body_is_refused(server, client):
+async def test_oversized_body_is_refused(server: FeedServer, client: httpx.AsyncClient) -> None:
     server.routes["/feed"] = Reply(200, XML, b"<rss>" + b" " * 300_000 + b"</rss>")
     with pytest.raises(FetchError) as info:
         await fetch(client, server.url("/feed"), max_bytes=100_000)
     assert info.value.reason == "too_large"
 
 
-async def test_gzip_bomb_is_cut_on_decoded_size(server, client, gzip_bomb):
+async def test_gzip_bomb_is_cut_on_decoded_size(
+    server: FeedServer, client: httpx.AsyncClient, gzip_bomb: bytes
+) -> None:
     assert len(gzip_bomb) < 100_000
     server.routes["/feed"] = Reply(200, {**XML, "Content-Encoding": "gzip"}, gzip_bomb)
     with pytest.raises(FetchError) as info:
@@ -191,13 +199,13 @@ async def test_gzip_bomb_is_cut_on_decoded_size(server, client, gzip_bomb):
     assert info.value.reason == "too_large"
 
 
-async def test_brotli_body_is_decoded(server, client, brotli_feed):
+async def test_brotli_body_is_decoded(server: FeedServer, client: httpx.AsyncClient, brotli_feed: bytes) -> None:
     server.routes["/feed"] = Reply(200, {**XML, "Content-Encoding": "br"}, brotli_feed)
     result = await fetch(client, server.url("/feed"))
     assert result.body == RSS
 
 
-async def test_redirect_loop_is_reported(server, client):
+async def test_redirect_loop_is_reported(server: FeedServer, client: httpx.AsyncClient) -> None:
     server.routes["/a"] = Reply(302, {"Location": "/b"})
     server.routes["/b"] = Reply(302, {"Location": "/a"})
     with pytest.raises(FetchError) as info:
@@ -206,7 +214,9 @@ async def test_redirect_loop_is_reported(server, client):
     assert len(server.requests) == 11  # the first request and ten redirects, then we stop
 
 
-async def test_html_instead_of_feed_is_fetched_then_refused_by_the_parser(server, client):
+async def test_html_instead_of_feed_is_fetched_then_refused_by_the_parser(
+    server: FeedServer, client: httpx.AsyncClient
+) -> None:
     page = b"<!DOCTYPE html><html><head><title>Home</title></head><body><p>Welcome</p></body></html>"
     server.routes["/feed"] = Reply(200, {"Content-Type": "text/html"}, page)
     result = await fetch(client, server.url("/feed"))
@@ -215,33 +225,33 @@ async def test_html_instead_of_feed_is_fetched_then_refused_by_the_parser(server
 
 
 @pytest.mark.parametrize("body", [b"", b"  \n\t "])
-async def test_empty_200_is_an_error(server, client, body):
+async def test_empty_200_is_an_error(server: FeedServer, client: httpx.AsyncClient, body: bytes) -> None:
     server.routes["/feed"] = Reply(200, XML, body)
     with pytest.raises(FetchError) as info:
         await fetch(client, server.url("/feed"))
     assert (info.value.reason, info.value.status) == ("empty", 200)
 
 
-async def test_no_content_status_is_an_http_error(server, client):
+async def test_no_content_status_is_an_http_error(server: FeedServer, client: httpx.AsyncClient) -> None:
     server.routes["/feed"] = Reply(204, XML)
     with pytest.raises(FetchError) as info:
         await fetch(client, server.url("/feed"))
     assert (info.value.reason, info.value.status) == ("http", 204)
 
 
-async def test_connection_refused(client, unused_port):
+async def test_connection_refused(client: httpx.AsyncClient, unused_port: int) -> None:
     with pytest.raises(FetchError) as info:
         await fetch(client, f"http://127.0.0.1:{unused_port}/feed")
     assert info.value.reason == "connect"
 
 
-async def test_non_http_scheme_is_blocked(client):
+async def test_non_http_scheme_is_blocked(client: httpx.AsyncClient) -> None:
     with pytest.raises(FetchError) as info:
         await fetch(client, "file:///etc/passwd")
     assert info.value.reason == "blocked"
 
 
-async def test_host_limiter_serialises_requests_to_one_host(server, client):
+async def test_host_limiter_serialises_requests_to_one_host(server: FeedServer, client: httpx.AsyncClient) -> None:
     running = 0
     peak = 0
     lock = threading.Lock()
@@ -282,7 +292,7 @@ def test_host_limiter_rejects_zero() -> None:
         HostLimiter(per_host=0)
 
 
-async def test_serves_atom_too(server: FeedServer, client):
+async def test_serves_atom_too(server: FeedServer, client: httpx.AsyncClient) -> None:
     server.routes["/atom"] = Reply(200, {"Content-Type": "application/atom+xml"}, ATOM)
     result = await fetch(client, server.url("/atom"))
     assert parse_feed(result.body, result.url).title == "Example Wire: World"

@@ -32,7 +32,7 @@ NOW = datetime(2025, 1, 6, 12, 0, 0, tzinfo=UTC)
         (None, None),
     ],
 )
-def test_parse_retry_after(header, expected):
+def test_parse_retry_after(header: str | None, expected: object) -> None:
     assert parse_retry_after(header, now=NOW) == expected
 
 
@@ -64,7 +64,7 @@ def test_parse_retry_after(header, expected):
         ("ff02::1", False),
     ],
 )
-def test_is_public_address(address, public):
+def test_is_public_address(address: str, public: bool) -> None:
     assert is_public_address(ip_address(address)) is public
 
 
@@ -72,12 +72,12 @@ def test_is_public_address(address, public):
     ("host", "expected"),
     [("127.0.0.1", "127.0.0.1"), ("[::1]", "::1"), ("fe80::1%eth0", "fe80::1"), ("example.org", None)],
 )
-def test_parse_address(host, expected):
+def test_parse_address(host: str, expected: object) -> None:
     parsed = parse_address(host)
     assert (str(parsed) if parsed else None) == expected
 
 
-def test_conditional_headers():
+def test_conditional_headers() -> None:
     assert "If-None-Match" not in conditional_headers(Validators())
     headers = conditional_headers(Validators(etag='W/"x"', last_modified="Mon, 06 Jan 2025 10:00:00 GMT"))
     assert headers["If-None-Match"] == 'W/"x"'
@@ -105,7 +105,7 @@ def _raised_from(outer: Exception, cause: BaseException) -> Exception:
         (httpx.RemoteProtocolError("peer closed"), "connect"),
     ],
 )
-def test_transport_error_reasons(exc, reason):
+def test_transport_error_reasons(exc: Exception, reason: str) -> None:
     error = transport_error(exc, "https://example.org/feed")
     assert error.reason == reason
     assert error.url == "https://example.org/feed"
@@ -122,5 +122,5 @@ def test_transport_error_reasons(exc, reason):
         ("video/mp4", False),
     ],
 )
-def test_is_html_type(content_type, ok):
+def test_is_html_type(content_type: str, ok: bool) -> None:
     assert is_html_type(content_type) is ok

@@ -11,7 +11,7 @@ from fetch_server import FeedServer, Reply
 
 import monitor.fetch.guard as guard
 from monitor.errors import FetchError
-from monitor.fetch import build_client, fetch_page
+from monitor.fetch import FetchResult, build_client, fetch_page
 
 pytestmark = pytest.mark.anyio
 
@@ -27,11 +27,11 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
         yield http
 
 
-async def page(client: httpx.AsyncClient, url: str, *, allow_private: bool = True, max_bytes: int = MB):
+async def page(client: httpx.AsyncClient, url: str, *, allow_private: bool = True, max_bytes: int = MB) -> FetchResult:
     return await fetch_page(client, url, max_bytes=max_bytes, allow_private=allow_private)
 
 
-async def test_loopback_is_refused_without_allow_private(server: FeedServer, client):
+async def test_loopback_is_refused_without_allow_private(server: FeedServer, client: httpx.AsyncClient) -> None:
     server.routes["/a"] = Reply(200, HTML, PAGE)
     with pytest.raises(FetchError) as info:
         await page(client, server.url("/a"), allow_private=False)
@@ -39,7 +39,7 @@ async def test_loopback_is_refused_without_allow_private(server: FeedServer, cli
     assert server.requests == []  # refused before any connection
 
 
-async def test_names_are_resolved_before_the_check(server: FeedServer, client):
+async def test_names_are_resolved_before_the_check(server: FeedServer, client: httpx.AsyncClient) -> None:
     server.routes["/a"] = Reply(200, HTML, PAGE)
     with pytest.raises(FetchError) as info:
         await page(client, f"http://localhost:{server.port}/a", allow_private=False)
@@ -47,7 +47,7 @@ async def test_names_are_resolved_before_the_check(server: FeedServer, client):
     assert server.requests == []
 
 
-async def test_allowed_private_page_is_fetched(server: FeedServer, client):
+async def test_allowed_private_page_is_fetched(server: FeedServer, client: httpx.AsyncClient) -> None:
     server.routes["/a"] = Reply(200, {**HTML, "ETag": '"p1"'}, PAGE)
     result = await page(client, server.url("/a"))
     assert (result.status, result.body, result.not_modified) == (200, PAGE, False)
@@ -58,20 +58,22 @@ async def test_allowed_private_page_is_fetched(server: FeedServer, client):
 @pytest.mark.parametrize(
     "url", ["file:///etc/passwd", "ftp://127.0.0.1/x", "gopher://127.0.0.1/", "javascript:alert(1)"]
 )
-async def test_non_http_schemes_are_refused(client, url):
+async def test_non_http_schemes_are_refused(client: httpx.AsyncClient, url: str) -> None:
     with pytest.raises(FetchError) as info:
         await page(client, url)
     assert info.value.reason == "blocked"
 
 
-async def test_redirect_to_a_file_url_is_refused(server: FeedServer, client):
+async def test_redirect_to_a_file_url_is_refused(server: FeedServer, client: httpx.AsyncClient) -> None:
     server.routes["/a"] = Reply(302, {"Location": "file:///etc/passwd"})
     with pytest.raises(FetchError) as info:
         await page(client, server.url("/a"))
     assert info.value.reason == "blocked"
 
 
-async def test_every_redirect_hop_is_checked(server: FeedServer, client, monkeypatch):
+async def test_every_redirect_hop_is_checked(
+    server: FeedServer, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Pretend 127.0.0.1 is a public address, so the first hop passes and the private second hop is judged.
     public = ipaddress.ip_address("127.0.0.1")
     monkeypatch.setattr(guard, "is_public_address", lambda address: address == public)
@@ -87,21 +89,21 @@ async def test_every_redirect_hop_is_checked(server: FeedServer, client, monkeyp
     assert "10.0.0.1" in str(info.value)
 
 
-async def test_non_html_content_type_is_refused(server: FeedServer, client):
+async def test_non_html_content_type_is_refused(server: FeedServer, client: httpx.AsyncClient) -> None:
     server.routes["/a.pdf"] = Reply(200, {"Content-Type": "application/pdf"}, b"%PDF-1.7")
     with pytest.raises(FetchError) as info:
         await page(client, server.url("/a.pdf"))
     assert info.value.reason == "decode"
 
 
-async def test_page_size_cap(server: FeedServer, client):
+async def test_page_size_cap(server: FeedServer, client: httpx.AsyncClient) -> None:
     server.routes["/big"] = Reply(200, HTML, PAGE + b" " * 50_000)
     with pytest.raises(FetchError) as info:
         await page(client, server.url("/big"), max_bytes=10_000)
     assert info.value.reason == "too_large"
 
 
-async def test_page_redirect_loop(server: FeedServer, client):
+async def test_page_redirect_loop(server: FeedServer, client: httpx.AsyncClient) -> None:
     server.routes["/a"] = Reply(302, {"Location": "/b"})
     server.routes["/b"] = Reply(302, {"Location": "/a"})
     with pytest.raises(FetchError) as info:
@@ -109,7 +111,7 @@ async def test_page_redirect_loop(server: FeedServer, client):
     assert info.value.reason == "redirects"
 
 
-async def test_long_redirect_chain_stops_at_the_limit(server: FeedServer, client):
+async def test_long_redirect_chain_stops_at_the_limit(server: FeedServer, client: httpx.AsyncClient) -> None:
     for hop in range(15):
         server.routes[f"/r{hop}"] = Reply(302, {"Location": f"/r{hop + 1}"})
     with pytest.raises(FetchError) as info:
@@ -118,14 +120,14 @@ async def test_long_redirect_chain_stops_at_the_limit(server: FeedServer, client
     assert len(server.requests) == 11
 
 
-async def test_page_http_error(server: FeedServer, client):
+async def test_page_http_error(server: FeedServer, client: httpx.AsyncClient) -> None:
     server.routes["/gone"] = Reply(404, HTML, b"<p>nope</p>")
     with pytest.raises(FetchError) as info:
         await page(client, server.url("/gone"))
     assert (info.value.reason, info.value.status) == ("http", 404)
 
 
-async def test_empty_page(server: FeedServer, client):
+async def test_empty_page(server: FeedServer, client: httpx.AsyncClient) -> None:
     server.routes["/empty"] = Reply(200, HTML, b"")
     with pytest.raises(FetchError) as info:
         await page(client, server.url("/empty"))

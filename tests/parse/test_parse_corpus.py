@@ -20,7 +20,7 @@ def corpus_files() -> list[Path]:
     return sorted(path for folder in FEED_DIRS for path in (CORPUS / folder).glob("*") if path.is_file())
 
 
-def test_every_corpus_feed_parses_or_raises_parse_error():
+def test_every_corpus_feed_parses_or_raises_parse_error() -> None:
     files = corpus_files()
     assert len(files) == 151
     with_entries = 0
@@ -38,21 +38,21 @@ def test_every_corpus_feed_parses_or_raises_parse_error():
     assert with_entries >= 148
 
 
-def test_heise_rss090_gives_sixty_entries():
+def test_heise_rss090_gives_sixty_entries() -> None:
     feed = parse_feed((CORPUS / "miniflux" / "rdf_UTF8.xml").read_bytes(), "https://www.heise.de/newsticker/heise.rdf")
     assert len(feed.entries) == 60
     assert feed.title == "heise online News"
     assert all(entry.url.startswith("https://") and entry.title for entry in feed.entries)
 
 
-def test_windows_1251_and_undeclared_latin1_decode():
+def test_windows_1251_and_undeclared_latin1_decode() -> None:
     cyrillic = parse_feed((CORPUS / "miniflux" / "encoding_WINDOWS-1251.xml").read_bytes(), "https://x.example/")
     assert any(any("\u0400" <= ch <= "\u04ff" for ch in entry.title) for entry in cyrillic.entries)
     latin = parse_feed((CORPUS / "miniflux" / "no_encoding_ISO-8859-1.xml").read_bytes(), "https://x.example/")
     assert latin.entries and not any("\ufffd" in entry.title for entry in latin.entries)
 
 
-def test_html_pages_are_not_feeds_but_announce_theirs():
+def test_html_pages_are_not_feeds_but_announce_theirs() -> None:
     pages = CORPUS / "html-pages"
     for page in sorted(pages.glob("*.html")):
         with pytest.raises(ParseError):

@@ -19,7 +19,7 @@ def load(name: str, url: str = FEED_URL) -> ParsedFeed:
     return parse_feed((FEEDS / name).read_bytes(), url)
 
 
-def test_rss2_with_content_encoded_relative_links_and_entities():
+def test_rss2_with_content_encoded_relative_links_and_entities() -> None:
     feed = load("rss2_content.xml")
     assert feed.title == "Harbour & Coast Gazette"
     assert feed.link == "https://feeds.example.com/news/"
@@ -39,12 +39,12 @@ def test_rss2_with_content_encoded_relative_links_and_entities():
     assert second.authors == ("Tomas Lind",)
 
 
-def test_relative_links_follow_the_feed_url():
+def test_relative_links_follow_the_feed_url() -> None:
     feed = load("rss2_content.xml", url="http://mirror.example.org/x/rss")
     assert feed.entries[0].url == "http://mirror.example.org/news/2025/ferry-timetable"
 
 
-def test_atom_with_xml_base_and_updated_only():
+def test_atom_with_xml_base_and_updated_only() -> None:
     feed = load("atom.xml")
     assert feed.title == "Example Wire: World"
     assert feed.link == "https://wire.example.net/world/"
@@ -60,7 +60,7 @@ def test_atom_with_xml_base_and_updated_only():
     assert second.published == datetime(2025, 3, 1, 9, 0, tzinfo=UTC)  # published wins over updated
 
 
-def test_rss1_rdf():
+def test_rss1_rdf() -> None:
     feed = load("rss1.rdf")
     assert feed.title == "Valley Observer"
     assert [e.url for e in feed.entries] == ["https://valley.example.org/a/1", "https://valley.example.org/a/2"]
@@ -69,7 +69,7 @@ def test_rss1_rdf():
     assert feed.entries[1].published is not None and feed.entries[1].published.tzinfo is not None
 
 
-def test_json_feed():
+def test_json_feed() -> None:
     feed = load("feed.json", url="https://plain.example.org/feed.json")
     assert feed.title == "Notes from the Plain"
     assert [e.url for e in feed.entries] == ["https://plain.example.org/notes/7", "https://plain.example.org/notes/8"]
@@ -83,7 +83,7 @@ def test_json_feed():
     assert feed.entries[1].title == ""
 
 
-def test_iso_8859_1_declared():
+def test_iso_8859_1_declared() -> None:
     feed = load("latin1.xml")
     assert feed.title == "Café du Port"
     assert feed.entries[0].title == "Déjà vu à la façade"
@@ -91,13 +91,13 @@ def test_iso_8859_1_declared():
     assert feed.entries[0].published == datetime(2025, 3, 5, 13, 0, tzinfo=UTC)
 
 
-def test_feed_without_dates():
+def test_feed_without_dates() -> None:
     feed = load("nodates.xml")
     assert [e.title for e in feed.entries] == ["First bulletin", "Second bulletin"]
     assert all(e.published is None for e in feed.entries)
 
 
-def test_rss090_falls_back_to_feedparser():
+def test_rss090_falls_back_to_feedparser() -> None:
     body = (
         b'<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
         b'xmlns="http://my.netscape.com/rdf/simple/0.9/"><channel><title>Old Style</title>'
@@ -110,7 +110,7 @@ def test_rss090_falls_back_to_feedparser():
     assert [e.url for e in feed.entries] == ["https://old.example.org/1", "https://old.example.org/2"]
 
 
-def test_atom_entry_without_link_uses_url_id():
+def test_atom_entry_without_link_uses_url_id() -> None:
     body = (
         b'<feed xmlns="http://www.w3.org/2005/Atom"><title>T</title>'
         b"<entry><title>A</title><id>https://ids.example.org/a</id><updated>2025-01-01T00:00:00Z</updated></entry>"
@@ -119,7 +119,7 @@ def test_atom_entry_without_link_uses_url_id():
     assert [e.url for e in parse_feed(body, FEED_URL).entries] == ["https://ids.example.org/a"]
 
 
-def test_links_with_unsafe_schemes_are_dropped():
+def test_links_with_unsafe_schemes_are_dropped() -> None:
     body = (
         b'<rss version="2.0"><channel><title>T</title>'
         b"<item><title>a</title><link>javascript:alert(1)</link></item>"
@@ -129,7 +129,7 @@ def test_links_with_unsafe_schemes_are_dropped():
     assert [e.title for e in parse_feed(body, FEED_URL).entries] == ["c"]
 
 
-def test_empty_but_valid_feed_has_no_entries():
+def test_empty_but_valid_feed_has_no_entries() -> None:
     body = b'<rss version="2.0"><channel><title>Quiet</title><link>https://q.example.org/</link></channel></rss>'
     feed = parse_feed(body, FEED_URL)
     assert feed.title == "Quiet" and feed.entries == ()
@@ -148,17 +148,17 @@ def test_empty_but_valid_feed_has_no_entries():
         b"/etc/passwd",  # feedparser would open() this path if handed bytes directly
     ],
 )
-def test_non_feeds_raise_parse_error(body):
+def test_non_feeds_raise_parse_error(body: bytes) -> None:
     with pytest.raises(ParseError) as info:
         parse_feed(body, FEED_URL)
     assert info.value.url == FEED_URL
 
 
-def test_html_page_is_named_in_the_error():
+def test_html_page_is_named_in_the_error() -> None:
     with pytest.raises(ParseError, match="HTML page"):
         parse_feed(b"<!doctype html><html><body><p>x</p></body></html>", FEED_URL)
 
 
-def test_str_is_refused():
+def test_str_is_refused() -> None:
     with pytest.raises(TypeError):
         parse_feed("https://example.org/feed.xml", FEED_URL)  # type: ignore[arg-type]

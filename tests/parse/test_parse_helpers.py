@@ -27,7 +27,7 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "feeds"
         (None, ""),
     ],
 )
-def test_plain_text(raw, clean):
+def test_plain_text(raw: str | None, clean: str) -> None:
     assert plain_text(raw) == clean
 
 
@@ -47,11 +47,11 @@ def test_plain_text(raw, clean):
         ("http://[::1", None),
     ],
 )
-def test_absolute_url(link, expected):
+def test_absolute_url(link: str | None, expected: object) -> None:
     assert absolute_url(link, "https://site.example/dir/feed") == expected
 
 
-def test_document_base_reads_root_xml_base_only():
+def test_document_base_reads_root_xml_base_only() -> None:
     assert document_base(b'<feed xml:base="/blog/" xmlns="x">', "https://s.example/f") == "https://s.example/blog/"
     assert document_base(b"<rss><channel>", "https://s.example/f") == "https://s.example/f"
 
@@ -70,19 +70,19 @@ def test_document_base_reads_root_xml_base_only():
         (None, None),
     ],
 )
-def test_to_datetime(value, expected):
+def test_to_datetime(value: object, expected: object) -> None:
     parsed = to_datetime(value)
     assert parsed == expected
     if parsed is not None:
         assert parsed.tzinfo is not None
 
 
-def test_to_datetime_keeps_the_offset():
+def test_to_datetime_keeps_the_offset() -> None:
     parsed = to_datetime("2025-01-06T10:15:00+03:00")
     assert parsed is not None and parsed.utcoffset() == timezone(timedelta(hours=3)).utcoffset(None)
 
 
-def test_find_feed_links():
+def test_find_feed_links() -> None:
     html = (FIXTURES / "discovery.html").read_bytes()
     assert find_feed_links(html, "https://outlet.example.com/en/home") == [
         "https://outlet.example.com/en/feeds/all.rss",
@@ -91,17 +91,17 @@ def test_find_feed_links():
     ]
 
 
-def test_find_feed_links_without_base_uses_the_page_url():
+def test_find_feed_links_without_base_uses_the_page_url() -> None:
     html = b'<html><head><link rel="alternate" type="application/atom+xml" href="../atom.xml"></head></html>'
     assert find_feed_links(html, "https://s.example/a/b/page") == ["https://s.example/a/atom.xml"]
 
 
 @pytest.mark.parametrize("html", [b"", b"<html><body>no head</body></html>", b"\xff\xfe\x00garbage"])
-def test_find_feed_links_nothing(html):
+def test_find_feed_links_nothing(html: bytes) -> None:
     assert find_feed_links(html, "https://s.example/") == []
 
 
-def test_utf8_if_undeclared():
+def test_utf8_if_undeclared() -> None:
     latin = "<rss><channel><title>Café</title></channel></rss>".encode("latin-1")
     assert utf8_if_undeclared(latin) == "<rss><channel><title>Café</title></channel></rss>".encode()
     declared = b'<?xml version="1.0" encoding="ISO-8859-1"?><rss><title>Caf\xe9</title></rss>'
@@ -110,7 +110,7 @@ def test_utf8_if_undeclared():
     assert utf8_if_undeclared(utf8) is utf8
 
 
-def test_undeclared_latin1_feed_parses_with_accents():
+def test_undeclared_latin1_feed_parses_with_accents() -> None:
     body = (
         "<rss version='2.0'><channel><title>Brève</title><item><title>Été à Genève</title>"
         "<link>https://ch.example/1</link></item></channel></rss>"
