@@ -8,13 +8,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
-from local_peers import SEED_TOPICS, MailBox, free_port
+from local_peers import SEED_TOPICS, SHARED, MailBox, free_port
 
 from monitor.config import Settings, load_config
 from monitor.daemon import run_once
 from monitor.demo.sink import WebhookSink
 from monitor.demo.site import NewsSite, load_articles
+from monitor.parse import parse_feed
 from monitor.pipeline import CycleStats
 
 BASES = "russia-syria-bases"
@@ -169,3 +171,44 @@ def test_a_receiver_that_is_down_gets_its_alerts_on_the_next_cycle(
     assert webhook_sink.wait_for(first.pending, timeout=5)
     assert len(webhook_sink.received) == first.pending
     assert all(r["verified"] for r in webhook_sink.received)
+
+
+CORPUS_FEEDS = SHARED / "corpus" / "feeds"
+NEWS_FEEDS = {
+    "bbc.xml": "fastfeedparser-benchmark/1796df62c4a287cc.xml",
+    "aljazeera.xml": "fastfeedparser-benchmark/3f9eeff5039a008d.xml",
+    "al-monitor.xml": "fastfeedparser-benchmark/72fea1ebfd02e90a.xml",
+    "nyt-world.xml": "fastfeedparser-benchmark/78f77fae2e1ffc14.xml",
+    "heise-rss090.xml": "miniflux/rdf_UTF8.xml",
+    "golem-latin1.xml": "miniflux/encoding_ISO-8859-1.xml",
+}
+
+
+@pytest.mark.skipif(not CORPUS_FEEDS.is_dir(), reason=f"real feed corpus not found at {CORPUS_FEEDS} (CI has it)")
+def test_real_news_feeds_go_through_the_whole_pipeline(
+    tmp_path: Path, news_site: NewsSite, webhook_sink: WebhookSink, webhook_secret: str, mailbox: MailBox
+) -> None:
+    # Real feeds from the corpus, served locally; their article links point at the real internet, so the
+    # pipeline works from the feeds' own text here (fetch_articles: false).
+    expected_entries = 0
+    for name, corpus_path in NEWS_FEEDS.items():
+        body = (CORPUS_FEEDS / corpus_path).read_bytes()
+        news_site.add_file(f"corpus/{name}", body, "application/xml")
+        expected_entries += len({e.guid or e.url for e in parse_feed(body, news_site.url(f"corpus/{name}")).entries})
+    path = write_config(tmp_path, news_site, webhook_sink.url, mailbox, feeds=tuple(f"corpus/{n}" for n in NEWS_FEEDS))
+    config = yaml.safe_load(path.read_text())
+    config["fetch"]["fetch_articles"] = False
+    config["topics"].append({"id": "anything-world", "title": "World news", "query": "world OR news OR welt"})
+    path.write_text(yaml.safe_dump(config))
+    settings = load_config(path, {"HOOK_SECRET": webhook_secret})
+
+    stats = once(settings)
+
+    assert stats.failures == [] and stats.sources_ok == len(NEWS_FEEDS)
+    assert stats.entries == stats.new_entries == expected_entries
+    stored = stats.articles_new + stats.articles_known + stats.not_articles
+    assert stored == expected_entries
+    assert stats.hits > 0 and stats.sent == stats.queued > 0
+
+    second = once(settings)  # the local site answers 304 to our validators: nothing parsed, nothing new
+    assert second.not_modified == len(NEWS_FEEDS) and second.new_entries == 0 and second.sent == 0

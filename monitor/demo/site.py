@@ -147,12 +147,15 @@ class NewsSite(LocalServer):
         if published.tzinfo is None:
             published = published.replace(tzinfo=UTC)
         link = ORIGIN_PLACEHOLDER + _key(url_path)
-        self.add_file(url_path, html, "text/html; charset=utf-8")
+        page = html.encode("utf-8") if isinstance(html, str) else html
         with self._lock:
             feed = self._resources.get(_key(feed_path))
             if feed is None:
                 raise KeyError(f"no feed at {feed_path}")
             raw = _insert_item(feed.raw, title=title, link=link, published=published, summary=summary or title)
+            # Page first, feed second, under one lock: a poller never sees a link to a page that is not there yet.
+            old_page = self._resources.get(_key(url_path))
+            self._store(url_path, page, "text/html; charset=utf-8", self._next_modified(old_page))
             self._store(feed_path, raw, feed.content_type, self._next_modified(feed))
         return self.url(url_path)
 

@@ -15,9 +15,8 @@ _PROSE_PARAGRAPHS = 5
 _HIDDEN_STYLE = ("display:none", "display: none", "visibility:hidden", "visibility: hidden")
 
 
-def class_id(node: LexborNode) -> str:
+def class_id(attrs: dict[str, str | None]) -> str:
     """Return the lower-cased "class id" string the class/id patterns are matched against."""
-    attrs = node.attributes
     classes = attrs.get("class") or ""
     if "(" in classes:
         # Atomic CSS utilities ("mstart(137px)--modalminwidth") carry no meaning, only noise.
@@ -47,7 +46,7 @@ def _names_chrome_level(names: str) -> int:
 
 def class_weight(node: LexborNode) -> float:
     """Score a node's class and id: +25 for content-like names, -25 for chrome-like ones."""
-    names = class_id(node)
+    names = class_id(node.attributes)
     return 0.0 if names == " " else _names_weight(names)
 
 
@@ -67,7 +66,7 @@ def chrome_level(node: LexborNode) -> int:
         return STRONG
     if tag in sel.CHROME_TAGS:
         return WEAK
-    names = class_id(node)
+    names = class_id(attrs)
     return 0 if names == " " else _names_chrome_level(names)
 
 

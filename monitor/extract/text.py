@@ -18,7 +18,7 @@ _LANG_SAMPLE = 600
 
 
 def _clean_block(block: str) -> str:
-    lines = (_INLINE_SPACE.sub(" ", line).strip() for line in block.split(_LINE))
+    lines = (line.strip() for line in block.split(_LINE))
     return "\n".join(line for line in lines if line)
 
 
@@ -29,7 +29,7 @@ def node_text(node: LexborNode) -> str:
         block.insert_after(_PARA)
     for br in node.css("br"):
         br.insert_after(_LINE)
-    raw = node.text(deep=True, separator="")
+    raw = _INLINE_SPACE.sub(" ", node.text(deep=True, separator=""))
     blocks = (_clean_block(b) for b in raw.split(_PARA))
     return "\n\n".join(b for b in blocks if b)
 

@@ -17,34 +17,55 @@ PREFIX_KEY_LEN = 6
 def _index(folded: list[str]) -> dict[str, list[int]]:
     """Map each folded word (and its Arabic clitic-free forms) to its positions."""
     index: dict[str, list[int]] = {}
+    get = index.get
     for pos, word in enumerate(folded):
-        if not word:
-            continue
-        index.setdefault(word, []).append(pos)
-        if word[0] in CLITIC_START:
-            for variant in arabic_variants(word):
-                index.setdefault(variant, []).append(pos)
+        found = get(word)
+        if found is None:
+            index[word] = [pos]
+        else:
+            found.append(pos)
+    index.pop("", None)
+    for word in [w for w in index if w[0] in CLITIC_START]:
+        for variant in arabic_variants(word):
+            index[variant] = sorted({*index.get(variant, ()), *index[word]})
     return index
+
+
+def _with_variants(words: set[str]) -> set[str]:
+    """Return ``words`` plus the clitic-free forms of the Arabic ones."""
+    words.discard("")
+    extra = [v for w in words if w[0] in CLITIC_START for v in arabic_variants(w)]
+    words.update(extra)
+    return words
 
 
 class AnalysedDocument:
     """Folded, position-indexed title and text of one ``MatchDocument``."""
 
-    __slots__ = ("_prefix_cache", "_sorted", "_spans", "doc", "indexes", "lang", "source_words", "texts")
+    __slots__ = ("_folded", "_indexes", "_prefix_cache", "_sorted", "_spans", "doc", "lang", "source_words", "texts")
 
     def __init__(self, doc: MatchDocument) -> None:
         self.doc = doc
         self.texts = (doc.title or "", doc.text or "")
-        self.indexes = tuple(_index(fold_tokens(tokenize(t))) for t in self.texts)
+        self._folded = tuple(fold_tokens(tokenize(t)) for t in self.texts)
+        self._indexes: tuple[dict[str, list[int]], ...] | None = None
         self.source_words = tuple(analyse_words(doc.source or ""))
         self.lang = (doc.language or "").lower().replace("_", "-").split("-")[0]
         self._prefix_cache: dict[tuple[str, int], list[int]] = {}
         self._spans: dict[int, list[tuple[int, int]]] = {}
         self._sorted: dict[int, list[str]] = {}
 
+    @property
+    def indexes(self) -> tuple[dict[str, list[int]], ...]:
+        """Return the word-to-positions map of title and text, built on first use."""
+        # Built lazily: the prefilter needs only the vocabulary, and most documents match no topic.
+        if self._indexes is None:
+            self._indexes = tuple(_index(f) for f in self._folded)
+        return self._indexes
+
     def vocabulary(self) -> set[str]:
-        """Return every indexed word of title and text."""
-        return self.indexes[TITLE].keys() | self.indexes[TEXT].keys()
+        """Return every folded word of title and text, with Arabic clitic-free forms."""
+        return _with_variants(set(self._folded[TITLE]).union(self._folded[TEXT]))
 
     def positions(self, word: str, prefix: bool, field: int) -> list[int]:
         """Return the sorted positions in ``field`` of ``word`` (or of any word starting with it)."""

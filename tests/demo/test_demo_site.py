@@ -146,6 +146,7 @@ def test_add_item_rejects_unknown_or_non_feed(site: NewsSite) -> None:
         site.add_item("nope.xml", title="t", url_path="/a.html", html="", published=datetime.now(UTC))
     with pytest.raises(ValueError, match="not an RSS or Atom"):
         site.add_item("static/style.css", title="t", url_path="/b.html", html="", published=datetime.now(UTC))
+    assert "/a.html" not in site.paths() and "/b.html" not in site.paths()
 
 
 def test_add_file_overrides_and_adds(site: NewsSite, client: httpx.Client) -> None:
