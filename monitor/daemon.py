@@ -74,10 +74,11 @@ async def run_daemon(settings: Settings, stop: asyncio.Event | None = None) -> N
                 await poll_source(rt, source, stats)
                 if stats.queued:
                     await deliver_due(rt, stats)
-                log.info(
-                    "polled %s: %d new entries, %d new articles, %d hits, %d sent",
-                    source.name, stats.new_entries, stats.articles_new, stats.hits, stats.sent,
-                )
+                if stats.sources_ok:
+                    log.info(
+                        "polled %s: %d new entries, %d new articles, %d hits, %d sent",
+                        source.name, stats.new_entries, stats.articles_new, stats.hits, stats.sent,
+                    )
             finally:
                 in_flight.discard(task)  # type: ignore[arg-type]
 

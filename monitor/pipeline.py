@@ -122,18 +122,28 @@ async def poll_source(rt: Runtime, source: Source, stats: CycleStats) -> None:
             feed = parse_feed(response.body, response.url)
         except (FetchError, ParseError) as exc:
             status = exc.status if isinstance(exc, FetchError) else None
-            store.record_poll_failure(rt.db, source.id, error=str(exc), status=status, now=rt.clock())
-            stats.failures.append(f"{source.name}: {exc}")
-            log.warning("source failed: %s (%s): %s", source.name, source.url, exc)
+            _record_failure(rt, source, str(exc), status, stats)
+            return
+        except Exception as exc:  # a bug or a parser surprise on one source must not stop the others
+            log.exception("source failed unexpectedly: %s (%s)", source.name, source.url)
+            _record_failure(rt, source, f"internal error: {exc!r}", None, stats)
             return
         entries = {entry_key(entry): entry for entry in feed.entries}
         fresh = store.unseen_keys(rt.db, source.id, entries)
         stats.entries += len(entries)
         stats.new_entries += len(fresh)
-        await asyncio.gather(*(process_entry(rt, source, key, entries[key], stats) for key in entries if key in fresh))
-        # Validators are stored only now: a crash mid-way makes the next poll fetch and re-check the whole feed.
-        _record_success(rt, source, response.validators, response.status, entries=len(entries))
+        done = await asyncio.gather(*(_process_safely(rt, source, key, entries[key], stats) for key in fresh))
+        # Validators are stored only now, and only if every new entry was processed: otherwise the next poll must
+        # fetch the whole feed again rather than get a 304 and never retry the entries that failed.
+        kept = response.validators if all(done) else validators
+        _record_success(rt, source, kept, response.status, entries=len(entries))
         stats.sources_ok += 1
+
+
+def _record_failure(rt: Runtime, source: Source, error: str, status: int | None, stats: CycleStats) -> None:
+    store.record_poll_failure(rt.db, source.id, error=error, status=status, now=rt.clock())
+    stats.failures.append(f"{source.name}: {error}")
+    log.warning("source failed: %s: %s", source.name, error)
 
 
 def _record_success(rt: Runtime, source: Source, validators: Validators, status: int, entries: int) -> None:
@@ -144,6 +154,17 @@ def _record_success(rt: Runtime, source: Source, validators: Validators, status:
 def entry_key(entry: FeedEntry) -> str:
     """Return the identity of a feed item within its source: its guid, else its link."""
     return entry.guid or entry.url
+
+
+async def _process_safely(rt: Runtime, source: Source, key: str, entry: FeedEntry, stats: CycleStats) -> bool:
+    """Process one entry; an unexpected error is logged and counted, and the entry is left for the next poll."""
+    try:
+        await process_entry(rt, source, key, entry, stats)
+    except Exception as exc:  # one bad item must not take its source, or the daemon, down with it
+        log.exception("entry failed, will retry on the next poll: %s %s", source.name, entry.url)
+        stats.failures.append(f"{source.name}: entry {entry.url}: internal error: {exc!r}")
+        return False
+    return True
 
 
 async def process_entry(rt: Runtime, source: Source, key: str, entry: FeedEntry, stats: CycleStats) -> None:

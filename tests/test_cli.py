@@ -68,7 +68,8 @@ def test_check_accepts_the_shipped_config() -> None:
             ":5: routes[0].channels[1]: unknown channel 'deskk'",
         ),
         (
-            "channels:\n  - id: hook\n    type: webhook\n    url: http://127.0.0.1:1/\n    secret: ${NOT_SET_ANYWHERE}\n",
+            "channels:\n  - id: hook\n    type: webhook\n    url: http://127.0.0.1:1/\n"
+            "    secret: ${NOT_SET_ANYWHERE}\n",
             ":5: channels[0].secret: environment variable NOT_SET_ANYWHERE is not set",
         ),
     ],

@@ -18,6 +18,8 @@ _WIDEN_SHARE = 0.1
 _WIDEN_AVERAGE = 80
 _WIDEN_LINKS = 0.15
 _WIDEN_STEPS = 6
+# Only the best few raw scores are worth the cost of a link-density check.
+_RANKED = 5
 _COMMAS = (",", "،", "，", "、", "。")
 
 
@@ -62,8 +64,9 @@ def _score_containers(body: LexborNode) -> tuple[dict[int, _Candidate], dict[int
     """Score the close containers of each prose paragraph; count prose under every ancestor."""
     scores: dict[int, _Candidate] = {}
     prose: dict[int, _Prose] = {}
-    chrome = ChromeFilter(body)
-    for para in body.css(sel.PARAGRAPH_SELECTOR):
+    paragraphs = body.css(sel.PARAGRAPH_SELECTOR)
+    chrome = ChromeFilter(len(paragraphs))
+    for para in paragraphs:
         text = para.text(deep=True).strip()
         if len(text) < _MIN_PARAGRAPH or chrome.inside_chrome(para):
             continue
@@ -89,7 +92,7 @@ def _score_containers(body: LexborNode) -> tuple[dict[int, _Candidate], dict[int
 
 
 def _best(scores: dict[int, _Candidate]) -> tuple[LexborNode, float] | None:
-    ranked = sorted(scores.values(), key=lambda c: c.score, reverse=True)[:8]
+    ranked = sorted(scores.values(), key=lambda c: c.score, reverse=True)[:_RANKED]
     best: tuple[LexborNode, float] | None = None
     for cand in ranked:
         score = cand.score * (1.0 - link_density(cand.node))

@@ -101,9 +101,9 @@ class ChromeFilter:
     container and is kept.
     """
 
-    def __init__(self, body: LexborNode) -> None:
+    def __init__(self, paragraphs: int) -> None:
         self._memo: dict[int, bool] = {}
-        self._limit = max(4, len(body.css("p")) // 2)
+        self._limit = max(4, paragraphs // 2)
 
     def inside_chrome(self, node: LexborNode) -> bool:
         """Return True if the node or one of its ancestors is chrome."""

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from selectolax.lexbor import LexborHTMLParser
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from monitor.extract import selectors as sel
 from monitor.extract.jsonld import as_strings, first_string, is_paywalled, read_linked_data
@@ -70,12 +70,15 @@ def _first_date(values: list[Any]) -> datetime | None:
     return None
 
 
-def _page_title(tree: LexborHTMLParser) -> tuple[str, str]:
-    title_node = tree.css_first("title")
-    h1_node = tree.css_first("h1")
-    title = clean_space(title_node.text()) if title_node is not None else ""
-    h1 = clean_space(h1_node.text()) if h1_node is not None else ""
-    return title, h1
+def _in_head(tree: LexborHTMLParser, selector: str) -> LexborNode | None:
+    # Searching the small <head> first spares a walk over the whole document.
+    head = tree.head
+    found = head.css_first(selector) if head is not None else None
+    return found if found is not None else tree.css_first(selector)
+
+
+def _text_of(node: LexborNode | None) -> str:
+    return clean_space(node.text()) if node is not None else ""
 
 
 def read_metadata(tree: LexborHTMLParser, url: str | None) -> PageMeta:
@@ -92,13 +95,15 @@ def read_metadata(tree: LexborHTMLParser, url: str | None) -> PageMeta:
         meta.site_name = meta.site_name[1:]
     headline = first_string(art.get("headline")) or first_string(art.get("name"))
     headline = headline or _first(tags, sel.META_TITLE)
-    doc_title, h1 = _page_title(tree)
     if headline:
         meta.title = clean_title(headline, meta.site_name)
-    elif h1 and len(h1.split()) >= 2 and h1 in doc_title:
-        meta.title = h1
     else:
-        meta.title = clean_title(doc_title or h1, meta.site_name)
+        doc_title = _text_of(_in_head(tree, "title"))
+        h1 = _text_of(tree.css_first("h1"))
+        if h1 and len(h1.split()) >= 2 and h1 in doc_title:
+            meta.title = h1
+        else:
+            meta.title = clean_title(doc_title or h1, meta.site_name)
 
     authors = as_strings(art.get("author")) or as_strings(art.get("creator"))
     if not authors:
@@ -119,12 +124,12 @@ def read_metadata(tree: LexborHTMLParser, url: str | None) -> PageMeta:
         [art.get("dateModified"), *(v for key in sel.META_MODIFIED for v in tags.get(key, ()))]
     )
 
-    html_node = tree.css_first("html")
+    html_node = tree.root
     html_lang = html_node.attributes.get("lang") or html_node.attributes.get("xml:lang") if html_node else None
     meta.language = (normalise_language(html_lang) or normalise_language(_first(tags, sel.META_LANGUAGE))
                      or normalise_language(first_string(art.get("inLanguage"))))
 
-    canonical = tree.css_first('link[rel="canonical"][href]')
+    canonical = _in_head(tree, 'link[rel="canonical"][href]')
     meta.canonical_url = (
         resolve_url(canonical.attributes.get("href") if canonical else None, url)
         or resolve_url(_first(tags, sel.META_URL), url)

@@ -6,9 +6,8 @@ import re
 
 # --- Tags removed with their content before any scoring: never article prose. ---
 DROP_TAGS: tuple[str, ...] = (
-    "script", "style", "noscript", "template", "svg", "math", "iframe", "object", "embed",
-    "canvas", "video", "audio", "map", "button", "select", "textarea", "input", "dialog",
-    "nav", "footer", "aside", "menu", "head",
+    "script", "style", "noscript", "template", "svg", "iframe", "button", "select", "textarea",
+    "nav", "footer", "aside", "video", "audio", "dialog",
 )
 
 # Landmarks that are page chrome when they sit outside the article; dropped unless they hold
@@ -67,7 +66,7 @@ UNLIKELY_ROLES: frozenset[str] = frozenset(
 
 # --- Body scoring. ---
 # Elements whose own text counts as a paragraph of prose.
-PARAGRAPH_SELECTOR = "p, pre, td, blockquote > div, div > br"
+PARAGRAPH_SELECTOR = "p, pre, td"
 # Containers that commonly hold the article body; a strong hint when present.
 BODY_HINT_SELECTOR = '[itemprop="articleBody"], [itemprop=articleBody], article'
 # Initial container weights by tag, before paragraph scores are added.

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
-from monitor.match.document import FIELDS, PREFIX_KEY_LEN, AnalysedDocument
+from monitor.match.document import PREFIX_KEY_LEN, AnalysedDocument
 
 Occ = tuple[int, int, int, int]
 Key = tuple[str, str]  # ("w", word) or ("p", prefix[:PREFIX_KEY_LEN])
@@ -116,8 +117,7 @@ class Meta(Node):
         n = len(self.words)
         for i in range(len(have) - n + 1):
             if all(
-                have[i + j].startswith(w.text) if w.prefix else have[i + j] == w.text
-                for j, w in enumerate(self.words)
+                have[i + j].startswith(w.text) if w.prefix else have[i + j] == w.text for j, w in enumerate(self.words)
             ):
                 return []
         return None
@@ -208,20 +208,24 @@ class Near(Node):
         return list(hits) if hits else None
 
 
-def required_keys(node: Node) -> frozenset[Key] | None:
-    """Return keys of which a matching document must contain at least one, or ``None`` if unknown."""
+def required_clauses(node: Node) -> list[frozenset[Key]] | None:
+    """Return key sets a matching document must each meet (one key at least), or ``None`` if unknown."""
     if isinstance(node, Phrase):
-        return frozenset((node.key(),))
+        return [frozenset((w.key(),)) for w in node.words]
     if isinstance(node, Or):
         keys: set[Key] = set()
         for item in node.items:
-            sub = required_keys(item)
+            sub = required_clauses(item)
             if sub is None:
                 return None
-            keys |= sub
-        return frozenset(keys)
+            keys |= min(sub, key=clause_cost)
+        return [frozenset(keys)]
     if isinstance(node, (And, Near)):
-        options = [k for k in (required_keys(c) for c in node.children()) if k is not None]
-        # Fewest keys usually means rarest; whole words beat prefixes, which pull in more candidates.
-        return min(options, key=lambda k: (len(k), sum(t == "p" for t, _ in k)), default=None)
+        found = [c for sub in map(required_clauses, node.children()) if sub is not None for c in sub]
+        return found or None
     return None
+
+
+def clause_cost(clause: AbstractSet[Key]) -> tuple[int, int]:
+    """Rank a clause: fewer keys usually means rarer; whole words beat prefixes, which match more."""
+    return len(clause), sum(kind == "p" for kind, _ in clause)

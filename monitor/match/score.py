@@ -7,6 +7,7 @@ score = sum over matched query terms of (1 + ln tf) + TITLE_BOOST per term found
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 
 from monitor.match.document import TEXT, TITLE, AnalysedDocument
 from monitor.match.fold import fold
@@ -38,7 +39,7 @@ def _closest_gap(occs: list[Occ]) -> int:
     """Return the fewest words between occurrences of two different terms in one field."""
     best = 1 << 30
     ordered = sorted(occs, key=lambda o: (o[1], o[2]))
-    for a, b in zip(ordered, ordered[1:], strict=False):
+    for a, b in pairwise(ordered):
         if a[1] == b[1] and a[0] != b[0]:
             best = min(best, max(b[2] - a[3] - 1, 0))
     return best

@@ -48,6 +48,8 @@ def test_prefilter_never_drops_a_hit(qs: list[str], words: list[str], title: lis
 def test_prefilter_skips_unrelated_topics() -> None:
     matcher = Matcher([topic(1, "tartus AND russia"), topic(2, "gyumri OR armenia*"), topic(3, "x1 OR NOT y1")])
     analysed = AnalysedDocument(MatchDocument(title="", text="Armenian officials and Tartus"))
+    assert matcher.candidates(analysed) == [1, 2]  # topic 0 needs both of its words
+    analysed = AnalysedDocument(MatchDocument(title="Russia", text="Armenian officials and Tartus"))
     assert matcher.candidates(analysed) == [0, 1, 2]
     analysed = AnalysedDocument(MatchDocument(title="", text="nothing relevant"))
     assert matcher.candidates(analysed) == [2]

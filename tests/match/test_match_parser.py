@@ -151,5 +151,5 @@ def test_compile_topic_names_origin() -> None:
     assert info.value.source == "seeds/topics/t1.yaml:4"
     assert str(info.value).startswith("seeds/topics/t1.yaml:4: query error at position 7: expected ')'")
     without_origin = Topic(id="t1", title="T", query="(tartus")
-    with pytest.raises(QueryError, match="^t1: "):
+    with pytest.raises(QueryError, match=r"^t1: "):
         compile_topic(without_origin)
