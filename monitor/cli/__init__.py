@@ -7,75 +7,30 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import sys
 from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import Any, TextIO
 
 import click
 
 from monitor import __version__
-from monitor.config import Settings, config_schema, load_config, load_topics
-from monitor.errors import ConfigError, MonitorError, StoreError
-from monitor.extract import extract
-from monitor.match import Matcher, validate_topics
-from monitor.models import Article, MatchDocument
-
-DEFAULT_CONFIG = "config/monitor.yaml"
-EXIT_CONFIG = 2
-EXIT_STORE = 3
-
-config_option = click.option(
-    "-c",
-    "--config",
-    "config_path",
-    default=DEFAULT_CONFIG,
-    show_default=True,
-    envvar="MONITOR_CONFIG",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The YAML config file (env MONITOR_CONFIG).",
+from monitor.cli.common import (
+    EXIT_CONFIG,
+    config_option,
+    fail,
+    load_settings,
+    run_async,
+    setup_logging,
+    verbose_option,
 )
-verbose_option = click.option("-v", "--verbose", is_flag=True, help="Log debug detail.")
-
-
-def _fail(message: str, code: int) -> NoReturn:
-    click.echo(message, err=True)
-    sys.exit(code)
-
-
-def _load(config_path: Path) -> Settings:
-    """Load the config and compile its topics, exiting 2 with every problem on failure."""
-    try:
-        settings = load_config(config_path)
-    except ConfigError as exc:
-        _fail("\n".join(exc.problems), EXIT_CONFIG)
-    errors = validate_topics(settings.topics)
-    if errors:
-        _fail("\n".join(str(e) for e in errors), EXIT_CONFIG)
-    return settings
-
-
-def _setup_logging(level: str, verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else getattr(logging, level.upper()),
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    # httpx logs every request at INFO; that is our own fetch log's job
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
-
-
-def _run_async(coro: Any) -> Any:
-    try:
-        return asyncio.run(coro)
-    except ConfigError as exc:
-        _fail("\n".join(exc.problems), EXIT_CONFIG)
-    except StoreError as exc:
-        _fail(f"error: {exc}", EXIT_STORE)
+from monitor.config import config_schema, load_topics
+from monitor.errors import ConfigError, MonitorError
+from monitor.extract import extract
+from monitor.match import Matcher
+from monitor.models import Article, MatchDocument
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -91,9 +46,9 @@ def run(config_path: Path, verbose: bool) -> None:
     """Run the daemon: poll each source at its interval until SIGTERM or SIGINT."""
     from monitor.daemon import run_daemon
 
-    settings = _load(config_path)
-    _setup_logging(settings.log_level, verbose)
-    _run_async(run_daemon(settings))
+    settings = load_settings(config_path)
+    setup_logging(settings.log_level, verbose)
+    run_async(run_daemon(settings))
 
 
 @main.command()
@@ -103,9 +58,9 @@ def once(config_path: Path, verbose: bool) -> None:
     """Poll every source once, store, match and deliver, then print a summary line per stage."""
     from monitor.daemon import run_once
 
-    settings = _load(config_path)
-    _setup_logging("warning", verbose)
-    stats = _run_async(run_once(settings))
+    settings = load_settings(config_path)
+    setup_logging("warning", verbose)
+    stats = run_async(run_once(settings))
     for line in stats.summary():
         click.echo(line)
 
@@ -114,7 +69,7 @@ def once(config_path: Path, verbose: bool) -> None:
 @config_option
 def check(config_path: Path) -> None:
     """Validate a config and its topics; exit 0 if valid, 2 with file:line: key: reason for each problem."""
-    settings = _load(config_path)
+    settings = load_settings(config_path)
     click.echo(
         f"{config_path}: OK: {len(settings.sources)} sources, {len(settings.topics)} topics, "
         f"{len(settings.channels)} channels, {len(settings.routes)} routes; database {settings.database}"
@@ -138,10 +93,10 @@ def match(topics_path: Path, articles: TextIO) -> None:
     try:
         matcher = Matcher(load_topics(topics_path))
     except ConfigError as exc:
-        _fail("\n".join(exc.problems), EXIT_CONFIG)
+        fail("\n".join(exc.problems), EXIT_CONFIG)
     for number, record in _json_lines(articles):
         if not isinstance(record, dict) or "id" not in record:
-            _fail(f"{articles.name}:{number}: expected an object with id, title and text", 1)
+            fail(f"{articles.name}:{number}: expected an object with id, title and text", 1)
         doc = MatchDocument(
             title=str(record.get("title") or ""),
             text=str(record.get("text") or ""),
@@ -160,7 +115,7 @@ def _json_lines(stream: TextIO) -> Iterator[tuple[int, Any]]:
         try:
             yield number, json.loads(line)
         except json.JSONDecodeError as exc:
-            _fail(f"{stream.name}:{number}: invalid JSON: {exc.msg}", 1)
+            fail(f"{stream.name}:{number}: invalid JSON: {exc.msg}", 1)
 
 
 @main.command("extract")
@@ -174,7 +129,7 @@ def extract_command(target: str, output: str) -> None:
         try:
             body, url = Path(target).read_bytes(), None
         except OSError as exc:
-            _fail(f"{target}: {exc.strerror or exc}", 1)
+            fail(f"{target}: {exc.strerror or exc}", 1)
     article = extract(body, url=url)
     if output == "text":
         click.echo(article.title)
@@ -206,7 +161,7 @@ def _download(url: str) -> tuple[bytes, str]:
     try:
         result: tuple[bytes, str] = asyncio.run(get())
     except MonitorError as exc:
-        _fail(f"error: {exc}", 1)
+        fail(f"error: {exc}", 1)
     return result
 
 
@@ -216,7 +171,7 @@ def demo(keep: bool) -> None:
     """Run the product offline: a local news site, a webhook sink, one poll cycle, the alerts that arrived."""
     from monitor.demo.run import run_demo
 
-    _setup_logging("warning", False)
+    setup_logging("warning", False)
     sys.exit(run_demo(keep=keep, echo=click.echo))
 
 

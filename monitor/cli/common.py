@@ -1,0 +1,68 @@
+"""What every command shares: the config option, loading with exit codes, logging setup."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from monitor.config import Settings, load_config
+from monitor.errors import ConfigError, StoreError
+from monitor.match import validate_topics
+
+DEFAULT_CONFIG = "config/monitor.yaml"
+EXIT_CONFIG = 2
+EXIT_STORE = 3
+
+config_option = click.option(
+    "-c",
+    "--config",
+    "config_path",
+    default=DEFAULT_CONFIG,
+    show_default=True,
+    envvar="MONITOR_CONFIG",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The YAML config file (env MONITOR_CONFIG).",
+)
+verbose_option = click.option("-v", "--verbose", is_flag=True, help="Log debug detail.")
+
+
+def fail(message: str, code: int) -> NoReturn:
+    click.echo(message, err=True)
+    sys.exit(code)
+
+
+def load_settings(config_path: Path) -> Settings:
+    """Load the config and compile its topics, exiting 2 with every problem on failure."""
+    try:
+        settings = load_config(config_path)
+    except ConfigError as exc:
+        fail("\n".join(exc.problems), EXIT_CONFIG)
+    errors = validate_topics(settings.topics)
+    if errors:
+        fail("\n".join(str(e) for e in errors), EXIT_CONFIG)
+    return settings
+
+
+def setup_logging(level: str, verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else getattr(logging, level.upper()),
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # httpx logs every request at INFO; that is our own fetch log's job
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+def run_async(coro: Any) -> Any:
+    try:
+        return asyncio.run(coro)
+    except ConfigError as exc:
+        fail("\n".join(exc.problems), EXIT_CONFIG)
+    except StoreError as exc:
+        fail(f"error: {exc}", EXIT_STORE)
