@@ -6,13 +6,13 @@ import hashlib
 import os
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from xml.etree import ElementTree
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, ValidationError
 
 from monitor.errors import ConfigError
 from monitor.models import Topic
@@ -56,6 +56,8 @@ def parse_size(value: Any) -> int:
 
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
+# A duration that may be zero ("0" or "0s" turns a delay off).
+Delay = Annotated[float, BeforeValidator(lambda v: 0.0 if str(v).strip() in ("0", "0s", "0.0") else parse_duration(v))]
 ByteSize = Annotated[int, BeforeValidator(parse_size)]
 
 
@@ -72,6 +74,14 @@ class FetchSettings(_Model):
     max_bytes: ByteSize = 5_000_000
     allow_private_networks: bool = False
     fetch_articles: bool = True
+    min_delay: Delay = Field(
+        1.0, description="minimum time between two article-page requests to one host (0 turns it off)"
+    )
+    robots_txt: bool = Field(True, description="obey robots.txt (our user_agent) for article pages")
+    adaptive_intervals: bool = Field(True, description="poll each source about once per its publishing gap")
+    min_interval: Duration = Field(120.0, description="shortest adaptive interval")
+    max_interval: Duration = Field(7200.0, description="longest adaptive interval; caps feed ttl hints too")
+    max_backoff: Duration = Field(21600.0, description="longest wait between polls of a failing source")
 
 
 class Defaults(_Model):
@@ -87,6 +97,10 @@ class SourceConfig(_Model):
     url: str = Field(pattern=r"^https?://\S+$")
     id: str | None = Field(None, pattern=_TOPIC_ID)
     interval: Duration | None = None
+    type: Literal["feed", "sitemap", "page"] = Field(
+        "feed", description="feed (RSS/Atom/JSON, or an HTML page announcing one), sitemap (news sitemap) or page"
+    )
+    selector: str | None = Field(None, min_length=1, description="type page: CSS selector of the article links")
 
 
 class OpmlSourceConfig(_Model):
@@ -107,14 +121,34 @@ class TopicConfig(_Model):
     min_score: float = Field(0.0, ge=0)
 
 
-class WebhookChannel(_Model):
-    """POST a signed JSON body (Standard Webhooks) to ``url``."""
+class _Channel(_Model):
+    """What every channel shares: how many sends run at once and how long a failing delivery is retried."""
+
+    concurrency: int = Field(4, ge=1, le=64, description="deliveries in flight at once on this channel")
+    give_up_after: Duration = Field(86400.0, description="retry a failing delivery this long, then dead-letter it")
+
+
+WebhookFormat = Literal["standard", "slack", "discord", "teams", "mattermost"]
+
+
+class WebhookChannel(_Channel):
+    """POST a signed JSON body (Standard Webhooks) to ``url``, or a chat service's incoming-webhook format."""
 
     id: str = Field(pattern=_TOPIC_ID)
     type: Literal["webhook"]
     url: str = Field(pattern=r"^https?://\S+$")
-    secret: str | None = Field(None, description="whsec_... signing secret; use ${VAR} to read it from the environment")
+    secret: str | list[str] | None = Field(
+        None,
+        description="whsec_... signing secret, or a list while rotating (each signs); use ${VAR} for the environment",
+    )
+    format: WebhookFormat = "standard"
     timeout: Duration = 10.0
+
+    @property
+    def secrets(self) -> list[str]:
+        """Return every signing secret, newest first."""
+        listed = [self.secret] if isinstance(self.secret, str) else self.secret or []
+        return [s for s in listed if s]  # an empty ${VAR} means "unsigned", not a signature with an empty key
 
 
 class SmtpSettings(_Model):
@@ -129,17 +163,20 @@ class SmtpSettings(_Model):
     timeout: Duration = 30.0
 
 
-class EmailChannel(_Model):
-    """Send one multipart email per hit."""
+class EmailChannel(_Channel):
+    """Send one multipart email per hit (or one per digest)."""
 
     id: str = Field(pattern=_TOPIC_ID)
     type: Literal["email"]
     from_: str = Field(alias="from", pattern=r"^[^@\s]+@[^@\s]+$")
     to: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]] = Field(min_length=1)
     smtp: SmtpSettings
+    list_id: str | None = Field(None, description="List-Id header, e.g. 'Monitor alerts <alerts.example.org>'")
+    unsubscribe: str | None = Field(None, description="List-Unsubscribe target: a mailto: or https: URL")
+    templates: str | None = Field(None, description="folder (relative to the config file) overriding email templates")
 
 
-class LogChannel(_Model):
+class LogChannel(_Channel):
     """Write each alert to the daemon's log."""
 
     id: str = Field(pattern=_TOPIC_ID)
@@ -167,12 +204,79 @@ _UNION_TAGS = {"feed-source", "opml-source", "topic-file", "topic-inline", "webh
 ChannelConfig = Annotated[WebhookChannel | EmailChannel | LogChannel, Field(discriminator="type")]
 
 
+def _check_cron(value: str) -> str:
+    from apscheduler.triggers.cron import CronTrigger
+
+    CronTrigger.from_crontab(value, timezone="UTC")  # raises ValueError naming the bad field
+    return value
+
+
+def _check_quiet_hours(value: str) -> str:
+    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d", value):
+        raise ValueError(f"invalid quiet_hours {value!r}: use HH:MM-HH:MM, e.g. 22:00-07:00")
+    return value
+
+
+def _check_timezone(value: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown timezone {value!r}: use an IANA name such as Europe/Berlin") from None
+    return value
+
+
 class RouteConfig(_Model):
-    """Send hits of ``topics`` (ids, or "*" for all) to ``channels``."""
+    """Send hits of ``topics`` (ids, or "*" for all) to ``channels``, instantly or gathered into digests."""
 
     topics: list[str] = Field(min_length=1)
     channels: list[str] = Field(min_length=1)
     min_score: float | None = Field(None, ge=0)
+    languages: list[str] | None = Field(None, description="only articles in these languages (ISO 639-1)")
+    sources: list[str] | None = Field(None, description="only articles from these sources (names or ids)")
+    digest: Annotated[str, AfterValidator(_check_cron)] | None = Field(
+        None, description="CRON (e.g. '0 7 * * *'): gather hits into one message per channel at these times"
+    )
+    quiet_hours: Annotated[str, AfterValidator(_check_quiet_hours)] | None = Field(
+        None, description="HH:MM-HH:MM: alerts inside are held and sent as one digest when the quiet hours end"
+    )
+    timezone: Annotated[str, AfterValidator(_check_timezone)] = "UTC"
+    max_per_hour: int | None = Field(None, ge=1, description="beyond this, alerts fold into a digest")
+    spike: bool = Field(False, description="also alert when a topic's hourly hits are far above its baseline")
+    story_updates: int | None = Field(
+        None, ge=2, description="send one update alert when a story reaches this many outlets"
+    )
+
+    def accepts(self, topic_id: str, score: float, language: str | None, source: tuple[str, ...]) -> bool:
+        """Return True when a hit on ``topic_id`` passes this route's filters (``source``: its id and name)."""
+        if "*" not in self.topics and topic_id not in self.topics:
+            return False
+        if self.min_score is not None and score < self.min_score:
+            return False
+        if self.languages is not None and (language or "") not in self.languages:
+            return False
+        return self.sources is None or any(s in self.sources for s in source)
+
+
+class HealthSettings(_Model):
+    """The health and metrics HTTP endpoint (/healthz, /metrics); off unless enabled."""
+
+    enabled: bool = False
+    listen: str = Field("127.0.0.1:9464", pattern=r"^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$")
+
+
+class RetentionSettings(_Model):
+    """How long stored articles and hits are kept; pruned daily (an article with a hit lives as long as the hit)."""
+
+    articles: Duration = 90 * 86400.0
+    hits: Duration = 365 * 86400.0
+
+
+class LogSettings(_Model):
+    """Log output: ``auto`` is JSON lines when stderr is not a terminal, readable text when it is."""
+
+    format: Literal["auto", "json", "text"] = "auto"
 
 
 class ConfigFile(_Model):
@@ -187,6 +291,9 @@ class ConfigFile(_Model):
     topics: list[TopicEntry] = Field(default_factory=list)
     channels: list[ChannelConfig] = Field(default_factory=list)
     routes: list[RouteConfig] = Field(default_factory=list)
+    health: HealthSettings = Field(default_factory=HealthSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    log: LogSettings = Field(default_factory=LogSettings)
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +304,8 @@ class Source:
     name: str
     url: str
     interval: float
+    type: str = "feed"  # feed | sitemap | page
+    selector: str | None = None  # type page: CSS selector of the article links
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,17 +321,28 @@ class Settings:
     topics: tuple[Topic, ...]
     channels: Mapping[str, WebhookChannel | EmailChannel | LogChannel]
     routes: tuple[RouteConfig, ...]
+    health: HealthSettings = field(default_factory=HealthSettings)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
+    log: LogSettings = field(default_factory=LogSettings)
 
-    def channels_for(self, topic_id: str, score: float) -> list[str]:
+    def channels_for(
+        self, topic_id: str, score: float, *, language: str | None = None, source: tuple[str, ...] = ()
+    ) -> list[str]:
         """Return the channel ids a hit on ``topic_id`` with ``score`` goes to, each once, in route order."""
         found: list[str] = []
         for route in self.routes:
-            if "*" not in route.topics and topic_id not in route.topics:
-                continue
-            if route.min_score is not None and score < route.min_score:
-                continue
-            found.extend(c for c in route.channels if c not in found)
+            if route.accepts(topic_id, score, language, source):
+                found.extend(c for c in route.channels if c not in found)
         return found
+
+    def route_for(
+        self, channel_id: str, topic_id: str, score: float, language: str | None, source: tuple[str, ...]
+    ) -> tuple[int, RouteConfig] | None:
+        """Return the first route (index, route) that sends this hit to ``channel_id``: it decides when it goes."""
+        for index, route in enumerate(self.routes):
+            if channel_id in route.channels and route.accepts(topic_id, score, language, source):
+                return index, route
+        return None
 
 
 def config_schema() -> dict[str, Any]:
@@ -413,6 +533,9 @@ def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> S
         topics=tuple(topics),
         channels={c.id: c for c in config.channels},
         routes=tuple(config.routes),
+        health=config.health,
+        retention=config.retention,
+        log=config.log,
     )
 
 
@@ -420,7 +543,10 @@ def _expand_sources(config: ConfigFile, base: Path, doc: _Located, problems: lis
     default = config.defaults.interval
     for index, entry in enumerate(config.sources):
         if isinstance(entry, SourceConfig):
-            yield Source(entry.id or source_id(entry.url), entry.name, entry.url, entry.interval or default)
+            yield Source(
+                entry.id or source_id(entry.url), entry.name, entry.url, entry.interval or default,
+                type=entry.type, selector=entry.selector,
+            )
             continue
         where = _where(doc, ("sources", index, "opml"))
         try:

@@ -1,25 +1,52 @@
-"""Process lifecycle: open the database and client, poll once or run the scheduler, shut down in order."""
+"""Process lifecycle: open the database and client, poll once or run the scheduler, shut down in order.
+
+The daemon holds a lock next to the database (one daemon per database), tells systemd when it is ready, sends
+watchdog pings from the event loop while the database accepts writes, re-reads its config on SIGHUP, prunes
+old rows daily and, when enabled, serves /healthz and /metrics.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import signal
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager, suppress
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
 
-from monitor import store
-from monitor.config import Settings, Source
-from monitor.fetch import HostLimiter, build_client
-from monitor.match import Matcher
-from monitor.pipeline import CycleStats, Runtime, deliver_due, poll_all, poll_source, utc_now
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_SUBMITTED, JobEvent, JobSubmissionEvent
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from monitor import ops, store, systemd
+from monitor.config import Settings, Source, load_config
+from monitor.dispatch import Dispatcher, deliver_due
+from monitor.errors import ConfigError
+from monitor.fetch import HostLimiter, RobotsCache, build_client
+from monitor.match import Matcher, validate_topics
+from monitor.pipeline import (
+    CycleStats,
+    Runtime,
+    next_poll_time,
+    planned_polls,
+    poll_all,
+    poll_source,
+    utc_now,
+)
 from monitor.scheduler import build_scheduler
 
 log = logging.getLogger("monitor.daemon")
 
-# In-flight polls get this long to finish after SIGTERM; systemd's default stop timeout is 90 s, ours 10 s.
+# In-flight polls get this long to finish after SIGTERM; systemd's default stop timeout is 90 s, ours 15 s.
 SHUTDOWN_GRACE_SECONDS = 8.0
 DELIVERY_RETRY_SECONDS = 30.0
+# The event loop's heartbeat (database probe, health, status); with a watchdog, at least twice per WatchdogSec.
+HEARTBEAT_SECONDS = 15.0
+RETENTION_EVERY = timedelta(days=1)
+RETENTION_FIRST_AFTER = timedelta(minutes=5)  # not at startup: let the first polls have the database
+_OWN_JOBS = ("deliveries", "retention")
 
 
 @asynccontextmanager
@@ -35,7 +62,11 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             settings=settings,
             db=db,
             client=client,
-            limiter=HostLimiter(settings.fetch.per_host),
+            limiter=HostLimiter(
+                settings.fetch.per_host,
+                min_delay=settings.fetch.min_delay,
+                robots=RobotsCache() if settings.fetch.robots_txt else None,
+            ),
             matcher=matcher,
             poll_slots=asyncio.Semaphore(settings.fetch.concurrency),
             topic_titles={t.id: t.title for t in settings.topics},
@@ -52,59 +83,311 @@ async def run_once(settings: Settings) -> CycleStats:
     async with open_runtime(settings) as rt:
         stats = CycleStats()
         await poll_all(rt, stats)
+        await deliver_due(rt, stats, retry_all=True)
         return stats
 
 
 async def run_daemon(settings: Settings, stop: asyncio.Event | None = None) -> None:
-    """Run the scheduler until SIGTERM/SIGINT (or ``stop`` is set), then drain in-flight work and return."""
+    """Run the scheduler until SIGTERM/SIGINT (or ``stop`` is set), then drain in-flight work and return.
+
+    SIGHUP re-reads the config. Raises StoreError when another daemon holds the database.
+    """
     stop = stop or asyncio.Event()
+    reload = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
+    for signum, event in ((signal.SIGTERM, stop), (signal.SIGINT, stop), (signal.SIGHUP, reload)):
         with suppress(NotImplementedError, RuntimeError):  # not on the main thread (tests) or not on Unix
-            loop.add_signal_handler(signum, stop.set)
-    async with open_runtime(settings) as rt:
-        in_flight: set[asyncio.Task[None]] = set()
+            loop.add_signal_handler(signum, event.set)
+    lock = ops.InstanceLock(settings.database)
+    lock.acquire()
+    try:
+        systemd.notify("STATUS=opening database")
+        async with open_runtime(settings) as rt:
+            await Service(rt).run(stop, reload)
+    finally:
+        lock.release()
+    log.info("monitor stopped")
 
-        async def poll(source: Source) -> None:
-            task = asyncio.current_task()
-            assert task is not None
-            in_flight.add(task)  # type: ignore[arg-type]
-            try:
-                stats = CycleStats()
-                await poll_source(rt, source, stats)
-                if stats.queued:
-                    await deliver_due(rt, stats)
-                if stats.sources_ok:
-                    log.info(
-                        "polled %s: %d new entries, %d new articles, %d hits, %d sent",
-                        source.name, stats.new_entries, stats.articles_new, stats.hits, stats.sent,
-                    )
-            finally:
-                in_flight.discard(task)  # type: ignore[arg-type]
 
-        async def retry_deliveries() -> None:
-            await deliver_due(rt, CycleStats())
+class Service:
+    """The running daemon: scheduler, heartbeat, health endpoint, reload and shutdown around one Runtime."""
 
-        scheduler = build_scheduler(
-            settings.sources,
-            poll=poll,
-            retry_deliveries=retry_deliveries,
-            retry_interval=DELIVERY_RETRY_SECONDS,
-            now=utc_now(),
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        # The outbox is sent by the dispatcher, woken as soon as a poll stores hits (monitor.dispatch).
+        self.dispatcher = Dispatcher(rt)
+        rt.on_queued = self.dispatcher.wake
+        self._delivery_counts = (0, 0)
+        self.metrics = ops.Metrics()
+        self.metrics.watch_database(lambda: self.rt.db, rt.settings.database)
+        self.scheduler: AsyncIOScheduler | None = None
+        self.in_flight: dict[str, asyncio.Task[Any]] = {}
+        self.heartbeat = min(HEARTBEAT_SECONDS, systemd.watchdog_interval() or HEARTBEAT_SECONDS)
+        self.health = ops.Health(
+            scheduler_running=lambda: self.scheduler is not None and self.scheduler.running,
+            tick_interval=self.heartbeat,
+            details=self._details,
         )
-        scheduler.start()
+        self.server: ops.OpsServer | None = None
+        self.dispatching: asyncio.Task[None] | None = None
+
+    async def run(self, stop: asyncio.Event, reload: asyncio.Event) -> None:
+        settings = self.rt.settings
+        if settings.health.enabled:
+            self.server = ops.OpsServer(settings.health.listen, self.health, self.metrics.render)
+            try:
+                await self.server.start()
+            except OSError as exc:
+                raise ConfigError(f"health.listen {settings.health.listen}: cannot listen: {exc}") from exc
+        self._start_scheduler(keep={})
+        self.dispatching = asyncio.create_task(self.dispatcher.run(), name="dispatcher")
+        heartbeat = asyncio.create_task(self._beat())
+        self.health.status = "running"
+        systemd.notify("READY=1", f"STATUS={self._status()}")
         log.info(
             "monitor running: %d sources, %d topics, %d channels, database %s",
             len(settings.sources), len(settings.topics), len(settings.channels), settings.database,
         )
-        await stop.wait()
-        log.info("stopping: waiting up to %.0f s for %d polls in flight", SHUTDOWN_GRACE_SECONDS, len(in_flight))
-        scheduler.shutdown(wait=False)
-        await _drain(in_flight)
-    log.info("monitor stopped")
+        try:
+            while not stop.is_set():
+                await _first(stop, reload)
+                if reload.is_set() and not stop.is_set():
+                    reload.clear()
+                    await self.reload()
+        finally:
+            self.health.status = "stopping"
+            systemd.notify("STOPPING=1", f"STATUS=stopping: waiting for {len(self.in_flight)} polls in flight")
+            log.info("stopping: waiting up to %.0f s for %d polls in flight",
+                     SHUTDOWN_GRACE_SECONDS, len(self.in_flight))
+            if self.scheduler is not None:
+                self.scheduler.shutdown(wait=False)
+            heartbeat.cancel()
+            await _drain(set(self.in_flight.values()))
+            await self.dispatcher.stop(SHUTDOWN_GRACE_SECONDS)
+            self.dispatching.cancel()
+            if self.server is not None:
+                await self.server.stop()
+
+    # --- scheduling -----------------------------------------------------------------------------------------
+
+    def _start_scheduler(self, keep: dict[str, datetime], fresh: frozenset[str] = frozenset()) -> None:
+        """Build and start a scheduler for the current sources.
+
+        Each source starts at its remembered next poll (backoff survives a reload) or at ``keep``'s time;
+        sources in ``fresh`` (added or changed by a reload) start within seconds.
+        """
+        settings = self.rt.settings
+        planned, disabled = planned_polls(self.rt)
+        planned = {sid: when for sid, when in {**planned, **keep}.items() if sid not in fresh}
+        scheduler = build_scheduler(
+            settings.sources,
+            poll=self._poll,
+            retry_deliveries=self._retry_deliveries,
+            retry_interval=DELIVERY_RETRY_SECONDS,
+            now=utc_now(),
+            next_run=lambda source: next_poll_time(self.rt, source),
+            planned=planned,
+            disabled=disabled,
+        )
+        scheduler.add_job(
+            self._prune, "interval", id="retention", name="retention", seconds=RETENTION_EVERY.total_seconds(),
+            next_run_time=utc_now() + RETENTION_FIRST_AFTER, coalesce=True, max_instances=1,
+        )
+        scheduler.add_listener(self._on_submitted, EVENT_JOB_SUBMITTED)
+        scheduler.add_listener(self._on_skipped, EVENT_JOB_MAX_INSTANCES)
+        scheduler.start()
+        self.scheduler = scheduler
+
+    async def _restart_dispatcher(self) -> None:
+        """Channel workers are built from the config at start: new or changed channels need new workers."""
+        old, running = self.dispatcher, self.dispatching
+        self.dispatcher = Dispatcher(self.rt)
+        self.rt.on_queued = self.dispatcher.wake
+        self._delivery_counts = (0, 0)
+        self.dispatching = asyncio.create_task(self.dispatcher.run(), name="dispatcher")
+        await old.stop(SHUTDOWN_GRACE_SECONDS / 2)  # sends in flight finish; the rest stays pending for the new one
+        if running is not None:
+            running.cancel()
+
+    def _on_submitted(self, event: JobSubmissionEvent) -> None:
+        if event.job_id not in _OWN_JOBS and event.scheduled_run_times:
+            lag = (utc_now() - event.scheduled_run_times[0]).total_seconds()
+            self.metrics.poll_lag.observe(max(lag, 0.0))
+
+    def _on_skipped(self, event: JobEvent) -> None:
+        self.metrics.skipped.inc()
+
+    async def _poll(self, source: Source) -> None:
+        await self._shielded(source.id, self._poll_now(source))
+
+    async def _retry_deliveries(self) -> None:
+        await self._shielded("deliveries", self._deliver_now())
+
+    async def _shielded(self, key: str, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` as a task of its own, tracked in ``in_flight``.
+
+        APScheduler cancels its running jobs on shutdown (and on reload we replace the scheduler): the shield
+        lets a poll finish its transaction and deliveries; SIGTERM drains these tasks within a grace period.
+        """
+        if key in self.in_flight:  # a poll started before a reload is still running: let it finish alone
+            work.close()
+            return
+        task = asyncio.create_task(work)
+        self.in_flight[key] = task
+        task.add_done_callback(lambda _: self.in_flight.pop(key, None))
+        await asyncio.shield(task)
+
+    async def _poll_now(self, source: Source) -> None:
+        started = time.monotonic()
+        stats = CycleStats()
+        try:
+            await poll_source(self.rt, source, stats)
+            if stats.sources_ok:
+                log.info(
+                    "polled %s: %d new entries, %d new articles, %d hits, %d sent",
+                    source.name, stats.new_entries, stats.articles_new, stats.hits, stats.sent,
+                    extra={"source": source.id, "url": source.url},
+                )
+        finally:
+            self._record(stats, time.monotonic() - started)
+
+    async def _deliver_now(self) -> None:
+        # A periodic nudge (the dispatcher also wakes itself for retries); reports what it sent since the last one.
+        self.dispatcher.wake()
+        totals = self.dispatcher.stats
+        sent, failed = self._delivery_counts
+        self._delivery_counts = (totals.sent, totals.delivery_failures)
+        self._record(CycleStats(sent=totals.sent - sent, delivery_failures=totals.delivery_failures - failed), None)
+
+    def _record(self, stats: CycleStats, duration: float | None) -> None:
+        """Feed one poll's counts to the metrics; per-reason, per-topic and per-channel counts when the
+        pipeline provides them."""
+        failed = stats.sources - stats.sources_ok
+        reasons = getattr(stats, "fetch_errors", None) or ({"unknown": failed} if failed else {})
+        deliveries = getattr(stats, "deliveries_by_channel", None) or {}
+        if not deliveries and (stats.sent or stats.delivery_failures):
+            deliveries = {("all", "sent"): stats.sent, ("all", "failed"): stats.delivery_failures}
+        if duration is None:
+            for (channel, outcome), count in deliveries.items():
+                self.metrics.deliveries.labels(channel, outcome).inc(count)
+            return
+        self.metrics.record_poll(
+            ok=stats.sources_ok, not_modified=stats.not_modified, failed=failed, entries=stats.new_entries,
+            articles=stats.articles_new, errors_by_reason=reasons,
+            hits_by_topic=getattr(stats, "hits_by_topic", None) or {}, deliveries=deliveries, duration=duration,
+        )
+
+    async def _prune(self) -> None:
+        retention = self.rt.settings.retention
+        total = ops.PruneResult()
+        while True:  # batch by batch, yielding to polls in between
+            step = ops.prune_step(self.rt.db, articles_age=retention.articles, hits_age=retention.hits,
+                                  now=self.rt.clock())
+            total.deleted.update(step.deleted)
+            if step.total == 0:
+                break
+            await asyncio.sleep(0)
+        total.freed_pages = ops.vacuum(self.rt.db)
+        for table, count in total.deleted.items():
+            self.metrics.pruned.labels(table).inc(count)
+        log.info("retention: deleted %s; %d pages freed", dict(total.deleted) or "nothing", total.freed_pages)
+
+    # --- heartbeat, health, status ----------------------------------------------------------------------------
+
+    async def _beat(self) -> None:
+        """Probe the database, update health, and ping systemd's watchdog only while the database is writable."""
+        watchdog = systemd.watchdog_interval() is not None
+        failing = False
+        while True:
+            error = ops.ping_database(self.rt.db, self.rt.clock())
+            self.health.tick(error)
+            healthy, _ = self.health.report()
+            self.metrics.up.set(1 if healthy else 0)
+            if error is None:
+                if failing:
+                    log.warning("database writable again")
+                lines = [f"STATUS={self._status()}"]
+                systemd.notify(*(["WATCHDOG=1", *lines] if watchdog else lines))
+            elif not failing:
+                log.error("%s: withholding watchdog pings so systemd restarts us if it lasts", error)
+            failing = error is not None
+            await asyncio.sleep(self.heartbeat)
+
+    def _details(self) -> dict[str, Any]:
+        settings = self.rt.settings
+        pending = store.delivery_counts(self.rt.db).get("pending", 0)
+        return {"sources": len(settings.sources), "topics": len(settings.topics), "polls_in_flight":
+                len(self.in_flight), "deliveries_pending": pending}
+
+    def _status(self) -> str:
+        settings = self.rt.settings
+        return (f"{self.health.status}: {len(settings.sources)} sources, {len(settings.topics)} topics, "
+                f"{len(self.in_flight)} polls in flight")
+
+    # --- reload -------------------------------------------------------------------------------------------
+
+    async def reload(self) -> bool:
+        """Re-read the config; apply it, or refuse it with a logged error and keep the running one."""
+        old = self.rt.settings
+        systemd.notify("RELOADING=1", f"MONOTONIC_USEC={time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000}",
+                       "STATUS=reloading configuration")
+        try:
+            new = load_config(old.path)
+            errors = validate_topics(new.topics)
+            if errors:
+                raise ConfigError([str(e) for e in errors])
+            matcher = Matcher(new.topics)
+        except ConfigError as exc:
+            self.metrics.reloads.labels("refused").inc()
+            log.error("config reload refused, the running config is kept: %s", "; ".join(exc.problems),
+                      extra={"config": str(old.path)})
+            systemd.notify("READY=1", f"STATUS={self._status()}")
+            return False
+        if new.database != old.database:
+            log.warning("database path changed to %s: takes effect at restart; still using %s",
+                        new.database, old.database)
+            new = replace(new, database=old.database)
+        if new.fetch != old.fetch or new.health != old.health:
+            log.warning("fetch and health settings change at restart; the rest of the config is applied now")
+        store.sync_sources(self.rt.db, new.sources, self.rt.clock())
+        before = {s.id: s for s in old.sources}
+        after = {s.id: s for s in new.sources}
+        unchanged = {sid for sid, s in after.items() if before.get(sid) == s}
+        keep = {}
+        if self.scheduler is not None:
+            keep = {job.id: job.next_run_time for job in self.scheduler.get_jobs()
+                    if job.id in unchanged and job.next_run_time is not None}
+            self.scheduler.shutdown(wait=False)  # running polls are tasks of their own: they finish
+        self.rt.settings = new
+        self.rt.matcher = matcher
+        self.rt.topic_titles = {t.id: t.title for t in new.topics}
+        for handler in logging.getLogger().handlers:
+            ops.update_secrets(handler, ops.config_secrets(new))
+        self._start_scheduler(keep, frozenset(after.keys() - unchanged))
+        if new.channels != old.channels or new.routes != old.routes:
+            await self._restart_dispatcher()
+        self.metrics.reloads.labels("ok").inc()
+        log.info(
+            "config reloaded: %d sources (%d added, %d removed, %d changed), %d topics, %d channels",
+            len(after), len(after.keys() - before.keys()), len(before.keys() - after.keys()),
+            len(after) - len(unchanged) - len(after.keys() - before.keys()), len(new.topics), len(new.channels),
+            extra={"config": str(new.path)},
+        )
+        systemd.notify("READY=1", f"STATUS={self._status()}")
+        return True
 
 
-async def _drain(tasks: set[asyncio.Task[None]]) -> None:
+async def _first(*events: asyncio.Event) -> None:
+    """Return when any of ``events`` is set."""
+    waiters = [asyncio.create_task(e.wait()) for e in events]
+    try:
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+
+
+async def _drain(tasks: set[asyncio.Task[Any]]) -> None:
     if not tasks:
         return
     _, late = await asyncio.wait(set(tasks), timeout=SHUTDOWN_GRACE_SECONDS)

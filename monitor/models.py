@@ -82,6 +82,19 @@ class Match:
 
 
 @dataclass(frozen=True, slots=True)
+class StoryRef:
+    """The story an alerted article belongs to: its size (articles) and outlets (sites) as of sending.
+
+    ``update`` marks the single follow-up alert sent when the story reached a route's ``story_updates`` outlets.
+    """
+
+    id: int
+    size: int
+    outlets: tuple[str, ...] = ()
+    update: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Alert:
     """One alert for one channel: a topic hit on an article. ``id`` is stable across retries."""
 
@@ -99,3 +112,4 @@ class Alert:
     authors: tuple[str, ...] = ()
     language: str | None = None
     summary: str = ""
+    story: StoryRef | None = None

@@ -8,33 +8,46 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
-from collections import defaultdict
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urldefrag, urlsplit
 
 import httpx
 from sqlite_utils import Database
 
-from monitor import store
+from monitor import dedup, store
 from monitor.config import Settings, Source
-from monitor.errors import ExtractError, FetchError, NotifyError, ParseError
+from monitor.errors import ExtractError, FetchError, ParseError
 from monitor.extract import extract
-from monitor.fetch import HostLimiter, Validators, fetch_feed, fetch_page
+from monitor.fetch import FetchResult, HostLimiter, Validators, fetch_feed, fetch_page
+from monitor.fetch.policy import (
+    Intervals,
+    newest_date,
+    next_poll_after_failure,
+    poll_interval,
+    publishing_gap,
+    with_jitter,
+)
 from monitor.match import Matcher
-from monitor.models import Article, FeedEntry, MatchDocument
-from monitor.notify import deliver
-from monitor.parse import parse_feed
+from monitor.models import Article, FeedEntry, MatchDocument, ParsedFeed
+from monitor.parse import (
+    feed_min_interval,
+    find_feed_links,
+    looks_like_html,
+    parse_feed,
+    parse_listing,
+    parse_sitemap,
+)
+from monitor.store import SourceState, stories
 from monitor.textutil import html_to_text
 
 log = logging.getLogger("monitor.pipeline")
 
 # A feed's own full text is used instead of the page when the page cannot be had and the feed carries this much.
 MIN_FEED_TEXT = 200
-RETRY_BASE_SECONDS = 30.0
-RETRY_MAX_SECONDS = 3600.0
+# A sitemap index lists many sitemaps; news sitemaps are the newest few (the index is read newest first).
+MAX_CHILD_SITEMAPS = 3
 
 
 def utc_now() -> datetime:
@@ -54,8 +67,8 @@ class Runtime:
     clock: Callable[[], datetime] = utc_now
     poll_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(32))
     topic_titles: dict[str, str] = field(default_factory=dict)
-    # One sender at a time: two polls finishing together must not both pick up the same pending delivery.
-    delivery_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Called after hits and their deliveries are stored, so the dispatcher (monitor.dispatch) sends them at once.
+    on_queued: Callable[[], None] = lambda: None
 
 
 @dataclass
@@ -80,6 +93,9 @@ class CycleStats:
     delivery_failures: int = 0
     pending: int = 0
     failures: list[str] = field(default_factory=list)
+    # For the daemon's metrics (monitor.ops): failed polls by reason, hits by topic.
+    fetch_errors: Counter[str] = field(default_factory=Counter)
+    hits_by_topic: Counter[str] = field(default_factory=Counter)
 
     def summary(self) -> list[str]:
         """Return one line per stage, as ``monitor once`` prints them."""
@@ -99,61 +115,204 @@ class CycleStats:
 
 
 async def poll_all(rt: Runtime, stats: CycleStats) -> None:
-    """Poll every configured source once, concurrently, then try every waiting delivery."""
+    """Poll every configured source once, concurrently (delivery is monitor.dispatch's job)."""
     await asyncio.gather(*(poll_source(rt, source, stats) for source in rt.settings.sources))
-    await deliver_due(rt, stats, retry_all=True)
 
 
 async def poll_source(rt: Runtime, source: Source, stats: CycleStats) -> None:
-    """Fetch and parse one source, process its new entries, and record the source's health."""
+    """Fetch and parse one source, process its new entries, and record the source's health and next poll."""
     async with rt.poll_slots:
-        stats.sources += 1
         state = store.source_state(rt.db, source.id)
+        if state.disabled:
+            log.info("source disabled, not polled: %s: %s", source.name, state.disabled_reason)
+            return
+        stats.sources += 1
         validators = Validators(etag=state.etag, last_modified=state.last_modified, body_hash=state.body_hash)
         try:
-            response = await fetch_feed(
-                rt.client, source.url, validators=validators, max_bytes=rt.settings.fetch.max_bytes, limiter=rt.limiter
-            )
-            if response.not_modified:
-                stats.sources_ok += 1
-                stats.not_modified += 1
-                _record_success(rt, source, response.validators, response.status, entries=0)
-                return
-            feed = parse_feed(response.body, response.url)
+            read = await _read_source(rt, source, state, validators)
         except (FetchError, ParseError) as exc:
-            status = exc.status if isinstance(exc, FetchError) else None
-            _record_failure(rt, source, str(exc), status, stats)
+            _record_failure(rt, source, state, exc, stats)
             return
         except Exception as exc:  # a bug or a parser surprise on one source must not stop the others
             log.exception("source failed unexpectedly: %s (%s)", source.name, source.url)
-            _record_failure(rt, source, f"internal error: {exc!r}", None, stats)
+            _record_failure(rt, source, state, exc, stats)
             return
-        entries = {entry_key(entry): entry for entry in feed.entries}
+        if read.feed is None:
+            stats.sources_ok += 1
+            stats.not_modified += 1
+            _record_success(rt, source, state, read, read.validators, entries=0, fresh=[])
+            return
+        entries = {entry_key(entry): entry for entry in read.feed.entries}
         fresh = store.unseen_keys(rt.db, source.id, entries)
         stats.entries += len(entries)
         stats.new_entries += len(fresh)
         done = await asyncio.gather(*(_process_safely(rt, source, key, entries[key], stats) for key in fresh))
         # Validators are stored only now, and only if every new entry was processed: otherwise the next poll must
         # fetch the whole feed again rather than get a 304 and never retry the entries that failed.
-        kept = response.validators if all(done) else validators
-        _record_success(rt, source, kept, response.status, entries=len(entries))
+        kept = read.validators if all(done) else validators
+        _record_success(rt, source, state, read, kept, entries=len(entries), fresh=[entries[k] for k in fresh])
         stats.sources_ok += 1
 
 
-def _record_failure(rt: Runtime, source: Source, error: str, status: int | None, stats: CycleStats) -> None:
-    store.record_poll_failure(rt.db, source.id, error=error, status=status, now=rt.clock())
+@dataclass(frozen=True)
+class SourceRead:
+    """What one poll of a source found: the parsed entries (None when unchanged) and what to remember."""
+
+    feed: ParsedFeed | None
+    status: int
+    validators: Validators
+    current_url: str | None = None  # where to poll next time, when that is not where we polled
+    discovered_from: str | None = None
+    min_interval: float | None = None  # the feed's own lower bound on the poll interval
+
+
+async def _read_source(rt: Runtime, source: Source, state: SourceState, validators: Validators) -> SourceRead:
+    """Fetch the source (from its moved or discovered URL if it has one) and parse it by its type."""
+    fetch = rt.settings.fetch
+    url = state.current_url or source.url
+    response = await fetch_feed(rt.client, url, validators=validators, max_bytes=fetch.max_bytes, limiter=rt.limiter)
+    moved = response.permanent_redirect
+    if moved:
+        log.info("source moved permanently: %s: %s -> %s", source.name, url, moved)
+    if response.not_modified:
+        return SourceRead(None, response.status, response.validators, moved, min_interval=response.max_age)
+    if source.type == "sitemap":
+        return await _read_sitemap(rt, response, moved)
+    if source.type == "page":
+        feed = parse_listing(response.body, response.url, selector=source.selector)
+        return SourceRead(feed, response.status, response.validators, moved, min_interval=response.max_age)
+    try:
+        feed = parse_feed(response.body, response.url)
+    except ParseError:
+        links = find_feed_links(response.body, response.url) if looks_like_html(response.body) else []
+        if not links:
+            raise
+        return await _read_discovered(rt, source, response.url, links[0])
+    hint = _larger(feed_min_interval(response.body), response.max_age)
+    return SourceRead(feed, response.status, response.validators, moved, min_interval=hint)
+
+
+async def _read_discovered(rt: Runtime, source: Source, page_url: str, feed_url: str) -> SourceRead:
+    """Follow a page's ``<link rel=alternate>`` to its feed; the feed URL is polled directly from then on."""
+    log.info("feed discovered: %s: %s announces %s", source.name, page_url, feed_url)
+    fetch = rt.settings.fetch
+    response = await fetch_feed(
+        rt.client, feed_url, validators=Validators(), max_bytes=fetch.max_bytes, limiter=rt.limiter
+    )
+    feed = parse_feed(response.body, response.url)
+    hint = _larger(feed_min_interval(response.body), response.max_age)
+    where = response.permanent_redirect or feed_url
+    return SourceRead(feed, response.status, response.validators, where, discovered_from=page_url, min_interval=hint)
+
+
+async def _read_sitemap(rt: Runtime, response: FetchResult, moved: str | None) -> SourceRead:
+    """Parse a news sitemap; for a sitemap index, read its newest child sitemaps (fetched whole, unconditionally)."""
+    fetch = rt.settings.fetch
+    sitemap = parse_sitemap(response.body, response.url)
+    entries = list(sitemap.entries)
+    for child in sitemap.children[:MAX_CHILD_SITEMAPS]:
+        try:
+            part = await fetch_feed(
+                rt.client, child, validators=Validators(), max_bytes=fetch.max_bytes, limiter=rt.limiter
+            )
+            entries.extend(parse_sitemap(part.body, part.url).entries)
+        except (FetchError, ParseError) as exc:  # one broken child must not hide the others' stories
+            log.warning("child sitemap failed: %s", exc)
+    feed = ParsedFeed(title="", entries=tuple(entries), link=response.url)
+    return SourceRead(feed, response.status, response.validators, moved, min_interval=response.max_age)
+
+
+def _larger(first: float | None, second: float | None) -> float | None:
+    values = [v for v in (first, second) if v is not None]
+    return max(values) if values else None
+
+
+def _bounds(rt: Runtime, source: Source) -> Intervals:
+    """Return the interval bounds of a source; an explicitly faster or slower interval widens them."""
+    fetch = rt.settings.fetch
+    return Intervals(
+        interval=source.interval,
+        min_interval=min(fetch.min_interval, source.interval),
+        max_interval=max(fetch.max_interval, source.interval),
+        max_backoff=fetch.max_backoff,
+        adaptive=fetch.adaptive_intervals,
+    )
+
+
+def _record_failure(rt: Runtime, source: Source, state: SourceState, exc: Exception, stats: CycleStats) -> None:
+    """Record a failed poll with its backoff; a 410 Gone disables the source, nothing else ever does."""
+    now = rt.clock()
+    stats.fetch_errors[exc.reason if isinstance(exc, FetchError) else type(exc).__name__] += 1
+    status = exc.status if isinstance(exc, FetchError) else None
+    retry_after = exc.retry_after if isinstance(exc, FetchError) else None
+    error = str(exc) if isinstance(exc, FetchError | ParseError) else f"internal error: {exc!r}"
+    if status == 410:
+        reason = f"410 Gone at {exc.url if isinstance(exc, FetchError) else source.url}: the feed was removed"
+        store.record_poll_failure(rt.db, source.id, error=error, status=status, now=now, disable_reason=reason)
+        stats.failures.append(f"{source.name}: {error} (source disabled)")
+        log.warning("source disabled: %s: %s", source.name, reason)
+        return
+    failures = state.consecutive_failures + 1
+    next_at, backoff = next_poll_after_failure(now, failures, _bounds(rt, source), retry_after=retry_after)
+    store.record_poll_failure(
+        rt.db, source.id, error=error, status=status, now=now, next_poll_at=next_at, backoff_seconds=backoff,
+        retry_after_until=now + timedelta(seconds=retry_after) if retry_after is not None else None,
+    )
     stats.failures.append(f"{source.name}: {error}")
-    log.warning("source failed: %s: %s", source.name, error)
+    log.warning("source failed (%d in a row, next try in %.0f s): %s: %s", failures, backoff, source.name, error)
 
 
-def _record_success(rt: Runtime, source: Source, validators: Validators, status: int, entries: int) -> None:
-    state = store.SourceState(validators.etag, validators.last_modified, validators.body_hash)
-    store.record_poll_success(rt.db, source.id, state=state, status=status, entries=entries, now=rt.clock())
+def _record_success(
+    rt: Runtime,
+    source: Source,
+    old: SourceState,
+    read: SourceRead,
+    validators: Validators,
+    *,
+    entries: int,
+    fresh: list[FeedEntry],
+) -> None:
+    """Store validators, the moved URL, the publishing rhythm and the next poll time of a successful poll."""
+    now = rt.clock()
+    gap = old.average_gap_seconds
+    if read.feed is not None:
+        gap = publishing_gap((e.published for e in read.feed.entries), now) or gap
+    minimum = read.min_interval if read.feed is not None else _larger(read.min_interval, old.min_interval_seconds)
+    interval = poll_interval(_bounds(rt, source), average_gap=gap, feed_minimum=minimum)
+    new_items_at = (newest_date((e.published for e in fresh), now) or now) if fresh else None
+    state = store.SourceState(
+        etag=validators.etag,
+        last_modified=validators.last_modified,
+        body_hash=validators.body_hash,
+        current_url=read.current_url,
+        discovered_from=read.discovered_from,
+        min_interval_seconds=minimum,
+        average_gap_seconds=gap,
+    )
+    store.record_poll_success(
+        rt.db, source.id, state=state, status=read.status, entries=entries, now=now,
+        next_poll_at=now + timedelta(seconds=with_jitter(interval)), new_items_at=new_items_at,
+    )
 
 
 def entry_key(entry: FeedEntry) -> str:
     """Return the identity of a feed item within its source: its guid, else its link."""
     return entry.guid or entry.url
+
+
+def next_poll_time(rt: Runtime, source: Source) -> datetime | None:
+    """Return when to poll a source next, as its last poll decided; None when it is disabled."""
+    state = store.source_state(rt.db, source.id)
+    if state.disabled:
+        return None
+    return state.next_poll_at or rt.clock() + timedelta(seconds=source.interval)
+
+
+def planned_polls(rt: Runtime) -> tuple[dict[str, datetime], set[str]]:
+    """Return the remembered next poll time of each source and the ids of the disabled ones (for a restart)."""
+    states = {source.id: store.source_state(rt.db, source.id) for source in rt.settings.sources}
+    planned = {sid: state.next_poll_at for sid, state in states.items() if state.next_poll_at is not None}
+    return planned, {sid for sid, state in states.items() if state.disabled}
 
 
 async def _process_safely(rt: Runtime, source: Source, key: str, entry: FeedEntry, stats: CycleStats) -> bool:
@@ -168,7 +327,12 @@ async def _process_safely(rt: Runtime, source: Source, key: str, entry: FeedEntr
 
 
 async def process_entry(rt: Runtime, source: Source, key: str, entry: FeedEntry, stats: CycleStats) -> None:
-    """Turn one new feed item into a stored, matched article with its deliveries queued."""
+    """Turn one new feed item into a stored, matched article in its story, with its deliveries queued.
+
+    An article already stored under an equivalent URL, or with the same body on the same site, is the same
+    article. A near-duplicate of a stored body joins that article's story: its hits are recorded, but a topic and
+    channel that already alerted for the story are not alerted again.
+    """
     article, url = await article_for(rt, entry, stats)
     now = rt.clock()
     if not article.text:
@@ -176,11 +340,27 @@ async def process_entry(rt: Runtime, source: Source, key: str, entry: FeedEntry,
         log.info("not an article: %s (%s)", entry.url, article.skip_reason)
         store.mark_seen(rt.db, source.id, key, None, now)
         return
-    known = store.find_article(rt.db, url) is not None
-    matches = [] if known else rt.matcher.match(
+    outlet, url_key, sig = _site(url), dedup.url_key(url), dedup.signature(article.text)
+    known = store.find_article(rt.db, url)
+    if known is None:
+        known = stories.find_same_article(rt.db, url_key, sig.fingerprint, outlet)
+        if known is not None:
+            log.info("same article as #%d under another URL or with the same body: %s", known, url)
+    if known is not None:
+        store.mark_seen(rt.db, source.id, key, known, now)
+        stats.articles_known += 1
+        return
+    matches = rt.matcher.match(
         MatchDocument(title=article.title, text=article.text, source=source.name, language=article.language)
     )
-    saved = store.save_article(
+    # No await from here on: the story lookup and the write below see the same database state.
+    choice = dedup.choose_story(sig, (dedup.Candidate(*c) for c in stories.story_candidates(rt.db, sig.band_keys())))
+    member = stories.Membership(
+        story_id=choice.story_id, outlet=outlet, url_key=url_key, fingerprint=sig.fingerprint, signature=sig.values,
+        band_keys=sig.band_keys() if sig.comparable else (), similarity=choice.similarity,
+    )
+    origin = (source.id, source.name)
+    saved = stories.save_in_story(
         rt.db,
         article,
         url=url,
@@ -189,16 +369,28 @@ async def process_entry(rt: Runtime, source: Source, key: str, entry: FeedEntry,
         item_key=key,
         matches=matches,
         topic_titles=rt.topic_titles,
-        channels_for=rt.settings.channels_for,
+        channels_for=lambda topic, score: rt.settings.channels_for(
+            topic, score, language=article.language, source=origin
+        ),
+        member=member,
+        updates_for=lambda topic, outlets: dedup.update_channels(rt.settings.routes, topic, outlets),
         now=now,
     )
+    if saved.deliveries or saved.updates:
+        rt.on_queued()  # wakes the dispatcher: alerts leave within a second of being stored
     if not saved.is_new:
         stats.articles_known += 1
         return
+    if saved.joined:
+        log.info(
+            "article joins story %s (similarity %.2f to #%s): %s; not alerted again: %s",
+            saved.story_id, choice.similarity, choice.article_id, url, saved.suppressed or "nothing to suppress",
+        )
     stats.articles_new += 1
     stats.matched += 1
     stats.hits += saved.hits
-    stats.queued += saved.deliveries
+    stats.hits_by_topic.update(m.topic_id for m in matches)
+    stats.queued += saved.deliveries + saved.updates
 
 
 async def article_for(rt: Runtime, entry: FeedEntry, stats: CycleStats) -> tuple[Article, str]:
@@ -255,75 +447,11 @@ def _merge(article: Article, entry: FeedEntry) -> Article:
 def canonical_url(fetched: str, declared: str | None) -> str:
     """Return the URL an article is known by: the page's declared canonical URL when it stays on the same site.
 
-    A page may not claim another site's URL: that would let any page suppress another outlet's alert.
+    A page may not claim another site's URL: that would let any page suppress another outlet's alert. Either way
+    tracking parameters, fragments, default ports and AMP switches are dropped (monitor.dedup.urls).
     """
-    fetched = urldefrag(fetched).url
-    if declared and urlsplit(declared).scheme in ("http", "https") and _site(declared) == _site(fetched):
-        return urldefrag(declared).url
-    return fetched
+    return dedup.canonical_url(fetched, declared)
 
 
 def _site(url: str) -> str:
-    host = (urlsplit(url).hostname or "").lower()
-    return host.removeprefix("www.").removeprefix("m.").removeprefix("amp.")
-
-
-async def deliver_due(rt: Runtime, stats: CycleStats, *, retry_all: bool = False) -> None:
-    """Send every delivery that is due (``retry_all``: every waiting one, backoff or not).
-
-    Each channel has its own queue, so a slow or failing channel does not hold the others.
-    """
-    async with rt.delivery_lock:
-        by_channel: dict[str, list[store.PendingDelivery]] = defaultdict(list)
-        due_by = datetime.max.replace(tzinfo=UTC) if retry_all else rt.clock()
-        for pending in store.pending_deliveries(rt.db, due_by):
-            by_channel[pending.channel_id].append(pending)
-        await asyncio.gather(*(_deliver_channel(rt, channel, queue, stats) for channel, queue in by_channel.items()))
-        stats.pending = store.delivery_counts(rt.db).get("pending", 0)
-
-
-async def _deliver_channel(rt: Runtime, channel_id: str, queue: list[store.PendingDelivery], stats: CycleStats) -> None:
-    channel = rt.settings.channels.get(channel_id)
-    for pending in queue:
-        if channel is None:
-            store.mark_delivery_failed(
-                rt.db, pending.id, error=f"channel {channel_id!r} is no longer configured", permanent=True,
-                retry_at=None,
-            )
-            stats.delivery_failures += 1
-            continue
-        try:
-            outcome = await deliver(pending.alert, channel, client=rt.client)
-        except NotifyError as exc:
-            _record_delivery_failure(rt, pending, str(exc), exc.permanent, exc.retry_after, stats)
-            continue
-        except Exception as exc:  # a bug in one channel must not stop delivery: logged, recorded, retried
-            log.exception("unexpected error delivering %s to %s", pending.alert.id, channel_id)
-            _record_delivery_failure(rt, pending, f"internal error: {exc!r}", False, None, stats)
-            continue
-        store.mark_delivery_sent(rt.db, pending.id, rt.clock())
-        stats.sent += 1
-        log.info("delivered %s to %s: %s", pending.alert.id, channel_id, outcome)
-
-
-def _record_delivery_failure(
-    rt: Runtime,
-    pending: store.PendingDelivery,
-    error: str,
-    permanent: bool,
-    retry_after: float | None,
-    stats: CycleStats,
-) -> None:
-    delay = retry_after if retry_after is not None else retry_delay(pending.attempts)
-    retry_at = None if permanent else rt.clock() + timedelta(seconds=delay)
-    store.mark_delivery_failed(rt.db, pending.id, error=error, permanent=permanent, retry_at=retry_at)
-    stats.delivery_failures += 1
-    stats.failures.append(f"delivery {pending.alert.id} to {pending.channel_id}: {error}")
-    log.warning("delivery failed%s: %s", " permanently" if permanent else ", will retry", error)
-
-
-def retry_delay(attempts: int) -> float:
-    """Return the exponential backoff (with jitter) before the next delivery attempt."""
-    base = min(RETRY_BASE_SECONDS * 2**attempts, RETRY_MAX_SECONDS)
-    jitter: float = random.uniform(0.8, 1.2)
-    return float(base * jitter)
+    return dedup.site_of(url)

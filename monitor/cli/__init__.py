@@ -5,12 +5,9 @@ Exit codes: 0 success, 1 other failure, 2 invalid config or topics, 3 database u
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from collections.abc import Iterator
-from dataclasses import asdict
-from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -27,10 +24,9 @@ from monitor.cli.common import (
     verbose_option,
 )
 from monitor.config import config_schema, load_topics
-from monitor.errors import ConfigError, MonitorError
-from monitor.extract import extract
+from monitor.errors import ConfigError
 from monitor.match import Matcher
-from monitor.models import Article, MatchDocument
+from monitor.models import MatchDocument
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -46,8 +42,10 @@ def run(config_path: Path, verbose: bool) -> None:
     """Run the daemon: poll each source at its interval until SIGTERM or SIGINT."""
     from monitor.daemon import run_daemon
 
+    from monitor.ops import config_secrets
+
     settings = load_settings(config_path)
-    setup_logging(settings.log_level, verbose)
+    setup_logging(settings.log_level, verbose, settings.log.format, config_secrets(settings))
     run_async(run_daemon(settings))
 
 
@@ -118,53 +116,6 @@ def _json_lines(stream: TextIO) -> Iterator[tuple[int, Any]]:
             fail(f"{stream.name}:{number}: invalid JSON: {exc.msg}", 1)
 
 
-@main.command("extract")
-@click.argument("target")
-@click.option("--format", "output", type=click.Choice(["json", "text"]), default="json", show_default=True)
-def extract_command(target: str, output: str) -> None:
-    """Extract the article from an HTML file or an http(s) URL and print it."""
-    if target.startswith(("http://", "https://")):
-        body, url = _download(target)
-    else:
-        try:
-            body, url = Path(target).read_bytes(), None
-        except OSError as exc:
-            fail(f"{target}: {exc.strerror or exc}", 1)
-    article = extract(body, url=url)
-    if output == "text":
-        click.echo(article.title)
-        click.echo()
-        click.echo(article.text)
-    else:
-        click.echo(json.dumps(article_json(article), ensure_ascii=False, indent=2))
-
-
-def article_json(article: Article) -> dict[str, Any]:
-    """Return an article as JSON-ready data (dates as ISO 8601)."""
-    data = asdict(article)
-    for key, value in data.items():
-        if isinstance(value, datetime):
-            data[key] = value.isoformat()
-        elif isinstance(value, tuple):
-            data[key] = list(value)
-    return data
-
-
-def _download(url: str) -> tuple[bytes, str]:
-    from monitor.fetch import build_client, fetch_page
-
-    async def get() -> tuple[bytes, str]:
-        async with build_client(user_agent=f"monitor/{__version__}", timeout=20, concurrency=1) as client:
-            page = await fetch_page(client, url, max_bytes=20_000_000, allow_private=True)
-            return page.body, page.url
-
-    try:
-        result: tuple[bytes, str] = asyncio.run(get())
-    except MonitorError as exc:
-        fail(f"error: {exc}", 1)
-    return result
-
-
 @main.command()
 @click.option("--keep", is_flag=True, help="Keep the demo's temporary folder (config and database) and print it.")
 def demo(keep: bool) -> None:
@@ -184,3 +135,38 @@ def config() -> None:
 def schema() -> None:
     """Print the JSON Schema of the config file, for editors to validate and complete it."""
     click.echo(json.dumps(config_schema(), indent=2))
+
+
+from monitor.cli.sources import sources as _sources  # noqa: E402
+
+main.add_command(_sources)
+
+from monitor.cli.deliveries import deliveries as _deliveries  # noqa: E402
+from monitor.cli.deliveries import test_alert as _test_alert  # noqa: E402
+
+main.add_command(_deliveries)
+main.add_command(_test_alert)
+
+from monitor.cli.stories import stories as _stories  # noqa: E402
+
+main.add_command(_stories)
+
+from monitor.cli.topics import backtest as _backtest  # noqa: E402
+from monitor.cli.topics import explain_command as _explain  # noqa: E402
+from monitor.cli.topics import search as _search  # noqa: E402
+
+main.add_command(_search)
+main.add_command(_backtest)
+main.add_command(_explain)
+
+from monitor.cli.ops import db_group as _db  # noqa: E402
+from monitor.cli.ops import hits as _hits  # noqa: E402
+from monitor.cli.ops import install_service as _install_service  # noqa: E402
+
+main.add_command(_hits)
+main.add_command(_db)
+main.add_command(_install_service)
+
+from monitor.cli.extract import extract_command as _extract_command  # noqa: E402
+
+main.add_command(_extract_command)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -48,15 +48,11 @@ def load_settings(config_path: Path) -> Settings:
     return settings
 
 
-def setup_logging(level: str, verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else getattr(logging, level.upper()),
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    # httpx logs every request at INFO; that is our own fetch log's job
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+def setup_logging(level: str, verbose: bool, fmt: str = "auto", secrets: Iterable[str] = ()) -> None:
+    """Log to stderr: JSON lines when it is not a terminal, text when it is (``fmt``), ``secrets`` masked."""
+    from monitor.ops import configure_logging
+
+    configure_logging(level, verbose, fmt, secrets)
 
 
 def run_async(coro: Any) -> Any:

@@ -6,7 +6,7 @@ import re
 
 from selectolax.lexbor import LexborHTMLParser
 
-from monitor.extract.body import extract_body
+from monitor.extract.body import Body, extract_body
 from monitor.extract.decode import decode_html
 from monitor.extract.metadata import PageMeta, read_metadata
 from monitor.extract.text import detect_language
@@ -37,11 +37,17 @@ def _from_article_body(body: str) -> str:
     return "\n\n".join(p for p in paragraphs if p)
 
 
-def _choose_text(found: str, link_share: float, meta: PageMeta) -> tuple[str, str | None]:
+def _choose_text(body: Body, meta: PageMeta) -> tuple[str, str | None]:
     """Pick between the scored body and JSON-LD articleBody; give a skip reason for non-articles."""
-    fallback = _from_article_body(meta.article_body) if meta.article_body else ""
-    # The markup's own body wins when the scored block is clearly a fragment of it.
-    if fallback and len(fallback) > 2 * len(found):
+    found, link_share = body.text, body.link_density
+    if meta.declares_listing:
+        return "", "no article body: the page declares itself a listing"
+    if body.teasers and not meta.declares_article:
+        return "", f"no article body: a list of {body.teasers} teasers"
+    # The markup's own body wins when the scored block is clearly a fragment of it; formatting it
+    # costs a parse, so the raw length decides first.
+    fallback = _from_article_body(meta.article_body) if len(meta.article_body) > 2 * len(found) else ""
+    if len(fallback) > 2 * len(found):
         found, link_share = fallback, 0.0
     if not found.strip():
         return "", "no article body"
@@ -52,16 +58,30 @@ def _choose_text(found: str, link_share: float, meta: PageMeta) -> tuple[str, st
     return found, None
 
 
+def _drop_repeated_title(text: str, title: str) -> str:
+    """Drop a first paragraph that only repeats the headline (sites often print it twice)."""
+    first, sep, rest = text.partition("\n\n")
+    if sep and title and " ".join(first.split()).casefold() == " ".join(title.split()).casefold():
+        return rest
+    return text
+
+
 def _extract(html: str | bytes, url: str | None) -> Article:
     text = decode_html(html) if isinstance(html, bytes | bytearray | memoryview) else html
     if not isinstance(text, str):
         text = decode_html(bytes(text))
-    if not text.strip():
+    if not text or text.isspace():
         return Article(title="", text="", url=url, skip_reason="empty page")
     tree = LexborHTMLParser(text)
-    meta = read_metadata(tree, url)
-    body = extract_body(tree)
-    found, skip = _choose_text(body.text, body.link_density, meta)
+    try:
+        meta = read_metadata(tree, url)
+    # Odd metadata (a pathological JSON-LD block, say) must not cost the article its body.
+    except Exception:  # noqa: BLE001
+        meta = PageMeta()
+    # A page that declares itself a listing gets no body, so the body search can be skipped.
+    body = Body("", 0.0) if meta.declares_listing else extract_body(tree)
+    found, skip = _choose_text(body, meta)
+    found = _drop_repeated_title(found, meta.title)
     language = meta.language or detect_language(found or meta.description or meta.title)
     return Article(
         title=meta.title,

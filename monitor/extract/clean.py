@@ -2,30 +2,42 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from monitor.extract import selectors as sel
+from monitor.extract.text import tag_ids
 
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 STRONG = 2
 WEAK = 1
 _PROSE_PARAGRAPH = 100
 _PROSE_PARAGRAPHS = 5
-_HIDDEN_STYLE = ("display:none", "display: none", "visibility:hidden", "visibility: hidden")
-
-
-def class_id(attrs: dict[str, str | None]) -> str:
-    """Return the lower-cased "class id" string the class/id patterns are matched against."""
-    classes = attrs.get("class") or ""
-    if "(" in classes:
-        # Atomic CSS utilities ("mstart(137px)--modalminwidth") carry no meaning, only noise.
-        classes = " ".join(token for token in classes.split() if "(" not in token)
-    return f"{classes} {attrs.get('id') or ''}".lower()
+_PROSE_HEADER = 150
+_LINK_PARAGRAPH = 300
+_LINK_PARAGRAPH_DENSITY = 0.6
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden")
+# Tag ids for the hot loops: an int comparison instead of a new name string per node.
+_NEVER_CHROME_IDS = tag_ids(sel.NEVER_CHROME_TAGS)
+_INLINE_IDS = tag_ids(sel.INLINE_TAGS)
+_TEXT_BLOCK_IDS = tag_ids(sel.TEXT_BLOCK_TAGS)
 
 
 @lru_cache(maxsize=8192)
-def _names_weight(names: str) -> float:
+def _normalise_names(classes: str, ident: str) -> str:
+    """Join class and id for matching: atomic CSS dropped, camelCase split, lower-cased."""
+    if "(" in classes:
+        # Atomic CSS utilities ("mstart(137px)--modalminwidth") carry no meaning, only noise.
+        classes = " ".join(token for token in classes.split() if "(" not in token)
+    # "contentBreadcrumbs" must match "breadcrumb" at a word start, as "content-breadcrumbs" does.
+    return _CAMEL.sub("-", f"{classes} {ident}").lower()
+
+
+@lru_cache(maxsize=8192)
+def _names_weight(classes: str, ident: str) -> float:
+    names = _normalise_names(classes, ident)
     weight = 0.0
     if sel.NEGATIVE_RE.search(names):
         weight -= 25.0
@@ -35,8 +47,9 @@ def _names_weight(names: str) -> float:
 
 
 @lru_cache(maxsize=8192)
-def _names_chrome_level(names: str) -> int:
+def _names_chrome_level(classes: str, ident: str) -> int:
     # Pages repeat the same few class strings hundreds of times: cache the regex verdicts.
+    names = _normalise_names(classes, ident)
     if sel.STRONG_UNLIKELY_RE.search(names):
         return STRONG
     if sel.UNLIKELY_RE.search(names) and not sel.LIKELY_RE.search(names):
@@ -46,28 +59,31 @@ def _names_chrome_level(names: str) -> int:
 
 def class_weight(node: LexborNode) -> float:
     """Score a node's class and id: +25 for content-like names, -25 for chrome-like ones."""
-    names = class_id(node.attributes)
-    return 0.0 if names == " " else _names_weight(names)
+    attrs = node.attributes
+    classes, ident = attrs.get("class") or "", attrs.get("id") or ""
+    return _names_weight(classes, ident) if classes or ident else 0.0
 
 
 def chrome_level(node: LexborNode) -> int:
     """Return STRONG for certain chrome, WEAK for names that only suggest it, 0 otherwise."""
-    tag = node.tag or ""
+    tag = node.tag
     if tag in sel.PROTECTED_TAGS:
         return 0
     attrs = node.attributes
+    if not attrs:
+        return WEAK if tag in sel.CHROME_TAGS else 0
     if "hidden" in attrs or attrs.get("aria-hidden") == "true":
         return STRONG
     style = attrs.get("style")
-    if style and any(s in style for s in _HIDDEN_STYLE):
+    if style and ("none" in style or "hidden" in style) and _HIDDEN_STYLE.search(style):
         return STRONG
     role = attrs.get("role")
     if role and role.lower() in sel.UNLIKELY_ROLES:
         return STRONG
     if tag in sel.CHROME_TAGS:
         return WEAK
-    names = class_id(attrs)
-    return 0 if names == " " else _names_chrome_level(names)
+    classes, ident = attrs.get("class") or "", attrs.get("id") or ""
+    return _names_chrome_level(classes, ident) if classes or ident else 0
 
 
 def is_chrome(node: LexborNode) -> bool:
@@ -78,6 +94,10 @@ def is_chrome(node: LexborNode) -> bool:
 
 def _holds_prose(node: LexborNode) -> bool:
     # A sidebar or overlay rarely holds several long paragraphs; an article shown in one does.
+    if node.tag in sel.CHROME_TAGS:
+        # A <header> inside the body may carry the intro as bare text; a site header is mostly links.
+        text = node.text(deep=True).strip()
+        return len(text) >= _PROSE_HEADER and link_density(node, len(text)) < 0.2
     long_paragraphs = 0
     for para in node.css("p"):
         if len(para.text(deep=True)) >= _PROSE_PARAGRAPH:
@@ -105,6 +125,10 @@ class ChromeFilter:
         self._memo: dict[int, bool] = {}
         self._limit = max(4, paragraphs // 2)
 
+    def known_clean(self, node: LexborNode) -> bool:
+        """Return True if the node was already judged free of chrome (it leads to a paragraph)."""
+        return self._memo.get(node.mem_id) is False
+
     def inside_chrome(self, node: LexborNode) -> bool:
         """Return True if the node or one of its ancestors is chrome."""
         path: list[LexborNode] = []
@@ -124,6 +148,14 @@ class ChromeFilter:
                 result = True
             self._memo[item.mem_id] = result
         return result
+
+
+def _inline_in_text(node: LexborNode) -> bool:
+    # A styled span inside a paragraph ("CAIRO —" as class=dateline) is part of the sentence.
+    if node.tag_id not in _INLINE_IDS:
+        return False
+    parent = node.parent
+    return parent is not None and parent.tag_id in _TEXT_BLOCK_IDS
 
 
 def link_density(node: LexborNode, text_length: int | None = None) -> float:
@@ -153,11 +185,17 @@ def _is_clutter(node: LexborNode) -> bool:
     return (density > 0.2 and length < 500) or density > 0.5
 
 
-def remove_clutter(content: LexborNode) -> None:
+def remove_clutter(content: LexborNode, chrome: ChromeFilter | None = None) -> None:
     """Remove chrome, captions, headlines, link lists and tiny fragments from the body, innermost first."""
     limit = max(4, len(content.css("p")) // 2)
+    content_id = content.mem_id
     for node in reversed(content.css(sel.ATTRIBUTE_SELECTOR)):
-        if node.mem_id != content.mem_id and is_chrome(node) and len(node.css("p")) <= limit:
+        # Cheapest tests first: most attributed nodes are links, inline styling or known-clean paths.
+        if node.tag_id in _NEVER_CHROME_IDS or (chrome is not None and chrome.known_clean(node)):
+            continue
+        if node.mem_id == content_id or _inline_in_text(node):
+            continue
+        if is_chrome(node) and len(node.css("p")) <= limit:
             node.decompose()
     for node in reversed(content.css(sel.BODY_JUNK_SELECTOR)):
         if node.mem_id != content.mem_id:
@@ -165,3 +203,17 @@ def remove_clutter(content: LexborNode) -> None:
     for node in reversed(content.css(sel.CLEAN_SELECTOR)):
         if node.mem_id != content.mem_id and _is_clutter(node):
             node.decompose()
+    # "Read more: <a>Another headline</a>" paragraphs are links dressed as prose; only paragraphs
+    # that hold a link need the test.
+    linked: dict[int, LexborNode] = {}
+    for link in content.css("p a"):
+        para = link.parent
+        while para is not None and para.tag != "p" and para.mem_id != content.mem_id:
+            para = para.parent
+        # Never the content node itself (a lone <p> sibling) nor anything above it.
+        if para is not None and para.tag == "p" and para.mem_id != content.mem_id:
+            linked.setdefault(para.mem_id, para)
+    for para in reversed(linked.values()):
+        text = para.text(deep=True).strip()
+        if len(text) < _LINK_PARAGRAPH and link_density(para, len(text)) > _LINK_PARAGRAPH_DENSITY:
+            para.decompose()

@@ -14,13 +14,19 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
-_META_CHARSET = re.compile(
-    rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([a-zA-Z0-9_:.\-]{1,40})""", re.IGNORECASE
-)
+_META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([a-zA-Z0-9_:.\-]{1,40})""", re.IGNORECASE)
 # WHATWG maps these labels to windows-1252; pages labelled latin-1 routinely use its extra glyphs.
-_WHATWG_ALIASES = {"iso-8859-1": "cp1252", "latin-1": "cp1252", "latin1": "cp1252", "ascii": "cp1252",
-                   "us-ascii": "cp1252", "iso8859-1": "cp1252", "l1": "cp1252"}
+_WHATWG_ALIASES = {
+    "iso-8859-1": "cp1252",
+    "latin-1": "cp1252",
+    "latin1": "cp1252",
+    "ascii": "cp1252",
+    "us-ascii": "cp1252",
+    "iso8859-1": "cp1252",
+    "l1": "cp1252",
+}
 _SNIFF_BYTES = 4096
+_STRAY_BYTES = 8
 # Detection is costly on huge bodies; a sample decides as well as the whole page.
 _DETECT_BYTES = 200_000
 
@@ -46,8 +52,7 @@ def decode_html(data: bytes) -> str:
     declared = declared_charset(data)
     candidates = [declared] if declared else []
     # A page that says utf-16 in a meta tag written in ASCII cannot really be utf-16.
-    if declared and declared.startswith("utf-16") and not data.startswith((codecs.BOM_UTF16_LE,
-                                                                          codecs.BOM_UTF16_BE)):
+    if declared and declared.startswith("utf-16") and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         candidates = []
     if "utf-8" not in candidates:
         candidates.append("utf-8")
@@ -57,6 +62,10 @@ def decode_html(data: bytes) -> str:
         except (UnicodeDecodeError, LookupError):
             continue
         return text.lstrip("\ufeff")
+    # A UTF-8 page with a few stray bytes stays UTF-8; many invalid bytes mean a legacy encoding.
+    replaced = data.decode("utf-8", errors="replace")
+    if replaced.count("\ufffd") <= max(_STRAY_BYTES, len(replaced) // 1000):
+        return replaced.lstrip("\ufeff")
     best = from_bytes(data[:_DETECT_BYTES]).best()
     encoding = best.encoding if best is not None else declared or "utf-8"
     try:

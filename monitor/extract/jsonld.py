@@ -7,9 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from selectolax.lexbor import LexborHTMLParser
-
-from monitor.extract.selectors import ARTICLE_TYPES, JSONLD_SELECTOR
+from monitor.extract.selectors import ARTICLE_TYPES
 
 _MAX_BLOCK = 2_000_000
 _MAX_ITEMS = 500
@@ -36,11 +34,13 @@ def _load(raw: str) -> Any:
     raw = _CDATA.sub("", raw.strip())
     try:
         return json.loads(raw, strict=False)
+    except RecursionError:
+        return None
     except ValueError:
         # Several pages concatenate objects or leave a trailing semicolon; try the first value only.
         try:
             value, _ = json.JSONDecoder(strict=False).raw_decode(raw.rstrip("; \n"))
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
         return value
 
@@ -61,11 +61,10 @@ def _items(data: Any) -> list[dict[str, Any]]:
     return found
 
 
-def read_linked_data(tree: LexborHTMLParser) -> LinkedData:
-    """Collect every JSON-LD item and pick the first article-typed one."""
+def read_linked_data(blocks: list[str]) -> LinkedData:
+    """Collect every JSON-LD item of the given script blocks and pick the first article-typed one."""
     result = LinkedData()
-    for node in tree.css(JSONLD_SELECTOR):
-        raw = node.text(deep=True)
+    for raw in blocks:
         if not raw or len(raw) > _MAX_BLOCK:
             continue
         for item in _items(_load(raw)):

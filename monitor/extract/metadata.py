@@ -40,9 +40,14 @@ class PageMeta:
     declares_listing: bool = False
 
 
-def _meta_tags(tree: LexborHTMLParser) -> dict[str, list[str]]:
+def _meta_and_scripts(tree: LexborHTMLParser) -> tuple[dict[str, list[str]], list[str]]:
+    """Return meta contents by key and the JSON-LD blocks, in one walk over the document."""
     tags: dict[str, list[str]] = {}
-    for node in tree.css("meta[content]"):
+    scripts: list[str] = []
+    for node in tree.css(sel.META_AND_JSONLD_SELECTOR):
+        if node.tag == "script":
+            scripts.append(node.text(deep=True))
+            continue
         attrs = node.attributes
         content = attrs.get("content")
         if not content or not content.strip():
@@ -51,7 +56,7 @@ def _meta_tags(tree: LexborHTMLParser) -> dict[str, list[str]]:
             key = attrs.get(attr)
             if key:
                 tags.setdefault(key.strip().lower(), []).append(content.strip())
-    return tags
+    return tags, scripts
 
 
 def _first(tags: dict[str, list[str]], keys: tuple[str, ...]) -> str | None:
@@ -71,26 +76,48 @@ def _first_date(values: list[Any]) -> datetime | None:
 
 
 def _in_head(tree: LexborHTMLParser, selector: str) -> LexborNode | None:
-    # Searching the small <head> first spares a walk over the whole document.
+    # Searching the small <head> spares a walk over the whole document.
     head = tree.head
-    found = head.css_first(selector) if head is not None else None
-    return found if found is not None else tree.css_first(selector)
+    return head.css_first(selector) if head is not None else None
 
 
 def _text_of(node: LexborNode | None) -> str:
     return clean_space(node.text()) if node is not None else ""
 
 
+def _read_page_byline_and_time(tree: LexborHTMLParser, meta: PageMeta) -> None:
+    """Fill missing authors and date from byline and <time> elements, in one walk over the page."""
+    wanted = [sel.AUTHOR_SELECTOR] if not meta.authors else []
+    if meta.published is None:
+        wanted.append(sel.TIME_SELECTOR)
+    bylines: list[LexborNode] = []
+    times: list[LexborNode] = []
+    for node in tree.css(", ".join(wanted)):
+        (times if node.tag == "time" and "datetime" in node.attributes else bylines).append(node)
+    if not meta.authors:
+        # The first byline element that yields a name; later matches are often other stories' bylines.
+        for node in bylines[:8]:
+            meta.authors = split_authors([node.text()])
+            if meta.authors:
+                break
+    if meta.published is None and times:
+        # Prefer the <time> marked as the publication date over the first one on the page.
+        times.sort(key=lambda n: n.attributes.get("itemprop") != "datePublished" and "pubdate" not in n.attributes)
+        meta.published = _first_date([node.attributes.get("datetime") for node in times[:3]])
+
+
 def read_metadata(tree: LexborHTMLParser, url: str | None) -> PageMeta:
     """Read every metadata field from the intact tree (call before the body clean-up)."""
-    linked = read_linked_data(tree)
+    tags, scripts = _meta_and_scripts(tree)
+    linked = read_linked_data(scripts)
     art: dict[str, Any] = linked.article or {}
-    tags = _meta_tags(tree)
-    meta = PageMeta(declares_article=bool(art), paywalled=bool(art) and is_paywalled(art))
-    meta.declares_listing = not art and bool(linked.types & sel.PAGE_TYPES - {"webpage", "website"})
+    og_type = (_first(tags, ("og:type",)) or "").lower()
+    meta = PageMeta(paywalled=bool(art) and is_paywalled(art))
+    # JSON-LD outranks OpenGraph here too: some fronts say og:type=article but CollectionPage in JSON-LD.
+    meta.declares_listing = not art and bool(linked.types & sel.LISTING_TYPES)
+    meta.declares_article = bool(art) or (og_type == "article" and not meta.declares_listing)
 
-    meta.site_name = (first_string(art.get("publisher")) or _first(tags, sel.META_SITE)
-                      or linked.site_name)
+    meta.site_name = first_string(art.get("publisher")) or _first(tags, sel.META_SITE) or linked.site_name
     if meta.site_name and meta.site_name.startswith("@"):
         meta.site_name = meta.site_name[1:]
     headline = first_string(art.get("headline")) or first_string(art.get("name"))
@@ -98,36 +125,34 @@ def read_metadata(tree: LexborHTMLParser, url: str | None) -> PageMeta:
     if headline:
         meta.title = clean_title(headline, meta.site_name)
     else:
-        doc_title = _text_of(_in_head(tree, "title"))
+        doc_title = _text_of(_in_head(tree, "title") or tree.css_first("title"))
         h1 = _text_of(tree.css_first("h1"))
         if h1 and len(h1.split()) >= 2 and h1 in doc_title:
             meta.title = h1
         else:
             meta.title = clean_title(doc_title or h1, meta.site_name)
 
-    authors = as_strings(art.get("author")) or as_strings(art.get("creator"))
-    if not authors:
-        authors = [v for key in sel.META_AUTHOR for v in tags.get(key, ())]
-    if not authors:
-        authors = [node.text() for node in tree.css(sel.AUTHOR_SELECTOR)[:5]]
-    meta.authors = split_authors(authors)
-
+    meta.authors = split_authors(as_strings(art.get("author")) or as_strings(art.get("creator")))
+    if not meta.authors:
+        meta.authors = split_authors([v for key in sel.META_AUTHOR for v in tags.get(key, ())])
     meta.published = _first_date(
-        [art.get("datePublished"), art.get("dateCreated"),
-         *(v for key in sel.META_PUBLISHED for v in tags.get(key, ()))]
+        [
+            art.get("datePublished"),
+            art.get("dateCreated"),
+            *(v for key in sel.META_PUBLISHED for v in tags.get(key, ())),
+        ]
     )
-    if meta.published is None:
-        meta.published = _first_date(
-            [node.attributes.get("datetime") for node in tree.css(sel.TIME_SELECTOR)[:3]]
-        )
-    meta.modified = _first_date(
-        [art.get("dateModified"), *(v for key in sel.META_MODIFIED for v in tags.get(key, ()))]
-    )
+    if not meta.authors or meta.published is None:
+        _read_page_byline_and_time(tree, meta)
+    meta.modified = _first_date([art.get("dateModified"), *(v for key in sel.META_MODIFIED for v in tags.get(key, ()))])
 
     html_node = tree.root
     html_lang = html_node.attributes.get("lang") or html_node.attributes.get("xml:lang") if html_node else None
-    meta.language = (normalise_language(html_lang) or normalise_language(_first(tags, sel.META_LANGUAGE))
-                     or normalise_language(first_string(art.get("inLanguage"))))
+    meta.language = (
+        normalise_language(html_lang)
+        or normalise_language(_first(tags, sel.META_LANGUAGE))
+        or normalise_language(first_string(art.get("inLanguage")))
+    )
 
     canonical = _in_head(tree, 'link[rel="canonical"][href]')
     meta.canonical_url = (
@@ -139,8 +164,7 @@ def read_metadata(tree: LexborHTMLParser, url: str | None) -> PageMeta:
     if meta.description:
         meta.description = clean_space(meta.description)
     meta.section = first_string(art.get("articleSection")) or _first(tags, sel.META_SECTION)
-    meta.image = resolve_url(first_string(art.get("image"), "url") or _first(tags, sel.META_IMAGE),
-                             url)
+    meta.image = resolve_url(first_string(art.get("image"), "url") or _first(tags, sel.META_IMAGE), url)
     body = art.get("articleBody")
     meta.article_body = body.strip() if isinstance(body, str) else ""
     return meta

@@ -15,6 +15,10 @@ _BY_PREFIX = re.compile(r"^\s*(by|par|von|por|di|door|от|автор|بقلم)\
 _LANG = re.compile(r"^([a-zA-Z]{2,3})(?:[-_][a-zA-Z0-9]+)*$")
 # Bylines on many sites list several names in one string.
 _AUTHOR_SPLIT = re.compile(r"\s*(?:,|;|\band\b|&|\bund\b|\bet\b|\by\b|\bи\b|\bو\b)\s*")
+_BYLINE_TAIL = re.compile(
+    r"\s+[-|•—–]\s+|\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d|\s*\d|\s@|\n",
+    re.IGNORECASE,
+)
 _EPOCH_DIGITS = re.compile(r"^\d{10}(\d{3})?$")
 _NO_YEAR = datetime(1900, 1, 1)
 
@@ -66,13 +70,16 @@ def split_authors(values: list[str]) -> tuple[str, ...]:
     """Clean and de-duplicate author names, dropping URLs, handles and empty strings."""
     seen: dict[str, str] = {}
     for raw in values:
-        text = _BY_PREFIX.sub("", clean_space(raw))
+        # A byline often runs on into its date or a handle: "Dan Goodin - Apr 16, 2015".
+        text = _BYLINE_TAIL.split(_BY_PREFIX.sub("", clean_space(raw)), maxsplit=1)[0]
         if not text or "://" in text or text.startswith(("@", "www.")) or len(text) > 120:
             continue
         parts = _AUTHOR_SPLIT.split(text) if len(text) > 40 or "," in text or " and " in text else [text]
         for part in parts:
-            name = part.strip(" -–—|·")
-            if len(name) > 1 and not name.isdigit():
+            name = part.strip(" -–—|·()")
+            # Short Latin tokens ("MA", "PhD") are credentials; CJK names are two or three characters.
+            too_short = len(name) < 2 or (name.isascii() and len(name) <= 3)
+            if not too_short and not any(c.isdigit() for c in name):
                 seen.setdefault(name.casefold(), name)
     return tuple(seen.values())
 
@@ -106,9 +113,10 @@ def clean_title(title: str, site_name: str | None = None, headline: str | None =
             kept = [p for p in parts if p.strip().casefold() != site]
             if 0 < len(kept) < len(parts):
                 return sep.join(kept).strip()
-        # Without a known site name keep the longest part only when the rest looks like a label.
-        longest = max(parts, key=len)
-        rest = [p for p in parts if p is not longest]
-        if len(longest.split()) >= 3 and all(len(p.split()) <= 4 for p in rest):
-            return longest.strip()
+        # Without a known site name, strip only one short label ("Headline - Site"); more parts are
+        # likely the headline's own dashes ("Mugabe - the final days - in pictures").
+        if len(parts) == 2:
+            head, tail = sorted(parts, key=len, reverse=True)
+            if len(head.split()) >= 3 and len(tail.split()) <= 4:
+                return head.strip()
     return title

@@ -4,5 +4,15 @@ from monitor.fetch.client import HostLimiter, build_client
 from monitor.fetch.feed import fetch_feed
 from monitor.fetch.http import FetchResult, Validators, parse_retry_after
 from monitor.fetch.page import fetch_page
+from monitor.fetch.robots import RobotsCache
 
-__all__ = ["FetchResult", "HostLimiter", "Validators", "build_client", "fetch_feed", "fetch_page", "parse_retry_after"]
+__all__ = [
+    "FetchResult",
+    "HostLimiter",
+    "RobotsCache",
+    "Validators",
+    "build_client",
+    "fetch_feed",
+    "fetch_page",
+    "parse_retry_after",
+]

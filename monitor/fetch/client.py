@@ -1,13 +1,16 @@
-"""The shared HTTP client and the per-host concurrency limit."""
+"""The shared HTTP client and per-host politeness: a concurrency limit, a minimum delay, robots.txt."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
 
 import httpx
+
+from monitor.fetch.robots import RobotsCache
 
 MAX_REDIRECTS = 10
 
@@ -30,26 +33,53 @@ def build_client(*, user_agent: str, timeout: float, concurrency: int) -> httpx.
     )
 
 
-class HostLimiter:
-    """Limit concurrent requests per host, so one slow outlet never takes every connection."""
+def _host(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
 
-    def __init__(self, per_host: int) -> None:
+
+class HostLimiter:
+    """Per-host politeness: at most ``per_host`` requests at once, and for article pages (``polite``) at least
+    ``min_delay`` seconds between two request starts and robots.txt obeyed (when ``robots`` is given).
+
+    Feeds are exempt from the delay: each is polled once per its interval already, and an outlet with twenty
+    section feeds must not need twenty delays per cycle.
+    """
+
+    def __init__(
+        self,
+        per_host: int,
+        *,
+        min_delay: float = 0.0,
+        robots: RobotsCache | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         if per_host < 1:
             raise ValueError("per_host must be at least 1")
         self.per_host = per_host
+        self.min_delay = min_delay
+        self.robots = robots
+        self._clock = clock
         self._semaphores: dict[str, asyncio.Semaphore] = {}
+        self._next_start: dict[str, float] = {}
 
     @asynccontextmanager
-    async def slot(self, url: str) -> AsyncIterator[None]:
-        """Hold one of the host's slots for the duration of the block."""
-        host = (urlsplit(url).hostname or "").lower()
+    async def slot(self, url: str, *, polite: bool = False) -> AsyncIterator[None]:
+        """Hold one of the host's slots for the duration of the block (after the host's delay when polite)."""
+        host = _host(url)
         semaphore = self._semaphores.get(host)
         if semaphore is None:
             semaphore = self._semaphores[host] = asyncio.Semaphore(self.per_host)
         async with semaphore:
+            if polite and self.min_delay > 0:
+                # Reserve a start time before sleeping, so concurrent holders queue behind each other.
+                now = self._clock()
+                start = max(now, self._next_start.get(host, now))
+                self._next_start[host] = start + self.min_delay
+                if start > now:
+                    await asyncio.sleep(start - now)
             yield
 
     def in_use(self, url: str) -> int:
         """Return how many requests to the host of ``url`` are running now."""
-        semaphore = self._semaphores.get((urlsplit(url).hostname or "").lower())
+        semaphore = self._semaphores.get(_host(url))
         return 0 if semaphore is None else self.per_host - semaphore._value

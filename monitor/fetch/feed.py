@@ -12,6 +12,7 @@ from monitor.fetch.http import (
     FetchResult,
     Validators,
     body_hash,
+    cache_max_age,
     permanent_target,
     read_capped,
     read_timeout,
@@ -75,6 +76,7 @@ async def _result(
             validators=_merge(validators, response, validators.body_hash),
             not_modified=True,
             permanent_redirect=moved,
+            max_age=cache_max_age(response.headers.get("cache-control")),
         )
     if response.status_code >= 400:
         raise status_error(response)
@@ -96,6 +98,7 @@ async def _result(
         validators=_merge(validators, response, digest),
         not_modified=unchanged,
         permanent_redirect=moved,
+        max_age=cache_max_age(response.headers.get("cache-control")),
     )
 
 

@@ -40,6 +40,7 @@ class FetchResult:
     validators: Validators
     not_modified: bool
     permanent_redirect: str | None
+    max_age: float | None = None  # Cache-Control max-age: the server's own "do not ask again before"
 
 
 def body_hash(body: bytes) -> str:
@@ -63,6 +64,18 @@ def parse_retry_after(value: str | None, *, now: datetime) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - now).total_seconds())
+
+
+def cache_max_age(value: str | None) -> float | None:
+    """Return the ``max-age`` of a Cache-Control header in seconds (``s-maxage`` is for shared caches, not us)."""
+    if not value:
+        return None
+    for directive in value.split(","):
+        name, _, argument = directive.strip().partition("=")
+        if name.strip().lower() == "max-age":
+            digits = argument.strip().strip('"')
+            return float(int(digits)) if digits.isdigit() else None
+    return None
 
 
 def permanent_target(response: httpx.Response) -> str | None:

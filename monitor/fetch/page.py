@@ -43,9 +43,11 @@ async def fetch_page(
     seen: set[str] = set()
     for _hop in range(max_redirects + 1):
         await _check(current, allow_private)
+        if limiter is not None and limiter.robots is not None and not await limiter.robots.allowed(client, current):
+            raise FetchError("disallowed by robots.txt", url=current, reason="robots")
         async with AsyncExitStack() as stack:
             if limiter is not None:
-                await stack.enter_async_context(limiter.slot(current))
+                await stack.enter_async_context(limiter.slot(current, polite=True))
             try:
                 request = client.build_request("GET", current, headers={"Accept": PAGE_ACCEPT})
                 response = await client.send(request, stream=True, follow_redirects=False)

@@ -42,7 +42,11 @@ def _with_variants(words: set[str]) -> set[str]:
 class AnalysedDocument:
     """Folded, position-indexed title and text of one ``MatchDocument``."""
 
-    __slots__ = ("_folded", "_indexes", "_prefix_cache", "_sorted", "_spans", "doc", "lang", "source_words", "texts")
+    __slots__ = (
+        "_folded", "_has_prefix", "_indexes", "_prefix_cache", "_sorted", "_spans", "_surfaces",
+        "_vocab", "_vocab_sorted", "cache",
+        "doc", "lang", "source_words", "texts",
+    )  # fmt: skip
 
     def __init__(self, doc: MatchDocument) -> None:
         self.doc = doc
@@ -53,7 +57,12 @@ class AnalysedDocument:
         self.lang = (doc.language or "").lower().replace("_", "-").split("-")[0]
         self._prefix_cache: dict[tuple[str, int], list[int]] = {}
         self._spans: dict[int, list[tuple[int, int]]] = {}
+        self.cache: dict[object, object] = {}  # per-document memo for the scorer (snippet windows)
+        self._surfaces: dict[tuple[int, int, int], str] = {}
         self._sorted: dict[int, list[str]] = {}
+        self._vocab: set[str] | None = None
+        self._vocab_sorted: list[str] | None = None
+        self._has_prefix: dict[str, bool] = {}
 
     @property
     def indexes(self) -> tuple[dict[str, list[int]], ...]:
@@ -64,8 +73,21 @@ class AnalysedDocument:
         return self._indexes
 
     def vocabulary(self) -> set[str]:
-        """Return every folded word of title and text, with Arabic clitic-free forms."""
-        return _with_variants(set(self._folded[TITLE]).union(self._folded[TEXT]))
+        """Return every folded word of title and text, with Arabic clitic-free forms (shared: do not modify)."""
+        if self._vocab is None:
+            self._vocab = _with_variants(set(self._folded[TITLE]).union(self._folded[TEXT]))
+        return self._vocab
+
+    def has_prefix(self, prefix: str) -> bool:
+        """Return whether any word of title or text (or its clitic-free form) starts with ``prefix``."""
+        found = self._has_prefix.get(prefix)
+        if found is None:
+            words = self._vocab_sorted
+            if words is None:
+                words = self._vocab_sorted = sorted(self.vocabulary())
+            i = bisect_left(words, prefix)
+            found = self._has_prefix[prefix] = i < len(words) and words[i].startswith(prefix)
+        return found
 
     def positions(self, word: str, prefix: bool, field: int) -> list[int]:
         """Return the sorted positions in ``field`` of ``word`` (or of any word starting with it)."""
@@ -88,15 +110,17 @@ class AnalysedDocument:
             self._prefix_cache[key] = cached
         return cached
 
-    def spans(self, field: int) -> list[tuple[int, int]]:
-        """Return the character span of every word of ``field``, in position order."""
+    def span(self, field: int, pos: int) -> tuple[int, int]:
+        """Return the character span of word ``pos`` of ``field``."""
         spans = self._spans.get(field)
-        if spans is None:
-            spans = [m.span() for m in TOKEN_RE.finditer(self.texts[field])]
-            self._spans[field] = spans
-        return spans
+        if spans is None:  # only documents with a hit need character offsets
+            spans = self._spans[field] = [m.span() for m in TOKEN_RE.finditer(self.texts[field])]
+        return spans[pos]
 
     def surface(self, field: int, start: int, end: int) -> str:
         """Return the original text from word ``start`` to word ``end`` inclusive."""
-        spans = self.spans(field)
-        return self.texts[field][spans[start][0] : spans[end][1]]
+        key = (field, start, end)
+        found = self._surfaces.get(key)
+        if found is None:
+            found = self._surfaces[key] = self.texts[field][self.span(field, start)[0] : self.span(field, end)[1]]
+        return found

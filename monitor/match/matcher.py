@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from monitor.errors import QueryError
 from monitor.match import score
 from monitor.match.document import AnalysedDocument
-from monitor.match.nodes import Key, Node, clause_cost, required_clauses
+from monitor.match.nodes import Key, Node, pick_clauses, required_clauses
 from monitor.match.parser import parse_query
 from monitor.models import Match, MatchDocument, Topic
 
-MAX_CLAUSES = 3
+MAX_CLAUSES = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +26,9 @@ class CompiledTopic:
     def match(self, doc: AnalysedDocument | MatchDocument) -> Match | None:
         """Return the hit on ``doc`` if the query matches and the score reaches ``min_score``."""
         analysed = doc if isinstance(doc, AnalysedDocument) else AnalysedDocument(doc)
+        # Most candidates fail: a yes/no pass over the tree is much cheaper than collecting occurrences.
+        if not self.root.matches(analysed):
+            return None
         occs = self.root.evaluate(analysed)
         if not occs:
             return None
@@ -47,7 +50,7 @@ def compile_topic(topic: Topic) -> CompiledTopic:
     clauses = required_clauses(root)
     if clauses is not None:
         # A few selective clauses prune almost as well as all of them and keep counting cheap.
-        clauses = sorted(set(clauses), key=clause_cost)[:MAX_CLAUSES]
+        clauses = pick_clauses(clauses, MAX_CLAUSES)
     return CompiledTopic(topic, root, None if clauses is None else tuple(clauses))
 
 
@@ -62,48 +65,73 @@ def validate_topics(topics: Sequence[Topic]) -> list[QueryError]:
     return errors
 
 
+_BLOCK = 512  # topics per bitset: small ints OR fast, and most keys touch one block
+
+
 class Matcher:
     """Match documents against many topics, evaluating only topics whose required words all occur.
 
     Like Lucene's Monitor (Luwak), each query is reduced to up to ``MAX_CLAUSES`` clauses, each a set of
-    words or prefixes of which a matching document must contain one; an inverted index from those words to
-    (topic, clause) finds the topics whose every clause is met, and only those are evaluated.
+    words or prefixes of which a matching document must contain one. For each clause slot, every key
+    maps to bitsets (Python ints, one per block of ``_BLOCK`` topics) of the topics whose clause in that
+    slot contains the key; a document ORs the bitsets of its words per slot and ANDs the slots, so the
+    work grows with the postings of the document's words, not with the number of topics.
     """
 
     def __init__(self, topics: Sequence[Topic]) -> None:
         self.compiled = [compile_topic(t) for t in topics]
-        self._words: dict[str, list[tuple[int, int]]] = {}
-        self._prefixes: dict[int, dict[str, list[tuple[int, int]]]] = {}
-        self._need: list[int] = []
-        self._always: list[int] = []
+        self._blocks = (len(self.compiled) + _BLOCK - 1) // _BLOCK
+        words: dict[str, dict[tuple[int, int], int]] = {}
+        prefixes: dict[int, dict[str, dict[tuple[int, int], int]]] = {}
+        # Topics with no clause in a slot pass it whatever the document says.
+        free = [[0] * self._blocks for _ in range(MAX_CLAUSES)]
         for n, compiled in enumerate(self.compiled):
-            self._need.append(len(compiled.clauses or ()))
-            if compiled.clauses is None:
-                self._always.append(n)
-                continue
-            for c, clause in enumerate(compiled.clauses):
+            block, bit = divmod(n, _BLOCK)
+            clauses = compiled.clauses or ()
+            for c in range(len(clauses), MAX_CLAUSES):
+                free[c][block] |= 1 << bit
+            for c, clause in enumerate(clauses):
                 for kind, key in clause:
-                    table = self._words if kind == "w" else self._prefixes.setdefault(len(key), {})
-                    table.setdefault(key, []).append((n, c))
+                    table = words if kind == "w" else prefixes.setdefault(len(key), {})
+                    slots = table.setdefault(key, {})
+                    slots[c, block] = slots.get((c, block), 0) | 1 << bit
+        self._free = free
+        self._words = {key: tuple((c, b, bits) for (c, b), bits in slots.items()) for key, slots in words.items()}
+        self._prefixes = {
+            length: {key: tuple((c, b, bits) for (c, b), bits in slots.items()) for key, slots in table.items()}
+            for length, table in prefixes.items()
+        }
 
     def candidates(self, doc: AnalysedDocument) -> list[int]:
         """Return the indexes, in topic order, of topics that may match ``doc``."""
         vocab = doc.vocabulary()
-        met: dict[int, set[int]] = {}
-        tables = [(self._words, vocab & self._words.keys())]
+        met: list[dict[int, int]] = [{} for _ in range(MAX_CLAUSES)]
+        words = self._words
+        for key in vocab & words.keys():
+            for c, b, bits in words[key]:
+                slot = met[c]
+                slot[b] = slot.get(b, 0) | bits
         for length, table in self._prefixes.items():
-            heads = {w[:length] for w in vocab if len(w) >= length}
-            tables.append((table, heads & table.keys()))
-        for table, keys in tables:
-            for key in keys:
-                for n, c in table[key]:
-                    found = met.get(n)
-                    if found is None:
-                        met[n] = {c}
-                    else:
-                        found.add(c)
-        need = self._need
-        return sorted([n for n, c in met.items() if len(c) == need[n]] + self._always)
+            for key in {w[:length] for w in vocab if len(w) >= length} & table.keys():
+                for c, b, bits in table[key]:
+                    slot = met[c]
+                    slot[b] = slot.get(b, 0) | bits
+        out: list[int] = []
+        free = self._free
+        for b in range(self._blocks):
+            found = -1
+            for c in range(MAX_CLAUSES):
+                found &= met[c].get(b, 0) | free[c][b]
+                if not found:
+                    break
+            if found > 0:
+                # The set bits, lowest first, found by C-level string search rather than bit by bit.
+                binary, base = f"{found:b}"[::-1], b * _BLOCK
+                i = binary.find("1")
+                while i >= 0:
+                    out.append(base + i)
+                    i = binary.find("1", i + 1)
+        return out
 
     def match(self, doc: MatchDocument) -> list[Match]:
         """Return the hits of every topic on ``doc``, in topic order."""

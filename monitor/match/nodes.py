@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
@@ -15,6 +15,8 @@ from monitor.match.document import PREFIX_KEY_LEN, AnalysedDocument
 
 Occ = tuple[int, int, int, int]
 Key = tuple[str, str]  # ("w", word) or ("p", prefix[:PREFIX_KEY_LEN])
+_OR_BRANCH_CLAUSES = 2  # clauses taken from each OR branch ...
+_OR_PRODUCTS = 4  # ... and combinations kept, so that nested ORs stay small
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +37,10 @@ class Node:
     def evaluate(self, doc: AnalysedDocument) -> list[Occ] | None:
         """Return the occurrences that make this node match ``doc``, or ``None``."""
         raise NotImplementedError
+
+    def matches(self, doc: AnalysedDocument) -> bool:
+        """Return ``evaluate(doc) is not None``, cheaper where no occurrence list is needed."""
+        return self.evaluate(doc) is not None
 
     def children(self) -> tuple[Node, ...]:
         """Return the direct sub-nodes."""
@@ -60,14 +66,44 @@ class Phrase(Node):
         """Return the most selective word's key: the longest whole word, else the longest prefix."""
         return max(self.words, key=lambda w: (not w.prefix, len(w.text))).key()
 
+    def matches(self, doc: AnalysedDocument) -> bool:
+        """Return whether the phrase occurs; a single word is a dictionary lookup per field."""
+        if len(self.words) > 1:
+            # Positions are needed only when every word occurs somewhere.
+            vocab = doc.vocabulary()
+            for w in self.words:
+                if not (doc.has_prefix(w.text) if w.prefix else w.text in vocab):
+                    return False
+            return self.evaluate(doc) is not None
+        word = self.words[0]
+        if len(self.fields) == 2:  # both fields: the document's vocabulary answers without positions
+            return doc.has_prefix(word.text) if word.prefix else word.text in doc.vocabulary()
+        if word.prefix:
+            return bool(doc.positions(word.text, True, self.fields[0]))
+        return word.text in doc.indexes[self.fields[0]]
+
     def evaluate(self, doc: AnalysedDocument) -> list[Occ] | None:
         """Return every span where the words appear in order (within the slop)."""
         out: list[Occ] = []
         if len(self.words) == 1:  # the common case, kept cheap: most leaves are single words
             word = self.words[0]
+            leaf = self.leaf_id
+            if word.prefix:
+                for field in self.fields:
+                    out.extend([(leaf, field, p, p) for p in doc.positions(word.text, True, field)])
+                return out or None
+            if word.text not in doc.vocabulary():
+                return None
+            indexes = doc.indexes
             for field in self.fields:
-                out.extend((self.leaf_id, field, p, p) for p in doc.positions(word.text, word.prefix, field))
+                found = indexes[field].get(word.text)
+                if found:
+                    out.extend([(leaf, field, p, p) for p in found])
             return out or None
+        vocab = doc.vocabulary()
+        for w in self.words:  # a phrase needs every word somewhere: test that before collecting positions
+            if not (doc.has_prefix(w.text) if w.prefix else w.text in vocab):
+                return None
         for field in self.fields:
             lists = [doc.positions(w.text, w.prefix, field) for w in self.words]
             if not all(lists):
@@ -133,6 +169,10 @@ class And(Node):
         """Return the operands."""
         return self.items
 
+    def matches(self, doc: AnalysedDocument) -> bool:
+        """Return whether every child matches."""
+        return all(item.matches(doc) for item in self.items)
+
     def evaluate(self, doc: AnalysedDocument) -> list[Occ] | None:
         """Return all children's occurrences if every child matches."""
         out: list[Occ] = []
@@ -146,18 +186,53 @@ class And(Node):
 
 @dataclass(eq=False)
 class Or(Node):
-    """At least one child matches."""
+    """At least one child matches; ``label`` names the alias group it came from, for explanations."""
 
     items: tuple[Node, ...]
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        # Alias groups are mostly plain words: one set test answers for all of them at once.
+        words: set[str] = set()
+        prefixes: list[str] = []
+        rest: list[Node] = []
+        plan: list[tuple[Node, str | None, bool]] = []
+        for item in self.items:
+            if isinstance(item, Phrase) and len(item.words) == 1 and len(item.fields) == 2:
+                single = item.words[0]
+                if single.prefix:
+                    prefixes.append(single.text)
+                else:
+                    words.add(single.text)
+                plan.append((item, single.text, single.prefix))
+            else:
+                rest.append(item)
+                plan.append((item, None, False))
+        self._words = frozenset(words)
+        self._plan = tuple(plan)
+        self._prefixes = tuple(prefixes)
+        self._rest = tuple(rest)
 
     def children(self) -> tuple[Node, ...]:
         """Return the operands."""
         return self.items
 
+    def matches(self, doc: AnalysedDocument) -> bool:
+        """Return whether any child matches."""
+        if self._words and not self._words.isdisjoint(doc.vocabulary()):
+            return True
+        for prefix in self._prefixes:
+            if doc.has_prefix(prefix):
+                return True
+        return any(item.matches(doc) for item in self._rest)
+
     def evaluate(self, doc: AnalysedDocument) -> list[Occ] | None:
         """Return the occurrences of every matching child (all count towards the score)."""
         out: list[Occ] | None = None
-        for item in self.items:
+        vocab = doc.vocabulary()
+        for item, word, prefix in self._plan:
+            if word is not None and not (doc.has_prefix(word) if prefix else word in vocab):
+                continue  # a single word the document lacks: skip the call
             got = item.evaluate(doc)
             if got is not None:
                 out = got if out is None else out + got
@@ -173,6 +248,10 @@ class Not(Node):
     def children(self) -> tuple[Node, ...]:
         """Return the negated operand."""
         return (self.item,)
+
+    def matches(self, doc: AnalysedDocument) -> bool:
+        """Return whether the child fails."""
+        return not self.item.matches(doc)
 
     def evaluate(self, doc: AnalysedDocument) -> list[Occ] | None:
         """Return ``[]`` when the child fails."""
@@ -190,6 +269,10 @@ class Near(Node):
     def children(self) -> tuple[Node, ...]:
         """Return both sides."""
         return (self.left, self.right)
+
+    def matches(self, doc: AnalysedDocument) -> bool:
+        """Return whether both sides occur close enough; positions only when both occur at all."""
+        return self.left.matches(doc) and self.right.matches(doc) and self.evaluate(doc) is not None
 
     def evaluate(self, doc: AnalysedDocument) -> list[Occ] | None:
         """Return the occurrences of each side that have a partner close enough."""
@@ -213,17 +296,38 @@ def required_clauses(node: Node) -> list[frozenset[Key]] | None:
     if isinstance(node, Phrase):
         return [frozenset((w.key(),)) for w in node.words]
     if isinstance(node, Or):
-        keys: set[Key] = set()
+        # (a AND b) OR (c AND d) requires (a OR c), (a OR d), (b OR c), (b OR d): one clause from each
+        # branch, united. Keeping only a few of those products weakens the prefilter but never breaks it.
+        products: list[frozenset[Key]] = [frozenset()]
         for item in node.items:
             sub = required_clauses(item)
             if sub is None:
                 return None
-            keys |= min(sub, key=clause_cost)
-        return [frozenset(keys)]
+            best = pick_clauses(sub, _OR_BRANCH_CLAUSES)
+            products = pick_clauses({acc | c for acc in products for c in best}, _OR_PRODUCTS)
+        return products
     if isinstance(node, (And, Near)):
         found = [c for sub in map(required_clauses, node.children()) if sub is not None for c in sub]
         return found or None
     return None
+
+
+def pick_clauses(clauses: Iterable[frozenset[Key]], limit: int) -> list[frozenset[Key]]:
+    """Return up to ``limit`` cheap clauses, preferring ones that share no key with those already picked.
+
+    Overlapping clauses (``a OR b`` and ``a OR c``) are all met by one word, so they prune little together.
+    """
+    ranked = sorted(set(clauses), key=lambda c: (*clause_cost(c), sorted(c)))
+    picked: list[frozenset[Key]] = []
+    used: set[Key] = set()
+    for clause in ranked:
+        if len(picked) < limit and used.isdisjoint(clause):
+            picked.append(clause)
+            used |= clause
+    for clause in ranked:
+        if len(picked) < limit and clause not in picked:
+            picked.append(clause)
+    return picked
 
 
 def clause_cost(clause: AbstractSet[Key]) -> tuple[int, int]:

@@ -136,7 +136,7 @@ class Parser:
                 items.append(self._leaf(text, 0, tok.pos, inner=None))
             except QueryError as exc:
                 raise self.lexer.error(f"alias '@{tok.text}' entry '{entry}': {exc.message}", tok.pos) from None
-        return items[0] if len(items) == 1 else Or(tuple(items))
+        return items[0] if len(items) == 1 else Or(tuple(items), label=f"@{tok.text}")
 
     def _leaf(self, text: str, slop: int, pos: int, inner: int | None = 0) -> Node:
         """Build a term, phrase or metadata clause; ``inner`` is where ``text`` starts after ``pos``."""

@@ -7,7 +7,9 @@ score = sum over matched query terms of (1 + ln tf) + TITLE_BOOST per term found
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from itertools import pairwise
+from operator import itemgetter
 
 from monitor.match.document import TEXT, TITLE, AnalysedDocument
 from monitor.match.fold import fold
@@ -17,6 +19,7 @@ TITLE_BOOST = 2.0
 CLOSE, NEAR_BY = 3, 10  # words in between for the full and the half proximity bonus
 SNIPPET_CHARS = 160
 MAX_SNIPPETS = 3
+_BY_PLACE = itemgetter(1, 2)  # (field, first word)
 
 
 def score(occs: list[Occ]) -> float:
@@ -38,7 +41,7 @@ def score(occs: list[Occ]) -> float:
 def _closest_gap(occs: list[Occ]) -> int:
     """Return the fewest words between occurrences of two different terms in one field."""
     best = 1 << 30
-    ordered = sorted(occs, key=lambda o: (o[1], o[2]))
+    ordered = sorted(occs, key=_BY_PLACE)
     for a, b in pairwise(ordered):
         if a[1] == b[1] and a[0] != b[0]:
             best = min(best, max(b[2] - a[3] - 1, 0))
@@ -48,20 +51,35 @@ def _closest_gap(occs: list[Occ]) -> int:
 def terms(doc: AnalysedDocument, occs: list[Occ]) -> tuple[str, ...]:
     """Return the distinct matched words as written, title first, in order of appearance."""
     seen: dict[str, str] = {}
-    for _, field, start, end in sorted(occs, key=lambda o: (o[1], o[2])):
+    for _, field, start, end in sorted(occs, key=_BY_PLACE):
         surface = doc.surface(field, start, end)
-        seen.setdefault(fold(surface), surface)
+        seen.setdefault(_fold(surface), surface)
     return tuple(seen.values())
+
+
+# The same few names recur in hit after hit: fold each surface form once.
+_fold = lru_cache(maxsize=1 << 16)(fold)
 
 
 def snippets(doc: AnalysedDocument, occs: list[Occ]) -> tuple[str, ...]:
     """Return up to three ~160-character windows of the text around matches (the title if none)."""
-    text = doc.texts[TEXT]
-    spans = doc.spans(TEXT)
-    hits = sorted({(spans[o[2]][0], spans[o[3]][1]) for o in occs if o[1] == TEXT})
-    if not hits:
+    places = frozenset([(o[2], o[3]) for o in occs if o[1] == TEXT])
+    if not places:
         title = doc.texts[TITLE].strip()
         return (title[:SNIPPET_CHARS],) if title and any(o[1] == TITLE for o in occs) else ()
+    # Hits of many topics on one document often rest on the same words: build their snippets once.
+    found = doc.cache.get(places)
+    if found is None:
+        found = doc.cache[places] = _windows(doc.texts[TEXT], sorted(_char_spans(doc, places)))
+    return found  # type: ignore[return-value]
+
+
+def _char_spans(doc: AnalysedDocument, places: frozenset[tuple[int, int]]) -> set[tuple[int, int]]:
+    span = doc.span
+    return {(span(TEXT, start)[0], span(TEXT, end)[1]) for start, end in places}
+
+
+def _windows(text: str, hits: list[tuple[int, int]]) -> tuple[str, ...]:
     windows: list[list[int]] = []  # [start, end, hits inside]
     half = SNIPPET_CHARS // 2
     for start, end in hits:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 from email.message import EmailMessage
+from pathlib import Path
 
 import aiosmtplib
 
 from monitor.config import EmailChannel, SmtpSettings
 from monitor.errors import NotifyError
 from monitor.models import Alert
-from monitor.notify.render import email_message
+from monitor.notify.digest import Digest
+from monitor.notify.templates import build_email
 
 log = logging.getLogger(__name__)
 
@@ -20,9 +22,19 @@ async def send_email(channel: EmailChannel, alert: Alert) -> None:
     await submit_email(channel, alert)
 
 
-async def submit_email(channel: EmailChannel, alert: Alert) -> str:
-    """Send ``alert`` to the channel's recipients and return the server's reply, e.g. ``250 OK``."""
-    message = email_message(alert, sender=channel.from_, recipients=channel.to)
+async def submit_email(channel: EmailChannel, alert: Alert | Digest, *, templates: Path | None = None) -> str:
+    """Send an alert or a digest to the channel's recipients and return the server's reply, e.g. ``250 OK``.
+
+    ``templates`` is the channel's template folder, already resolved against the config file's folder.
+    """
+    message = build_email(
+        alert,
+        sender=channel.from_,
+        recipients=channel.to,
+        list_id=channel.list_id,
+        unsubscribe=channel.unsubscribe,
+        templates=templates,
+    )
     return await send_message(channel.smtp, message, channel_id=channel.id)
 
 

@@ -1,16 +1,17 @@
-"""Write an alert as one INFO line to the ``monitor.alerts`` logger."""
+"""Write an alert or a digest as one INFO line to the ``monitor.alerts`` logger."""
 
 from __future__ import annotations
 
 import logging
 
 from monitor.models import Alert
+from monitor.notify.digest import Digest, digest_log_line
 from monitor.notify.render import log_line
 
 ALERT_LOGGER = "monitor.alerts"
 log = logging.getLogger(ALERT_LOGGER)
 
 
-def send_log(alert: Alert) -> None:
-    """Log ``alert`` at INFO on ``monitor.alerts`` (topic id, score, title, URL)."""
-    log.info("%s", log_line(alert))
+def send_log(message: Alert | Digest) -> None:
+    """Log an alert (topic id, score, title, URL) or a digest (counts per topic) at INFO on ``monitor.alerts``."""
+    log.info("%s", digest_log_line(message) if isinstance(message, Digest) else log_line(message))

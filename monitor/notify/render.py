@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from monitor.models import Alert
 
 EVENT_TYPE = "topic.hit"
+STORY_UPDATE_TYPE = "story.update"
 SUBJECT_PREFIX = "[monitor]"
 # Characters allowed unquoted in the left part of a Message-ID (RFC 5322 dot-atom text).
 _MSGID_SAFE = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,200}$")
@@ -49,9 +50,9 @@ def _score(score: float) -> float | None:
 
 
 def webhook_payload(alert: Alert) -> dict[str, Any]:
-    """Return the Standard Webhooks event body for ``alert``."""
-    return {
-        "type": EVENT_TYPE,
+    """Return the Standard Webhooks event body for ``alert`` (``story.update`` for a story's follow-up alert)."""
+    payload: dict[str, Any] = {
+        "type": STORY_UPDATE_TYPE if alert.story is not None and alert.story.update else EVENT_TYPE,
         "timestamp": _iso(alert.created_at),
         "data": {
             "topic": {"id": alert.topic_id, "title": alert.topic_title},
@@ -67,6 +68,10 @@ def webhook_payload(alert: Alert) -> dict[str, Any]:
             "match": {"score": _score(alert.score), "terms": list(alert.terms), "snippets": list(alert.snippets)},
         },
     }
+    if alert.story is not None:
+        story = alert.story
+        payload["data"]["story"] = {"id": story.id, "size": story.size, "outlets": list(story.outlets)}
+    return payload
 
 
 def webhook_body(alert: Alert) -> bytes:
@@ -89,6 +94,8 @@ def email_subject(alert: Alert) -> str:
     """Return the one-line subject ``[monitor] TOPIC: TITLE``."""
     topic = clean_header_text(alert.topic_title, 80)
     title = clean_header_text(alert.article_title, 200) or clean_header_text(alert.article_url, 200)
+    if alert.story is not None and alert.story.update:
+        return f"{SUBJECT_PREFIX} {topic}: story now on {len(alert.story.outlets)} outlets: {title}"
     return f"{SUBJECT_PREFIX} {topic}: {title}"
 
 
@@ -120,6 +127,11 @@ def _facts(alert: Alert) -> list[tuple[str, str]]:
     facts.append(("Score", "n/a" if score is None else f"{score:g}"))
     if alert.terms:
         facts.append(("Matched", clean_header_text(", ".join(alert.terms), 500)))
+    if alert.story is not None:
+        own = (urlsplit(alert.article_url).hostname or "").lower().removeprefix("www.")
+        others = [o for o in alert.story.outlets if o != own]
+        if others:
+            facts.append(("Also reported by", clean_header_text(", ".join(others), 500)))
     return [(label, value) for label, value in facts if value]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -15,6 +16,8 @@ from monitor import __version__
 from monitor.config import WebhookChannel
 from monitor.errors import NotifyError
 from monitor.models import Alert
+from monitor.notify.digest import Digest, digest_body
+from monitor.notify.presets import chat_payload
 from monitor.notify.render import webhook_body
 
 USER_AGENT = f"monitor/{__version__} (webhook)"
@@ -55,11 +58,18 @@ def is_temporary(status: int) -> bool:
     return status >= 500 or status in TEMPORARY_4XX
 
 
-async def send_webhook(client: httpx.AsyncClient, channel: WebhookChannel, alert: Alert) -> int:
-    """POST ``alert`` to the channel's URL and return the 2xx status; raise NotifyError otherwise."""
-    body = webhook_body(alert)
+def message_body(channel: WebhookChannel, message: Alert | Digest) -> bytes:
+    """Return the body to POST: the Standard Webhooks event, or the chat service's format."""
+    if channel.format != "standard":
+        return json.dumps(chat_payload(channel.format, message), ensure_ascii=False).encode("utf-8")
+    return digest_body(message) if isinstance(message, Digest) else webhook_body(message)
+
+
+async def send_webhook(client: httpx.AsyncClient, channel: WebhookChannel, message: Alert | Digest) -> int:
+    """POST an alert or a digest to the channel's URL and return the 2xx status; raise NotifyError otherwise."""
+    body = message_body(channel, message)
     # The signing time is the sending time, not the hit time: receivers refuse timestamps over 5 minutes old.
-    headers = sign_headers(alert.id, body, [channel.secret] if channel.secret else [])
+    headers = sign_headers(message.id, body, channel.secrets)
     headers["content-type"] = "application/json"
     if client.headers.get("user-agent", "").startswith("python-httpx/"):
         headers["user-agent"] = USER_AGENT

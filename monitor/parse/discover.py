@@ -11,6 +11,12 @@ FEED_TYPES = frozenset(
 )
 
 
+def looks_like_html(body: bytes) -> bool:
+    """Whether a body is an HTML page (worth looking for feed links in) rather than broken XML."""
+    head = body[:2048].lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html")) or b"<html" in head or b"<head" in head
+
+
 def find_feed_links(html: bytes, url: str) -> list[str]:
     """Return the absolute URLs of the feeds an HTML page links to, in page order, without duplicates."""
     tree = LexborHTMLParser(html)

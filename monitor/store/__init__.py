@@ -10,15 +10,27 @@ from monitor.store.deliveries import (
     pending_deliveries,
     record_hits,
 )
-from monitor.store.sources import SourceState, record_poll_failure, record_poll_success, source_state, sync_sources
+from monitor.store.sources import (
+    SourceRow,
+    SourceState,
+    enable_source,
+    list_sources,
+    record_poll_failure,
+    record_poll_success,
+    source_state,
+    sync_sources,
+)
 
 __all__ = [
     "PendingDelivery",
     "SavedArticle",
+    "SourceRow",
     "SourceState",
     "delivery_counts",
+    "enable_source",
     "find_article",
     "insert_article",
+    "list_sources",
     "mark_delivery_failed",
     "mark_delivery_sent",
     "mark_seen",

@@ -1,27 +1,38 @@
-"""Hits and the delivery outbox: a hit and its deliveries are written in one transaction."""
+"""Hits and the delivery outbox: a hit and its deliveries are written in one transaction.
+
+A delivery's ``status`` moves ``pending`` → ``sent``; or → ``failed`` (refused for good) or ``dead`` (retried until
+its channel's give-up limit); or, for routes that gather hits, ``pending`` → ``held`` → ``bundled`` (one digest
+message under ``digest_id``) → ``sent``. ``monitor deliveries retry`` puts failed and dead ones back to ``pending``.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlite_utils import Database
 
 from monitor.models import Alert, Match
 from monitor.textutil import shorten
 
+FAILED_STATUSES = ("failed", "dead")
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # "due at once"
+
 
 @dataclass(frozen=True, slots=True)
 class PendingDelivery:
-    """A delivery waiting to be sent, with the alert to send."""
+    """A delivery waiting to be sent, with the alert to send and what routing needs to know of its article."""
 
     id: int
     channel_id: str
     attempts: int
     alert: Alert
+    queued_at: datetime | None = None
+    source_id: str = ""
 
 
 def alert_id(topic_id: str, article_url: str, channel_id: str) -> str:
@@ -62,77 +73,173 @@ def record_hits(
             new_hits += 1
             for channel_id in channels_for(match.topic_id, match.score):
                 inserted = db.execute(
-                    "INSERT OR IGNORE INTO deliveries (hit_id, channel_id, alert_id, status, attempts, created_at)"
-                    " VALUES (?, ?, ?, 'pending', 0, ?)",
-                    [cursor.lastrowid, channel_id, alert_id(match.topic_id, article_url, channel_id), now.isoformat()],
+                    "INSERT OR IGNORE INTO deliveries"
+                    " (hit_id, channel_id, alert_id, status, attempts, created_at, queued_at)"
+                    " VALUES (?, ?, ?, 'pending', 0, ?, ?)",
+                    [
+                        cursor.lastrowid,
+                        channel_id,
+                        alert_id(match.topic_id, article_url, channel_id),
+                        now.isoformat(),
+                        now.isoformat(),
+                    ],
                 )
                 new_deliveries += inserted.rowcount
     return new_hits, new_deliveries
 
 
-_PENDING_SQL = """
-SELECT d.id, d.channel_id, d.attempts, d.alert_id, d.created_at,
+ALERT_COLUMNS = """d.id, d.channel_id, d.attempts, d.alert_id, d.created_at, d.queued_at,
        h.topic_id, h.topic_title, h.score, h.terms, h.snippets,
        a.url, a.title, a.summary, a.text, a.published, a.authors, a.language,
-       coalesce(s.name, a.site_name, '') AS source
+       coalesce(s.name, a.site_name, '') AS source, coalesce(a.source_id, '')
 FROM deliveries d
 JOIN hits h ON h.id = d.hit_id
 JOIN articles a ON a.id = h.article_id
-LEFT JOIN sources s ON s.id = a.source_id
-WHERE d.status = 'pending' AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= ?)
-ORDER BY d.id
-LIMIT ?
-"""
+LEFT JOIN sources s ON s.id = a.source_id"""
 
 
-def pending_deliveries(db: Database, now: datetime, limit: int = 500) -> list[PendingDelivery]:
-    """Return deliveries that are due now, oldest first."""
-    pending = []
-    for row in db.execute(_PENDING_SQL, [now.isoformat(), limit]).fetchall():
-        (delivery_id, channel_id, attempts, message_id, created_at, topic_id, topic_title, score, terms, snippets,
-         url, title, summary, text, published, authors, language, source) = row
-        alert = Alert(
-            id=message_id,
-            topic_id=topic_id,
-            topic_title=topic_title,
-            article_url=url,
-            article_title=title,
-            source=source,
-            score=score,
-            terms=tuple(json.loads(terms or "[]")),
-            snippets=tuple(json.loads(snippets or "[]")),
-            created_at=datetime.fromisoformat(created_at),
-            published=datetime.fromisoformat(published) if published else None,
-            authors=tuple(json.loads(authors or "[]")),
-            language=language,
-            summary=summary or shorten(text, 300),
-        )
-        pending.append(PendingDelivery(delivery_id, channel_id, attempts, alert))
-    return pending
+def delivery_from_row(row: Sequence[Any]) -> PendingDelivery:
+    """Return the PendingDelivery of a row selected with ``ALERT_COLUMNS``."""
+    (delivery_id, channel_id, attempts, message_id, created_at, queued_at, topic_id, topic_title, score, terms,
+     snippets, url, title, summary, text, published, authors, language, source, source_id) = row
+    alert = Alert(
+        id=message_id,
+        topic_id=topic_id,
+        topic_title=topic_title,
+        article_url=url,
+        article_title=title,
+        source=source,
+        score=score,
+        terms=tuple(json.loads(terms or "[]")),
+        snippets=tuple(json.loads(snippets or "[]")),
+        created_at=datetime.fromisoformat(created_at),
+        published=datetime.fromisoformat(published) if published else None,
+        authors=tuple(json.loads(authors or "[]")),
+        language=language,
+        summary=summary or shorten(text, 300),
+    )
+    queued = datetime.fromisoformat(queued_at or created_at)
+    return PendingDelivery(delivery_id, channel_id, attempts, alert, queued, source_id)
 
 
-def mark_delivery_sent(db: Database, delivery_id: int, now: datetime) -> None:
-    """Mark a delivery done."""
+def pending_deliveries(
+    db: Database,
+    now: datetime,
+    limit: int = 500,
+    *,
+    channel_id: str | None = None,
+    exclude: Iterable[int] = (),
+    after_id: int = 0,
+) -> list[PendingDelivery]:
+    """Return deliveries that are due now, oldest first (of one channel, leaving out ``exclude``, when given)."""
+    where = ["d.status = 'pending'", "(d.next_attempt_at IS NULL OR d.next_attempt_at <= ?)", "d.id > ?"]
+    params: list[Any] = [now.isoformat(), after_id]
+    if channel_id is not None:
+        where.append("d.channel_id = ?")
+        params.append(channel_id)
+    skipped = list(exclude)
+    if skipped:
+        where.append(f"d.id NOT IN ({', '.join('?' for _ in skipped)})")
+        params.extend(skipped)
+    sql = f"SELECT {ALERT_COLUMNS} WHERE {' AND '.join(where)} ORDER BY d.id LIMIT ?"
+    return [delivery_from_row(row) for row in db.execute(sql, [*params, limit]).fetchall()]
+
+
+def pending_channels(db: Database) -> list[str]:
+    """Return the channels that have deliveries waiting (due or in backoff)."""
+    return [r[0] for r in db.execute("SELECT DISTINCT channel_id FROM deliveries WHERE status = 'pending'")]
+
+
+def next_attempt_at(db: Database, channel_id: str) -> datetime | None:
+    """Return when the next waiting delivery of ``channel_id`` becomes due (None: nothing waits)."""
+    row = db.execute(
+        "SELECT min(coalesce(next_attempt_at, '')) FROM deliveries WHERE status = 'pending' AND channel_id = ?",
+        [channel_id],
+    ).fetchone()
+    if row is None or row[0] is None:
+        return None
+    return EPOCH if row[0] == "" else datetime.fromisoformat(row[0])
+
+
+def mark_delivery_sent(
+    db: Database, delivery_id: int, now: datetime, *, outcome: str | None = None, route: int | None = None
+) -> None:
+    """Mark a delivery done, with the receiver's answer."""
     with db.atomic():
         db.execute(
-            "UPDATE deliveries SET status = 'sent', attempts = attempts + 1, sent_at = ?, last_error = NULL"
-            " WHERE id = ?",
-            [now.isoformat(), delivery_id],
+            "UPDATE deliveries SET status = 'sent', attempts = attempts + 1, sent_at = ?, last_error = NULL,"
+            " outcome = ?, route = ? WHERE id = ?",
+            [now.isoformat(), outcome, route, delivery_id],
         )
 
 
 def mark_delivery_failed(
-    db: Database, delivery_id: int, *, error: str, permanent: bool, retry_at: datetime | None
+    db: Database, delivery_id: int, *, error: str, permanent: bool, retry_at: datetime | None, dead: bool = False
 ) -> None:
-    """Record a failed attempt: permanent failures stop, others wait until ``retry_at``."""
+    """Record a failed attempt: permanent failures stop (``failed``), so do ``dead`` ones; others wait."""
+    status = "dead" if dead else "failed" if permanent else "pending"
     with db.atomic():
         db.execute(
             "UPDATE deliveries SET status = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ?"
             " WHERE id = ?",
-            ["failed" if permanent else "pending", error, retry_at.isoformat() if retry_at else None, delivery_id],
+            [status, error, retry_at.isoformat() if retry_at else None, delivery_id],
+        )
+
+
+def hold_delivery(db: Database, delivery_id: int, *, route: int, until: datetime) -> None:
+    """Hold a delivery for its route's digest, to be bundled at ``until``."""
+    with db.atomic():
+        db.execute(
+            "UPDATE deliveries SET status = 'held', route = ?, hold_until = ? WHERE id = ? AND status = 'pending'",
+            [route, until.isoformat(), delivery_id],
         )
 
 
 def delivery_counts(db: Database) -> dict[str, int]:
     """Return the number of deliveries per status."""
     return {row[0]: row[1] for row in db.execute("SELECT status, count(*) FROM deliveries GROUP BY status")}
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRow:
+    """One line of ``monitor deliveries``."""
+
+    id: int
+    status: str
+    channel_id: str
+    topic_id: str
+    article_url: str
+    attempts: int
+    created_at: str
+    next_attempt_at: str | None
+    last_error: str | None
+    outcome: str | None
+
+
+def list_deliveries(db: Database, *, failed_only: bool = False, limit: int = 50) -> list[DeliveryRow]:
+    """Return the newest deliveries (only failed and dead ones with ``failed_only``), newest first."""
+    where = f"WHERE d.status IN ({', '.join(repr(s) for s in FAILED_STATUSES)})" if failed_only else ""
+    rows = db.execute(
+        "SELECT d.id, d.status, d.channel_id, h.topic_id, a.url, d.attempts, d.created_at, d.next_attempt_at,"
+        " d.last_error, d.outcome FROM deliveries d JOIN hits h ON h.id = d.hit_id"
+        f" JOIN articles a ON a.id = h.article_id {where} ORDER BY d.id DESC LIMIT ?",
+        [limit],
+    ).fetchall()
+    return [DeliveryRow(*row) for row in rows]
+
+
+def requeue_deliveries(db: Database, ids: Sequence[int] | None, now: datetime) -> int:
+    """Put failed and dead deliveries (``ids``, or all when None) back in the queue; return how many."""
+    statuses = ", ".join(repr(s) for s in FAILED_STATUSES)
+    sql = (
+        "UPDATE deliveries SET status = 'pending', next_attempt_at = NULL, queued_at = ?"
+        f" WHERE status IN ({statuses})"
+    )
+    params: list[Any] = [now.isoformat()]
+    if ids is not None:
+        if not ids:
+            return 0
+        sql += f" AND id IN ({', '.join('?' for _ in ids)})"
+        params.extend(ids)
+    with db.atomic():
+        return db.execute(sql, params).rowcount

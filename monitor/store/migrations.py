@@ -93,3 +93,88 @@ def m001_initial(db: Database) -> None:
     db.table("deliveries").create_index(["hit_id", "channel_id"], unique=True)
     db.table("deliveries").create_index(["alert_id"], unique=True)
     db.table("deliveries").create_index(["status", "next_attempt_at"])
+
+
+@migrations()
+def m002_source_health(db: Database) -> None:
+    """Per-source health and scheduling: next poll, backoff, disabling, moved URL, publishing rhythm."""
+    table = db.table("sources")
+    for column, kind in (
+        ("current_url", str),  # where the feed really is after a 301/308 or autodiscovery; used for the next poll
+        ("discovered_from", str),  # the configured page URL when current_url was found by autodiscovery
+        ("next_poll_at", str),
+        ("backoff_seconds", float),
+        ("retry_after_until", str),
+        ("min_interval_seconds", float),  # the feed's own lower bound (ttl, sy:updatePeriod, Cache-Control)
+        ("disabled", int),
+        ("disabled_reason", str),
+        ("last_error_at", str),
+        ("last_new_item_at", str),
+        ("average_gap_seconds", float),
+    ):
+        table.add_column(column, kind)
+    db.execute("UPDATE sources SET disabled = 0 WHERE disabled IS NULL")
+    table.create_index(["next_poll_at"])
+
+
+@migrations()
+def m004_delivery(db: Database) -> None:
+    """Delivery outbox v2: dead letters, digests (held and bundled deliveries), the route that decided each one."""
+    table = db.table("deliveries")
+    for column, kind in (
+        ("queued_at", str),  # when the delivery (re-)entered the queue: the give-up clock starts here
+        ("route", int),  # index of the route that decided how it went (instant, held for a digest)
+        ("hold_until", str),  # a held delivery waits for its digest until then
+        ("digest_id", str),  # the digest message it went out in (the webhook-id / Message-ID of the digest)
+        ("outcome", str),  # the receiver's answer, e.g. "HTTP 204"
+    ):
+        table.add_column(column, kind)
+    db.execute("UPDATE deliveries SET queued_at = created_at WHERE queued_at IS NULL")
+    table.create_index(["channel_id", "status", "next_attempt_at"])
+    table.create_index(["status", "hold_until"])
+    table.create_index(["digest_id"])
+
+
+@migrations(name="m005_ops", transactional=False)
+def m005_ops(db: Database) -> None:
+    """Incremental vacuum (retention frees pages without a blocking VACUUM), a heartbeat row, retention indexes.
+
+    Not transactional: switching an existing database to incremental auto-vacuum needs one VACUUM, once.
+    """
+    db.execute("CREATE TABLE IF NOT EXISTS heartbeat (id INTEGER PRIMARY KEY CHECK (id = 1), at TEXT)")
+    db.execute("CREATE INDEX IF NOT EXISTS idx_articles_fetched_at ON articles (fetched_at)")
+    db.execute("CREATE INDEX IF NOT EXISTS idx_hits_created_at ON hits (created_at)")
+    if db.execute("PRAGMA auto_vacuum").fetchone()[0] != 2:
+        db.execute("PRAGMA auto_vacuum = INCREMENTAL")
+        db.execute("VACUUM")
+
+
+@migrations()
+def m003_stories(db: Database) -> None:
+    """Stories of near-duplicate articles: members with MinHash signatures, LSH band keys, story-update alerts.
+
+    ``story_bands`` has no foreign key on purpose: rows of deleted articles are skipped by the join on
+    ``story_articles`` (which cascades), so pruning articles never has to scan the band index.
+    """
+    db.execute(
+        "CREATE TABLE stories (id INTEGER PRIMARY KEY, first_article_id INTEGER NOT NULL,"
+        " created_at TEXT NOT NULL, updated_at TEXT NOT NULL)"
+    )
+    db.execute("CREATE INDEX idx_stories_updated_at ON stories (updated_at)")
+    db.execute(
+        "CREATE TABLE story_articles (article_id INTEGER PRIMARY KEY REFERENCES articles (id) ON DELETE CASCADE,"
+        " story_id INTEGER NOT NULL, outlet TEXT NOT NULL, url_key TEXT, fingerprint TEXT, similarity REAL,"
+        " signature BLOB, joined_at TEXT NOT NULL)"
+    )
+    db.execute("CREATE INDEX idx_story_articles_story ON story_articles (story_id)")
+    db.execute("CREATE INDEX idx_story_articles_url_key ON story_articles (url_key)")
+    db.execute("CREATE INDEX idx_story_articles_fingerprint ON story_articles (fingerprint)")
+    db.execute(
+        "CREATE TABLE story_bands (key INTEGER NOT NULL, article_id INTEGER NOT NULL,"
+        " PRIMARY KEY (key, article_id)) WITHOUT ROWID"
+    )
+    db.execute(
+        "CREATE TABLE story_updates (story_id INTEGER NOT NULL, topic_id TEXT NOT NULL, channel_id TEXT NOT NULL,"
+        " delivery_id INTEGER, created_at TEXT NOT NULL, PRIMARY KEY (story_id, topic_id, channel_id))"
+    )
+    db.execute("CREATE INDEX idx_story_updates_delivery ON story_updates (delivery_id)")

@@ -1,0 +1,152 @@
+"""Operations commands: ``monitor hits``, ``monitor db stats|prune``, ``monitor install-service``."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import click
+from sqlite_utils import Database
+
+from monitor import ops, store
+from monitor.cli.common import EXIT_STORE, config_option, fail, load_settings
+from monitor.config import Settings, parse_duration
+from monitor.errors import StoreError
+
+
+def _open(settings: Settings) -> Database:
+    """Open the existing database (never create one: a typo in the path would show an empty archive)."""
+    if not settings.database.exists():
+        fail(f"error: no database at {settings.database} (has `monitor run` or `monitor once` run yet?)", EXIT_STORE)
+    try:
+        return store.open_database(settings.database)
+    except StoreError as exc:
+        fail(f"error: {exc}", EXIT_STORE)
+
+
+def _duration(_: click.Context, __: click.Parameter, value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+@click.command()
+@config_option
+@click.option("--topic", help="Only hits of this topic id.")
+@click.option("--since", callback=_duration, help="Only hits newer than this, e.g. 24h or 7d.")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1), help="At most this many hits.")
+@click.option("--format", "output", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+def hits(config_path: Path, topic: str | None, since: float | None, limit: int, output: str) -> None:
+    """List stored hits, newest first (json: one object per line)."""
+    settings = load_settings(config_path)
+    db = _open(settings)
+    after = datetime.now(UTC) - timedelta(seconds=since) if since else None
+    rows = ops.recent_hits(db, topic=topic, since=after, limit=limit)
+    db.close()
+    if output == "json":
+        for row in rows:
+            click.echo(json.dumps(row.as_dict(), ensure_ascii=False))
+    elif output == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(["created_at", "topic", "score", "title", "url", "source"])
+        for row in rows:
+            writer.writerow([row.created_at, row.topic, row.score, row.title, row.url, row.source])
+    else:
+        _table(
+            ["time", "topic", "score", "source", "title"],
+            [[r.created_at[:16].replace("T", " "), r.topic, f"{r.score:g}", r.source, r.title] for r in rows],
+        )
+        if not rows:
+            click.echo("no hits" + (f" for topic {topic}" if topic else "") + (" in that period" if since else ""))
+
+
+def _table(header: list[str], rows: list[list[str]], widest: int = 60) -> None:
+    cells = [header, *[[c if len(c) <= widest else c[: widest - 1] + "…" for c in row] for row in rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    for row in cells:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+
+
+@click.group("db")
+def db_group() -> None:
+    """Database maintenance: sizes and row counts, retention pruning."""
+
+
+@db_group.command("stats")
+@config_option
+@click.option("--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def db_stats(config_path: Path, output: str) -> None:
+    """Show file sizes, free pages, and rows and bytes per table."""
+    settings = load_settings(config_path)
+    db = _open(settings)
+    stats = ops.database_stats(db, settings.database)
+    db.close()
+    if output == "json":
+        click.echo(json.dumps(stats, indent=2))
+        return
+    click.echo(f"database:   {stats['path']}")
+    for name, size in stats["files"].items():
+        click.echo(f"  {name}: {_size(size)}")
+    free = stats["free_pages"] * stats["page_size"]
+    click.echo(
+        f"pages:      {stats['pages']} of {stats['page_size']} bytes, {stats['free_pages']} free ({_size(free)});"
+        f" auto_vacuum {stats['auto_vacuum']}, journal {stats['journal_mode']}"
+    )
+    click.echo(f"articles:   {stats['articles_from'] or '-'} .. {stats['articles_to'] or '-'}")
+    click.echo(f"heartbeat:  {stats['last_heartbeat'] or 'never (no daemon has run)'}")
+    _table(
+        ["table", "rows", "size"],
+        [[name, str(t["rows"]), _size(t["bytes"]) if t["bytes"] is not None else "?"]
+         for name, t in stats["tables"].items()],
+    )
+
+
+@db_group.command("prune")
+@config_option
+def db_prune(config_path: Path) -> None:
+    """Delete articles and hits older than the config's retention now (the daemon does this daily)."""
+    settings = load_settings(config_path)
+    db = _open(settings)
+    result = ops.prune(
+        db, articles_age=settings.retention.articles, hits_age=settings.retention.hits, now=datetime.now(UTC)
+    )
+    db.close()
+    deleted = ", ".join(f"{n} {t}" for t, n in sorted(result.deleted.items())) or "nothing"
+    click.echo(f"deleted {deleted}; {result.freed_pages} pages given back")
+
+
+def _size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{size} B"
+
+
+@click.command("install-service")
+@config_option
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the unit here (e.g. /etc/systemd/system/monitor.service); default: print it.")
+def install_service(config_path: Path, output: Path | None) -> None:
+    """Write a hardened systemd unit (Type=notify, watchdog, reload) that runs this installation."""
+    settings = load_settings(config_path)
+    executable = Path(sys.executable).parent / "monitor"
+    if not executable.exists():
+        executable = Path(shutil.which("monitor") or executable)
+    unit = ops.render_unit(executable.absolute(), settings.path, settings.database)
+    if output is None:
+        click.echo(unit, nl=False)
+        return
+    try:
+        output.write_text(unit, encoding="utf-8")
+    except OSError as exc:
+        fail(f"error: cannot write {output}: {exc.strerror or exc}", 1)
+    click.echo(f"wrote {output}; now: systemctl daemon-reload && systemctl enable --now {output.stem}", err=True)

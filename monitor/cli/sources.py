@@ -1,0 +1,160 @@
+"""``monitor sources``: the health of every source, OPML export, re-enabling a disabled source."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree
+
+import click
+
+from monitor import store
+from monitor.cli.common import EXIT_STORE, config_option, fail, load_settings
+from monitor.config import Settings, Source
+from monitor.errors import StoreError
+from monitor.fetch.policy import is_silent
+from monitor.store import SourceState
+
+
+def _open(settings: Settings) -> Any:
+    try:
+        return store.open_database(settings.database)
+    except StoreError as exc:
+        fail(f"error: {exc}", EXIT_STORE)
+
+
+def health(state: SourceState, now: datetime) -> str:
+    """Return one word for a source's health: new, ok, failing, disabled or silent."""
+    if state.disabled:
+        return "disabled"
+    if state.consecutive_failures:
+        return "failing"
+    if state.last_success_at is None:
+        return "new"
+    if is_silent(state.last_new_item_at, state.average_gap_seconds, now):
+        return "silent"
+    return "ok"
+
+
+def _ago(when: datetime | None, now: datetime) -> str:
+    if when is None:
+        return "-"
+    seconds = (when - now).total_seconds()
+    amount = abs(seconds)
+    text = (
+        f"{amount:.0f}s" if amount < 90 else f"{amount / 60:.0f}m" if amount < 5400
+        else f"{amount / 3600:.0f}h" if amount < 172_800 else f"{amount / 86400:.0f}d"
+    )
+    return f"in {text}" if seconds > 0 else f"{text} ago"
+
+
+def _record(source: Source, state: SourceState, now: datetime) -> dict[str, Any]:
+    return {
+        "id": source.id,
+        "name": source.name,
+        "type": source.type,
+        "url": source.url,
+        "current_url": state.current_url,
+        "discovered_from": state.discovered_from,
+        "health": health(state, now),
+        "consecutive_failures": state.consecutive_failures,
+        "last_status": state.last_status,
+        "last_error": state.last_error,
+        "disabled_reason": state.disabled_reason,
+        "last_success_at": state.last_success_at.isoformat() if state.last_success_at else None,
+        "last_new_item_at": state.last_new_item_at.isoformat() if state.last_new_item_at else None,
+        "next_poll_at": state.next_poll_at.isoformat() if state.next_poll_at else None,
+        "average_gap_seconds": state.average_gap_seconds,
+    }
+
+
+@click.group(invoke_without_command=True)
+@config_option
+@click.option("--failing", is_flag=True, help="Only sources that are failing or disabled.")
+@click.option("--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.pass_context
+def sources(ctx: click.Context, config_path: Path, failing: bool, output: str) -> None:
+    """Print every configured source with its health: last success, failures, last error, next poll."""
+    if ctx.invoked_subcommand is not None:
+        return
+    settings = load_settings(config_path)
+    db = _open(settings)
+    now = datetime.now(UTC)
+    rows = [(s, store.source_state(db, s.id)) for s in settings.sources]
+    db.close()
+    if failing:
+        rows = [(s, st) for s, st in rows if st.disabled or st.consecutive_failures]
+    if output == "json":
+        for source, state in rows:
+            click.echo(json.dumps(_record(source, state, now), ensure_ascii=False))
+        return
+    _table(rows, now)
+
+
+def _table(rows: list[tuple[Source, SourceState]], now: datetime) -> None:
+    header = ("SOURCE", "HEALTH", "FAILS", "LAST OK", "NEW ITEM", "NEXT POLL", "URL / PROBLEM")
+    lines = [header]
+    for source, state in rows:
+        if state.disabled:
+            detail = f"{state.disabled_reason}"
+        elif state.consecutive_failures:
+            detail = f"{state.last_error}"
+        elif state.current_url and state.current_url != source.url:
+            how = "discovered" if state.discovered_from else "moved"
+            detail = f"{how}: {source.url} -> {state.current_url}"
+        else:
+            detail = source.url
+        lines.append((
+            source.name[:32],
+            health(state, now),
+            str(state.consecutive_failures),
+            _ago(state.last_success_at, now),
+            _ago(state.last_new_item_at, now),
+            "never" if state.disabled else _ago(state.next_poll_at, now) if state.next_poll_at else "at start",
+            detail,
+        ))
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header) - 1)]
+    for line in lines:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=False)) + "  " + line[-1])
+
+
+@sources.command("export")
+@config_option
+@click.option("--opml", "as_opml", is_flag=True, required=True, help="Write OPML 2.0 (the only format for now).")
+def export(config_path: Path, as_opml: bool) -> None:
+    """Print every source as OPML, with the URL it is really polled at (after moves and discovery)."""
+    settings = load_settings(config_path)
+    db = _open(settings)
+    opml = ElementTree.Element("opml", version="2.0")
+    head = ElementTree.SubElement(opml, "head")
+    ElementTree.SubElement(head, "title").text = "monitor sources"
+    ElementTree.SubElement(head, "dateCreated").text = datetime.now(UTC).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    body = ElementTree.SubElement(opml, "body")
+    for source in settings.sources:
+        state = store.source_state(db, source.id)
+        url = state.current_url or source.url
+        kind = "rss" if source.type == "feed" else source.type
+        attributes = {"type": kind, "text": source.name, "title": source.name, "xmlUrl": url}
+        if state.discovered_from:
+            attributes["htmlUrl"] = state.discovered_from
+        ElementTree.SubElement(body, "outline", attributes)
+    db.close()
+    ElementTree.indent(opml)
+    click.echo('<?xml version="1.0" encoding="UTF-8"?>')
+    click.echo(ElementTree.tostring(opml, encoding="unicode"))
+
+
+@sources.command("enable")
+@config_option
+@click.argument("source_id")
+def enable(config_path: Path, source_id: str) -> None:
+    """Re-enable a source disabled by a 410 Gone (by id, as `monitor sources --format json` shows it)."""
+    settings = load_settings(config_path)
+    db = _open(settings)
+    found = store.enable_source(db, source_id)
+    db.close()
+    if not found:
+        fail(f"no source with id {source_id!r}", 1)
+    click.echo(f"{source_id}: enabled, polled at the next start or cycle")

@@ -1,0 +1,68 @@
+"""Which story a new article joins, and which routes want a story-update alert (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from monitor.dedup.signature import SAME_STORY, Signature, similarity
+
+
+class Route(Protocol):
+    """What story updates need of a route (config.RouteConfig; not imported: config pulls in I/O libraries)."""
+
+    @property
+    def topics(self) -> list[str]: ...
+
+    @property
+    def channels(self) -> list[str]: ...
+
+    @property
+    def story_updates(self) -> int | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A stored article that shares at least one LSH band with the new one."""
+
+    article_id: int
+    story_id: int
+    values: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class StoryChoice:
+    """The story to join (None: start a new one) and the similarity to its closest member."""
+
+    story_id: int | None
+    similarity: float = 0.0
+    article_id: int | None = None
+
+
+def choose_story(new: Signature, candidates: Iterable[Candidate], threshold: float = SAME_STORY) -> StoryChoice:
+    """Return the story of the most similar candidate at or above ``threshold``, else a new story."""
+    if not new.comparable:
+        return StoryChoice(None)
+    best = StoryChoice(None)
+    for candidate in candidates:
+        score = similarity(new.values, candidate.values)
+        # Ties go to the older article (lower id): the story it founded is the one alerts already went out for.
+        better = score > best.similarity or (
+            score == best.similarity and best.article_id is not None and candidate.article_id < best.article_id
+        )
+        if score >= threshold and better:
+            best = StoryChoice(candidate.story_id, score, candidate.article_id)
+    return best
+
+
+def update_channels(routes: Sequence[Route], topic_id: str, outlets: int) -> list[str]:
+    """Return the channels that want a story-update alert for ``topic_id`` once a story has ``outlets`` outlets."""
+    found: list[str] = []
+    for route in routes:
+        if route.story_updates is None or outlets < route.story_updates:
+            continue
+        if "*" not in route.topics and topic_id not in route.topics:
+            continue
+        found.extend(c for c in route.channels if c not in found)
+    return found

@@ -1,0 +1,304 @@
+"""Send the outbox: one worker per channel, woken when hits are stored, retrying with backoff, then dead-lettering.
+
+Every state change is written to the database before the next step, so a crash at any point loses nothing: on
+restart, whatever is still ``pending`` (including what was in flight) goes out again under the same id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import Counter
+from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from monitor.dispatch.policy import decide, retry_delay
+from monitor.errors import NotifyError
+from monitor.notify import Channel, Digest, Message, deliver
+from monitor.pipeline import CycleStats, Runtime
+from monitor.store import deliveries as outbox
+from monitor.store import digests, stories
+
+log = logging.getLogger("monitor.dispatch")
+
+# A worker wakes at least this often even when nothing told it to (a missed wake-up costs at most this much).
+IDLE_SECONDS = 30.0
+MAX_FAILURES_KEPT = 100
+
+
+class Dispatcher:
+    """Deliver pending alerts and digests; ``wake()`` after storing hits, ``run()`` until ``stop()``."""
+
+    def __init__(self, rt: Runtime, stats: CycleStats | None = None) -> None:
+        self.rt = rt
+        self.stats = stats or CycleStats()
+        self._events: dict[str, asyncio.Event] = {}
+        self._digest_event = asyncio.Event()
+        self._stopping = False
+        self._sends: set[asyncio.Task[None]] = set()
+        self._workers: dict[str, asyncio.Task[None]] = {}
+        # Instant sends in flight per (channel, route): counted against max_per_hour before they are recorded.
+        self._in_flight_by_route: Counter[tuple[str, int]] = Counter()
+        self._running = False
+        self._digests_in_flight: set[str] = set()
+
+    # --- one-shot ------------------------------------------------------------------------------------------
+
+    async def drain(self, *, retry_all: bool = False) -> None:
+        """Try every due delivery once (``retry_all``: also those waiting for a retry), and every due digest."""
+        due_by = datetime.max.replace(tzinfo=UTC) if retry_all else self.rt.clock()
+        self._fail_unconfigured()
+        await asyncio.gather(*(self._drain_channel(cid, due_by) for cid in self.rt.settings.channels))
+        await self.digest_pass()
+        self.stats.pending = outbox.delivery_counts(self.rt.db).get("pending", 0)
+
+    async def _drain_channel(self, channel_id: str, due_by: datetime) -> None:
+        channel = self.rt.settings.channels[channel_id]
+        slots = asyncio.Semaphore(channel.concurrency)
+        last_id = 0
+        while True:
+            batch = outbox.pending_deliveries(self.rt.db, due_by, 200, channel_id=channel_id, after_id=last_id)
+            if not batch:
+                return
+            last_id = batch[-1].id
+
+            async def one(pending: outbox.PendingDelivery) -> None:
+                async with slots:
+                    await self._send_one(channel, pending)
+
+            await asyncio.gather(*(one(p) for p in batch))
+
+    # --- long-running --------------------------------------------------------------------------------------
+
+    def wake(self) -> None:
+        """Tell every worker to look at the outbox now (new hits were stored, the config or the clock changed)."""
+        if self._running:
+            self._ensure_workers()
+        for event in self._events.values():
+            event.set()
+        self._digest_event.set()
+
+    def _ensure_workers(self) -> None:
+        """Start a worker for every configured channel that has none (channels added by a config reload)."""
+        for channel_id in self.rt.settings.channels:
+            if channel_id not in self._workers or self._workers[channel_id].done():
+                self._events.setdefault(channel_id, asyncio.Event())
+                worker = asyncio.create_task(self._channel_loop(channel_id), name=channel_id)
+                worker.add_done_callback(_log_crash)
+                self._workers[channel_id] = worker
+
+    async def run(self) -> None:
+        """Run one worker per channel and the digest loop until ``stop()``."""
+        self._running = True
+        self._fail_unconfigured()
+        self._ensure_workers()
+        digest_loop = asyncio.create_task(self._digest_loop(), name="digests")
+        try:
+            await digest_loop
+            await asyncio.gather(*self._workers.values())
+        finally:
+            for worker in [digest_loop, *self._workers.values()]:
+                worker.cancel()
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """Stop taking new work, give sends in flight ``grace`` seconds, then cancel them (they stay pending)."""
+        self._stopping = True
+        self.wake()
+        if self._sends:
+            _, late = await asyncio.wait(set(self._sends), timeout=grace)
+            for task in late:
+                task.cancel()
+            if late:
+                await asyncio.wait(late, timeout=1.0)
+                log.warning("cancelled %d deliveries in flight; they will be sent again on restart", len(late))
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task = asyncio.create_task(coro)
+        self._sends.add(task)
+        task.add_done_callback(self._sends.discard)
+        return task
+
+    async def _channel_loop(self, channel_id: str) -> None:
+        channel = self.rt.settings.channels[channel_id]
+        event = self._events.setdefault(channel_id, asyncio.Event())
+        slots = asyncio.Semaphore(channel.concurrency)
+        in_flight: set[int] = set()
+        while not self._stopping:
+            event.clear()
+            # A reload may change the channel (kept: its concurrency) or remove it (its worker ends).
+            channel = self.rt.settings.channels.get(channel_id)  # type: ignore[assignment]
+            if channel is None:
+                self._fail_unconfigured()
+                return
+            batch = outbox.pending_deliveries(
+                self.rt.db, self.rt.clock(), channel.concurrency * 4, channel_id=channel_id, exclude=in_flight
+            )
+            for pending in batch:
+                await slots.acquire()
+                if self._stopping:
+                    slots.release()
+                    return
+                in_flight.add(pending.id)
+                task = self._spawn(self._send_one(channel, pending))
+                task.add_done_callback(_finisher(pending.id, in_flight, slots, event))
+            if batch:
+                continue
+            # Nothing due: sleep until a send finishes, a wake-up, or the next retry falls due.
+            await self._wait(event, None if in_flight else outbox.next_attempt_at(self.rt.db, channel_id))
+
+    async def _digest_loop(self) -> None:
+        while not self._stopping:
+            self._digest_event.clear()
+            await self.digest_pass(spawn=True)
+            await self._wait(self._digest_event, digests.next_digest_time(self.rt.db))
+
+    async def _wait(self, event: asyncio.Event, due: datetime | None) -> None:
+        timeout = IDLE_SECONDS
+        if due is not None:
+            timeout = min(IDLE_SECONDS, max(0.05, (due - self.rt.clock()).total_seconds()))
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                await event.wait()
+
+    # --- sending -------------------------------------------------------------------------------------------
+
+    async def _send_one(self, channel: Channel, pending: outbox.PendingDelivery) -> None:
+        rt, alert = self.rt, stories.with_story(self.rt.db, pending).alert  # data.story: size and outlets as of now
+        now = rt.clock()
+        found = rt.settings.route_for(
+            channel.id, alert.topic_id, alert.score, alert.language, (pending.source_id, alert.source)
+        )
+        index, route = found if found else (-1, None)
+        hour_ago = now - timedelta(hours=1)
+        sent = digests.sent_since(rt.db, channel.id, index, hour_ago) if route and route.max_per_hour else 0
+        decision = decide(route, now, sent + self._in_flight_by_route[channel.id, index])
+        if decision.hold_until is not None:
+            outbox.hold_delivery(rt.db, pending.id, route=index, until=decision.hold_until)
+            log.info("held %s for %s (%s) until %s", alert.id, channel.id, decision.why, decision.hold_until)
+            self._digest_event.set()
+            return
+        self._in_flight_by_route[channel.id, index] += 1
+        try:
+            outcome = await _deliver(alert, channel, rt)
+        except NotifyError as exc:
+            self._failed(channel, pending.id, alert.id, pending.queued_at, pending.attempts, exc)
+            return
+        finally:
+            self._in_flight_by_route[channel.id, index] -= 1
+        outbox.mark_delivery_sent(rt.db, pending.id, rt.clock(), outcome=outcome, route=index if route else None)
+        self.stats.sent += 1
+        log.info("delivered %s to %s: %s", alert.id, channel.id, outcome)
+
+    def _failed(
+        self,
+        channel: Channel,
+        delivery_id: int | str,
+        message_id: str,
+        queued_at: datetime | None,
+        attempts: int,
+        exc: NotifyError,
+    ) -> None:
+        """Record a failure: retry after a backoff (or the receiver's Retry-After), or dead-letter it."""
+        now = self.rt.clock()
+        delay = exc.retry_after if exc.retry_after is not None else retry_delay(attempts)
+        retry_at = now + timedelta(seconds=delay)
+        # Dead-letter once the next try would fall beyond the channel's limit: it is visible in `monitor deliveries`.
+        dead = not exc.permanent and (retry_at - (queued_at or now)).total_seconds() > channel.give_up_after
+        when = None if exc.permanent or dead else retry_at
+        if isinstance(delivery_id, str):
+            digests.mark_bundle_failed(
+                self.rt.db, delivery_id, error=str(exc), permanent=exc.permanent, retry_at=when, dead=dead
+            )
+        else:
+            outbox.mark_delivery_failed(
+                self.rt.db, delivery_id, error=str(exc), permanent=exc.permanent, retry_at=when, dead=dead
+            )
+        self.stats.delivery_failures += 1
+        if len(self.stats.failures) < MAX_FAILURES_KEPT:
+            self.stats.failures.append(f"delivery {message_id} to {channel.id}: {exc}")
+        fate = "permanently" if exc.permanent else "for good (dead-lettered)" if dead else f", retry in {delay:.0f}s"
+        log.warning("delivery of %s to %s failed %s: %s", message_id, channel.id, fate, exc)
+
+    async def digest_pass(self, *, spawn: bool = False) -> None:
+        """Bundle held deliveries whose digest time came, and send every due digest (as tasks when ``spawn``)."""
+        rt = self.rt
+        now = rt.clock()
+        for route, channel_id in digests.due_holds(rt.db, now):
+            digests.bundle_held(rt.db, route, channel_id, now)
+        sends = []
+        for digest_id, channel_id, _route in digests.due_bundles(rt.db, now):
+            channel = rt.settings.channels.get(channel_id)
+            if channel is None or digest_id in self._digests_in_flight:
+                continue
+            self._digests_in_flight.add(digest_id)
+            coro = self._send_digest(channel, digest_id)
+            sends.append(self._spawn(coro) if spawn else asyncio.ensure_future(coro))
+        if not spawn and sends:
+            await asyncio.gather(*sends)
+
+    async def _send_digest(self, channel: Channel, digest_id: str) -> None:
+        try:
+            parts = digests.bundle_deliveries(self.rt.db, digest_id)
+            if not parts:
+                return
+            digest = Digest(digest_id, tuple(p.alert for p in parts), self.rt.clock())
+            queued = min((p.queued_at for p in parts if p.queued_at), default=None)
+            try:
+                outcome = await _deliver(digest, channel, self.rt)
+            except NotifyError as exc:
+                self._failed(channel, digest_id, digest_id, queued, max(p.attempts for p in parts), exc)
+                return
+            digests.mark_bundle_sent(self.rt.db, digest_id, self.rt.clock(), outcome=outcome)
+            self.stats.sent += len(parts)
+            log.info("digest %s of %d alerts to %s: %s", digest_id, len(parts), channel.id, outcome)
+        finally:
+            self._digests_in_flight.discard(digest_id)
+
+    def _fail_unconfigured(self) -> None:
+        for channel_id in outbox.pending_channels(self.rt.db):
+            if channel_id in self.rt.settings.channels:
+                continue
+            for pending in outbox.pending_deliveries(self.rt.db, datetime.max.replace(tzinfo=UTC), 10_000,
+                                                     channel_id=channel_id):
+                outbox.mark_delivery_failed(
+                    self.rt.db, pending.id, error=f"channel {channel_id!r} is no longer configured",
+                    permanent=True, retry_at=None,
+                )
+                self.stats.delivery_failures += 1
+
+
+def _log_crash(task: asyncio.Task[None]) -> None:
+    """Log a worker that died of a bug (the database gone, say); the next wake-up starts a new one."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error("delivery worker %s crashed; restarting at the next wake-up", task.get_name(),
+                  exc_info=task.exception())
+
+
+def _finisher(
+    delivery_id: int, in_flight: set[int], slots: asyncio.Semaphore, event: asyncio.Event
+) -> Callable[[asyncio.Task[None]], None]:
+    """Return the callback that frees a send's slot and tells its worker to look for more."""
+
+    def done(_: asyncio.Task[None]) -> None:
+        in_flight.discard(delivery_id)
+        slots.release()
+        event.set()
+
+    return done
+
+
+async def _deliver(message: Message, channel: Channel, rt: Runtime) -> str:
+    try:
+        return await deliver(message, channel, client=rt.client, config_dir=rt.settings.path.parent)
+    except NotifyError:
+        raise
+    except Exception as exc:  # a bug must not lose the digest: it is retried like a temporary failure
+        log.exception("unexpected error delivering %s to %s", message.id, channel.id)
+        raise NotifyError(f"internal error: {exc!r}", channel=channel.id) from exc
+
+
+async def deliver_due(rt: Runtime, stats: CycleStats, *, retry_all: bool = False) -> None:
+    """Send every delivery that is due (``retry_all``: every waiting one, backoff or not), each channel apart."""
+    await Dispatcher(rt, stats).drain(retry_all=retry_all)

@@ -1,0 +1,91 @@
+"""Read-only views of the archive for the CLI: recent hits and database statistics."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+
+@dataclass(frozen=True, slots=True)
+class HitRow:
+    """One stored hit with its article."""
+
+    created_at: str
+    topic: str
+    score: float
+    title: str
+    url: str
+    source: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "created_at": self.created_at, "topic": self.topic, "score": self.score,
+            "title": self.title, "url": self.url, "source": self.source,
+        }
+
+
+def recent_hits(db: Database, *, topic: str | None, since: datetime | None, limit: int) -> list[HitRow]:
+    """Return hits, newest first, optionally of one topic and not older than ``since``."""
+    where, params = [], []
+    if topic:
+        where.append("h.topic_id = ?")
+        params.append(topic)
+    if since is not None:
+        where.append("h.created_at >= ?")
+        params.append(since.isoformat())
+    sql = (
+        "SELECT h.created_at, h.topic_id, h.score, a.title, a.url, coalesce(s.name, a.source_id, '')"
+        " FROM hits h JOIN articles a ON a.id = h.article_id LEFT JOIN sources s ON s.id = a.source_id"
+        + (" WHERE " + " AND ".join(where) if where else "")
+        + " ORDER BY h.created_at DESC, h.id DESC LIMIT ?"
+    )
+    rows = db.execute(sql, [*params, limit]).fetchall()
+    return [HitRow(r[0] or "", r[1], float(r[2] or 0), r[3] or "", r[4], r[5]) for r in rows]
+
+
+def database_stats(db: Database, path: Path | None) -> dict[str, Any]:
+    """Return file sizes, page use, vacuum mode, rows (and bytes, where SQLite can tell) per table."""
+    pragma = {name: db.execute(f"PRAGMA {name}").fetchone()[0]
+              for name in ("page_size", "page_count", "freelist_count", "auto_vacuum", "journal_mode")}
+    files = {}
+    if path is not None:
+        for suffix in ("", "-wal", "-shm"):
+            file = Path(f"{path}{suffix}")
+            files[file.name] = file.stat().st_size if file.exists() else 0
+    sizes = _table_bytes(db)
+    tables = {
+        name: {"rows": db.execute(f"SELECT count(*) FROM [{name}]").fetchone()[0], "bytes": sizes.get(name)}
+        for name in sorted(db.table_names())
+    }
+    heartbeat = db.execute("SELECT at FROM heartbeat WHERE id = 1").fetchone() if "heartbeat" in tables else None
+    oldest = db.execute("SELECT min(fetched_at), max(fetched_at) FROM articles").fetchone()
+    return {
+        "path": str(path) if path else ":memory:",
+        "files": files,
+        "page_size": pragma["page_size"],
+        "pages": pragma["page_count"],
+        "free_pages": pragma["freelist_count"],
+        "auto_vacuum": {0: "none", 1: "full", 2: "incremental"}.get(pragma["auto_vacuum"], "?"),
+        "journal_mode": pragma["journal_mode"],
+        "articles_from": oldest[0],
+        "articles_to": oldest[1],
+        "last_heartbeat": heartbeat[0] if heartbeat else None,
+        "tables": tables,
+    }
+
+
+def _table_bytes(db: Database) -> dict[str, int]:
+    """Bytes per table with its indexes, from the dbstat virtual table (absent in some SQLite builds)."""
+    try:
+        rows = db.execute(
+            "SELECT coalesce(m.tbl_name, d.name), sum(d.pgsize) FROM dbstat d"
+            " LEFT JOIN sqlite_master m ON m.name = d.name GROUP BY 1"
+        ).fetchall()
+    except sqlite3.Error:  # dbstat is a compile-time option: sizes are a nicety, rows still count
+        return {}
+    return {name: int(size) for name, size in rows}

@@ -1,0 +1,63 @@
+"""Liveness of the daemon: a database write probe, the scheduler state and the event loop's heartbeat."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlite_utils import Database
+
+
+def ping_database(db: Database, now: datetime) -> str | None:
+    """Write the heartbeat row; return None when the database is writable, else the reason it is not.
+
+    A real write (not a read) because a full disk or a read-only file still answers SELECTs.
+    """
+    try:
+        with db.atomic():
+            db.execute("INSERT OR REPLACE INTO heartbeat (id, at) VALUES (1, ?)", [now.isoformat()])
+    except sqlite3.Error as exc:
+        return f"database not writable: {exc}"
+    return None
+
+
+@dataclass
+class Health:
+    """What /healthz reports; the daemon updates it from the event loop."""
+
+    scheduler_running: Callable[[], bool]
+    tick_interval: float
+    started: float = field(default_factory=time.monotonic)
+    last_tick: float = field(default_factory=time.monotonic)
+    db_error: str | None = None
+    status: str = "starting"
+    details: Callable[[], dict[str, Any]] = field(default=lambda: {})
+
+    def tick(self, db_error: str | None) -> None:
+        """Record one heartbeat of the event loop and the result of its database probe."""
+        self.last_tick = time.monotonic()
+        self.db_error = db_error
+
+    def report(self) -> tuple[bool, dict[str, Any]]:
+        """Return (healthy, JSON body) with every reason the daemon is not healthy."""
+        reasons = []
+        if not self.scheduler_running():
+            reasons.append("scheduler is not running")
+        if self.db_error:
+            reasons.append(self.db_error)
+        silent = time.monotonic() - self.last_tick
+        # Three missed heartbeats: the loop answered this request, but something kept it from its own work.
+        if silent > 3 * self.tick_interval:
+            reasons.append(f"event loop heartbeat is {silent:.0f} s old")
+        body: dict[str, Any] = {
+            "status": "ok" if not reasons else "unhealthy",
+            "reasons": reasons,
+            "state": self.status,
+            "uptime_seconds": round(time.monotonic() - self.started, 1),
+        }
+        body.update(self.details())
+        return not reasons, body

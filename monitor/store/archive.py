@@ -1,0 +1,159 @@
+"""Read stored articles back for archive search, backtests and explanations.
+
+The caller (which knows the query language) decides which rows are worth reading: a list of FTS5
+expressions and GLOB patterns, combined here into one SQL filter. This module never decides what matches.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+
+from sqlite_utils import Database
+
+from monitor.errors import StoreError
+
+DEFAULT_TOKENIZE = "unicode61 remove_diacritics 2"
+_TOKENIZE_RE = re.compile(r"tokenize\s*=\s*'((?:[^']|'')*)'", re.IGNORECASE)
+
+Clause = tuple[str | None, str | None]  # (FTS5 expression, GLOB on title or text); either may hold
+
+
+@dataclass(frozen=True, slots=True)
+class StoredArticle:
+    """A stored article with what the live matcher saw: title, text, source name and language."""
+
+    id: int
+    url: str
+    source_id: str
+    title: str
+    text: str
+    source: str
+    language: str | None
+    published: str | None
+    fetched_at: str | None
+
+
+_COLUMNS = (
+    "a.id, a.url, coalesce(a.source_id, ''), a.title, a.text, coalesce(s.name, '') AS source,"
+    " a.language, a.published, a.fetched_at"
+    " FROM articles a LEFT JOIN sources s ON s.id = a.source_id"
+)
+
+
+def _row(row: Sequence[object]) -> StoredArticle:
+    id_, url, source_id, title, text, source, language, published, fetched = row
+    return StoredArticle(
+        int(id_),  # type: ignore[call-overload]
+        str(url),
+        str(source_id),
+        str(title or ""),
+        str(text or ""),
+        str(source or ""),
+        None if language is None else str(language),
+        None if published is None else str(published),
+        None if fetched is None else str(fetched),
+    )
+
+
+def fts_tokenizer(db: Database) -> str:
+    """Return the tokenizer declaration of the ``articles_fts`` index."""
+    row = db.execute("SELECT sql FROM sqlite_master WHERE name = 'articles_fts'").fetchone()
+    if row is None:
+        raise StoreError("the database has no articles_fts index")
+    found = _TOKENIZE_RE.search(row[0] or "")
+    return found.group(1).replace("''", "'") if found else DEFAULT_TOKENIZE
+
+
+@lru_cache(maxsize=4)
+def _measure(tokenize: str, chars: tuple[str, ...]) -> dict[str, str | None]:
+    # A scratch in-memory index: each character between two 'q's gives one token (its fold) or two (a separator).
+    conn = sqlite3.connect(":memory:")
+    try:
+        conn.execute(f"CREATE VIRTUAL TABLE t USING fts5(x, tokenize='{tokenize.replace(chr(39), chr(39) * 2)}')")
+        conn.execute("CREATE VIRTUAL TABLE v USING fts5vocab(t, instance)")
+        conn.executemany("INSERT INTO t (rowid, x) VALUES (?, ?)", [(n, f"q{c}q") for n, c in enumerate(chars, 1)])
+        terms: dict[int, list[str]] = {}
+        for doc, term in conn.execute("SELECT doc, term FROM v ORDER BY doc, offset"):
+            terms.setdefault(doc, []).append(term)
+    finally:
+        conn.close()
+    out: dict[str, str | None] = {}
+    for n, ch in enumerate(chars, 1):
+        found = terms.get(n, [])
+        one = len(found) == 1 and found[0].startswith("q") and found[0].endswith("q") and len(found[0]) >= 2
+        out[ch] = found[0][1:-1] if one else None
+    return out
+
+
+def fts_chars(db: Database, chars: Sequence[str]) -> dict[str, str | None]:
+    """Return how the archive's FTS tokenizer treats each character: its fold, or None for a separator."""
+    return _measure(fts_tokenizer(db), tuple(chars))
+
+
+def _where(since: datetime | None, exotic: Sequence[str], clauses: Sequence[Clause]) -> tuple[str, list[object]]:
+    params: list[object] = []
+    parts: list[str] = []
+    if since is not None:
+        parts.append("a.fetched_at >= ?")
+        params.append(since.isoformat())
+    if clauses:
+        alternatives = []
+        for pattern in exotic:
+            alternatives.append("(a.title GLOB ? OR a.text GLOB ?)")
+            params += [pattern, pattern]
+        required = []
+        for expression, glob in clauses:
+            either = []
+            if expression is not None:
+                either.append("a.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)")
+                params.append(expression)
+            if glob is not None:
+                either.append("(a.title GLOB ? OR a.text GLOB ?)")
+                params += [glob, glob]
+            required.append("(" + " OR ".join(either) + ")" if either else "0")
+        alternatives.append("(" + " AND ".join(required) + ")")
+        parts.append("(" + " OR ".join(alternatives) + ")")
+    return (" WHERE " + " AND ".join(parts)) if parts else "", params
+
+
+def count_articles(
+    db: Database, *, since: datetime | None = None, exotic: Sequence[str] = (), clauses: Sequence[Clause] = ()
+) -> int:
+    """Return how many stored articles pass the filter (for progress bars)."""
+    where, params = _where(since, exotic, clauses)
+    return int(db.execute(f"SELECT count(*) FROM articles a{where}", params).fetchone()[0])
+
+
+def iter_articles(
+    db: Database,
+    *,
+    since: datetime | None = None,
+    exotic: Sequence[str] = (),
+    clauses: Sequence[Clause] = (),
+    newest_first: bool = False,
+    batch: int = 500,
+) -> Iterator[StoredArticle]:
+    """Yield stored articles fetched at or after ``since`` that pass the filter, oldest (or newest) first.
+
+    An article passes when it matches one of the ``exotic`` GLOBs, or when every clause holds; with no
+    clauses every article passes.
+    """
+    where, params = _where(since, exotic, clauses)
+    try:
+        order = "DESC" if newest_first else "ASC"
+        cursor = db.execute(f"SELECT {_COLUMNS}{where} ORDER BY a.id {order}", params)
+        while rows := cursor.fetchmany(batch):
+            yield from map(_row, rows)
+    except sqlite3.Error as exc:
+        raise StoreError(f"archive query failed: {exc}") from exc
+
+
+def get_article(db: Database, article_id: int) -> StoredArticle | None:
+    """Return the stored article with ``article_id``, if any."""
+    row = db.execute(f"SELECT {_COLUMNS} WHERE a.id = ?", [article_id]).fetchone()
+    return None if row is None else _row(row)

@@ -1,0 +1,137 @@
+"""extract() must survive any input: bad bytes, odd encodings, broken markup, huge pages."""
+
+from __future__ import annotations
+
+import codecs
+import time
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from monitor.extract import extract
+from monitor.extract.decode import decode_html
+from monitor.models import Article
+
+PARAGRAPH = (
+    "<p>The harbour committee met again on Thursday, and members argued for hours about the "
+    "dredging plan, its costs and the mussel beds.</p>\n"
+)
+ARTICLE = f"<html><head><title>Committee meets</title></head><body><article>{PARAGRAPH * 6}</article></body></html>"
+
+
+def test_empty_inputs_give_empty_articles_with_reason() -> None:
+    for value in ("", b"", "   \n", b"\x00\x00", "<html></html>"):
+        article = extract(value)
+        assert isinstance(article, Article)
+        assert article.text == ""
+        assert article.skip_reason
+
+
+def test_invalid_utf8_bytes_are_replaced_not_fatal() -> None:
+    raw = ARTICLE.encode("utf-8").replace(b"Thursday", b"Thurs\xff\xfeday", 1)
+    article = extract(raw)
+    assert article.skip_reason is None
+    assert "Thurs\ufffd\ufffdday" in article.text
+    assert article.title == "Committee meets"
+
+
+def test_mislabelled_charset_falls_back_to_utf8() -> None:
+    page = ARTICLE.replace("<head>", '<head><meta charset="utf-16">').replace("mussel", "müssel")
+    assert "müssel beds" in extract(page.encode("utf-8")).text
+
+
+def test_utf16_with_bom_and_unknown_charset_label() -> None:
+    page = ARTICLE.replace("mussel", "Мидии")
+    assert "Мидии" in extract(codecs.BOM_UTF16_LE + page.encode("utf-16-le")).text
+    labelled = page.replace("<head>", '<head><meta charset="x-no-such-charset">')
+    assert "Мидии" in extract(labelled.encode("utf-8")).text
+
+
+def test_undeclared_legacy_encoding_is_detected() -> None:
+    text = "Жители правого берега встретили открытие моста с радостью, хотя сомневаются в сроках. " * 12
+    raw = f"<html><body><article><p>{text}</p></article></body></html>".encode("cp1251")
+    assert decode_html(raw).count("Жители") == 12
+
+
+def test_broken_markup_still_yields_the_prose() -> None:
+    broken = "<html><body><div><p>" + PARAGRAPH.replace("</p>", "") * 4 + "<table><tr><td></div></span></b>"
+    article = extract(broken)
+    assert "dredging plan" in article.text
+
+
+def test_deep_nesting_does_not_recurse_to_death() -> None:
+    depth = 5000
+    page = "<div>" * depth + PARAGRAPH * 4 + "</div>" * depth
+    assert "mussel beds" in extract(page).text
+
+
+def test_twenty_megabyte_page_in_reasonable_time() -> None:
+    nav = "<nav>" + '<a href="/x">Section</a>' * 2000 + "</nav>"
+    body = PARAGRAPH * (20_000_000 // len(PARAGRAPH))
+    page = f"<html><body>{nav}<article>{body}</article></body></html>".encode()
+    assert len(page) > 19_000_000
+    start = time.perf_counter()
+    article = extract(page)
+    elapsed = time.perf_counter() - start
+    assert elapsed < 20
+    assert article.skip_reason is None
+    assert article.text.count("dredging plan") == body.count("dredging plan")
+    assert "Section" not in article.text
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=4000))
+def test_arbitrary_bytes_never_raise(data: bytes) -> None:
+    article = extract(data)
+    assert isinstance(article, Article)
+    assert article.text or article.skip_reason
+
+
+_FRAGMENTS = st.sampled_from(
+    [
+        "<p>",
+        "</p>",
+        "<div class='comment'>",
+        "</div>",
+        "<article>",
+        "<script>",
+        "</script>",
+        '<script type="application/ld+json">{"@type": "NewsArticle", "headline": ',
+        "}",
+        "]",
+        "[",
+        '<meta property="article:published_time" content="',
+        '">',
+        "<html lang='",
+        "<br>",
+        "<table><td>",
+        "<h2><a href='/x'>",
+        "</a></h2>",
+        "<meta charset='",
+        "\x00",
+        "\ufeff",
+        "&amp;",
+        "&#xD800;",
+        "<!--",
+        "-->",
+        "<![CDATA[",
+        "2024-13-45T99:99",
+        "0000000000",
+        "<title>",
+        "</title>",
+        "<svg><p>",
+        "<time datetime='",
+        "<link rel=canonical href='",
+        "javascript:alert(1)",
+        "http://[::1",
+    ]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(_FRAGMENTS, st.text(max_size=60)), max_size=60), st.booleans())
+def test_arbitrary_html_like_text_never_raises(parts: list[str], as_bytes: bool) -> None:
+    page = "".join(parts)
+    article = extract(page.encode("utf-8", "surrogatepass") if as_bytes else page, url="https://x.example/a")
+    assert isinstance(article, Article)
+    assert article.published is None or article.published.tzinfo is not None

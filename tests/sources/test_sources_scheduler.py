@@ -1,0 +1,76 @@
+"""The scheduler moves each source's job to the time its last poll chose, and stops polling disabled sources."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from monitor.config import Source
+from monitor.scheduler import build_scheduler
+
+pytestmark = pytest.mark.anyio
+
+
+def source(n: int) -> Source:
+    return Source(f"src-{n}", f"Source {n}", f"http://127.0.0.1:1/{n}.xml", interval=0.2)
+
+
+async def test_job_is_moved_to_next_run_and_removed_when_disabled() -> None:
+    polled: list[str] = []
+    done = asyncio.Event()
+    later = datetime.now(UTC) + timedelta(hours=3)
+
+    async def poll(s: Source) -> None:
+        polled.append(s.id)
+        if len(polled) >= 2:
+            done.set()
+
+    async def nothing() -> None:
+        return None
+
+    backing_off, gone = source(1), source(2)
+    scheduler = build_scheduler(
+        [backing_off, gone],
+        poll=poll,
+        retry_deliveries=nothing,
+        retry_interval=3600,
+        now=datetime.now(UTC) - timedelta(seconds=10),
+        next_run=lambda s: later if s is backing_off else None,
+    )
+    scheduler.start()
+    try:
+        await asyncio.wait_for(done.wait(), 10)
+        await asyncio.sleep(0.3)  # longer than the 0.2 s interval: without rescheduling they would poll again
+        job = scheduler.get_job(backing_off.id)
+        assert job is not None and job.next_run_time == later
+        assert scheduler.get_job(gone.id) is None
+        assert sorted(polled) == ["src-1", "src-2"]
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+async def test_remembered_next_poll_survives_a_restart_and_disabled_sources_get_no_job() -> None:
+    async def poll(s: Source) -> None:
+        return None
+
+    async def nothing() -> None:
+        return None
+
+    now = datetime.now(UTC)
+    waiting, gone, fresh = source(1), source(2), source(3)
+    scheduler = build_scheduler(
+        [waiting, gone, fresh],
+        poll=poll,
+        retry_deliveries=nothing,
+        retry_interval=3600,
+        now=now,
+        planned={waiting.id: now + timedelta(hours=1), fresh.id: now - timedelta(hours=1)},
+        disabled={gone.id},
+    )
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    assert gone.id not in jobs
+    assert jobs[waiting.id].next_run_time == now + timedelta(hours=1)
+    # a stale plan from long ago does not delay the first poll; it runs in the start spread
+    assert jobs[fresh.id].next_run_time <= now + timedelta(seconds=5)
