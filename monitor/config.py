@@ -23,6 +23,8 @@ _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|kib|mib|gib)?\s*$", re.IG
 _SIZE_UNITS = {"b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3, "kib": 1024, "mib": 1024**2, "gib": 1024**3}
 _ENV_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _TOPIC_ID = r"^[a-z0-9][a-z0-9._-]*$"
+# The topic of alerts about the monitor itself; routed only by routes that name it (never by "*").
+HEALTH_TOPIC = "monitor.health"
 
 
 def parse_duration(value: Any) -> float:
@@ -273,6 +275,27 @@ class RetentionSettings(_Model):
     hits: Duration = 365 * 86400.0
 
 
+class MetaAlertSettings(_Model):
+    """Alerts about the monitor itself, sent under the topic ``monitor.health`` to routes that name it."""
+
+    source_failures: int = Field(5, ge=1, description="alert when a source has failed this many polls in a row")
+    source_silent: Duration = Field(
+        2 * 86400.0, description="alert when a source that published before has had no new item this long"
+    )
+    channel_failures: int = Field(3, ge=1, description="alert when this many sends in a row failed on a channel")
+    database_max: ByteSize | None = Field(None, description="alert when the database (with its WAL) grows past this")
+    remind_every: Duration = Field(86400.0, description="repeat an alert that is still true this often")
+
+
+class SpikeSettings(_Model):
+    """When a topic's last hour counts as a spike (for routes with ``spike: true``)."""
+
+    factor: float = Field(4.0, gt=1, description="last hour's hits at least this many times the hourly baseline")
+    min_hits: int = Field(5, ge=1, description="and at least this many hits in the last hour")
+    baseline: Duration = Field(14 * 86400.0, description="the baseline is the hourly mean over this period")
+    cooldown: Duration = Field(4 * 3600.0, description="at most one spike alert per topic this often")
+
+
 class LogSettings(_Model):
     """Log output: ``auto`` is JSON lines when stderr is not a terminal, readable text when it is."""
 
@@ -294,6 +317,8 @@ class ConfigFile(_Model):
     health: HealthSettings = Field(default_factory=HealthSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     log: LogSettings = Field(default_factory=LogSettings)
+    meta_alerts: MetaAlertSettings = Field(default_factory=MetaAlertSettings)
+    spikes: SpikeSettings = Field(default_factory=SpikeSettings)
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,6 +349,8 @@ class Settings:
     health: HealthSettings = field(default_factory=HealthSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     log: LogSettings = field(default_factory=LogSettings)
+    meta_alerts: MetaAlertSettings = field(default_factory=MetaAlertSettings)
+    spikes: SpikeSettings = field(default_factory=SpikeSettings)
 
     def channels_for(
         self, topic_id: str, score: float, *, language: str | None = None, source: tuple[str, ...] = ()
@@ -379,17 +406,43 @@ def _read_yaml(path: Path, shown: str) -> _Located:
         raise ConfigError(f"{shown}: cannot read: {exc}") from None
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+        _check_size(node, shown)
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError(f"{shown}{line}: invalid YAML: {problem}") from None
+    except RecursionError:
+        raise ConfigError(f"{shown}: invalid YAML: nested more than the parser can follow") from None
     lines: dict[tuple[str | int, ...], int] = {}
     if node is not None:
         _record_lines(node, (), lines)
         lines[()] = node.start_mark.line + 1
     return _Located(data if data is not None else {}, lines, shown)
+
+
+# A config is a few hundred nodes; aliases can make a small file stand for billions ("billion laughs"), which
+# the recursive walks below would follow, so the expanded size and depth are bounded first.
+MAX_YAML_NODES = 100_000
+MAX_YAML_DEPTH = 64
+
+
+def _check_size(root: yaml.Node | None, shown: str) -> None:
+    """Raise ConfigError when the document, with its aliases expanded, is too big or too deep."""
+    stack: list[tuple[yaml.Node, int]] = [] if root is None else [(root, 1)]
+    count = 0
+    while stack:
+        node, depth = stack.pop()
+        count += 1
+        if count > MAX_YAML_NODES or depth > MAX_YAML_DEPTH:
+            what = f"more than {MAX_YAML_NODES} values" if count > MAX_YAML_NODES else f"over {MAX_YAML_DEPTH} levels"
+            line = node.start_mark.line + 1
+            raise ConfigError(f"{shown}:{line}: invalid YAML: {what} (with aliases expanded)")
+        if isinstance(node, yaml.MappingNode):
+            stack.extend((part, depth + 1) for pair in node.value for part in pair)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((item, depth + 1) for item in node.value)
 
 
 def _record_lines(node: yaml.Node, path: tuple[str | int, ...], lines: dict[tuple[str | int, ...], int]) -> None:
@@ -536,6 +589,8 @@ def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> S
         health=config.health,
         retention=config.retention,
         log=config.log,
+        meta_alerts=config.meta_alerts,
+        spikes=config.spikes,
     )
 
 
@@ -636,6 +691,8 @@ def _check_references(config: ConfigFile, topics: list[Topic], sources: list[Sou
     channel_ids = {c.id for c in config.channels}
     seen: dict[str, str] = {}
     for topic in topics:
+        if topic.id == HEALTH_TOPIC:
+            problems.append(f"{topic.origin}: topic id {HEALTH_TOPIC!r} is reserved for alerts about the monitor")
         if topic.id in seen:
             problems.append(f"{topic.origin}: duplicate topic id {topic.id!r} (also at {seen[topic.id]})")
         seen[topic.id] = topic.origin or ""
@@ -654,6 +711,6 @@ def _check_references(config: ConfigFile, topics: list[Topic], sources: list[Sou
             if name not in channel_ids:
                 problems.append(f"{_where(doc, ('routes', r, 'channels', c))}: unknown channel {name!r}")
         for t, name in enumerate(route.topics):
-            if name != "*" and name not in topic_ids:
+            if name not in ("*", HEALTH_TOPIC) and name not in topic_ids:
                 problems.append(f"{_where(doc, ('routes', r, 'topics', t))}: unknown topic {name!r}")
     return problems

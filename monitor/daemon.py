@@ -11,7 +11,7 @@ import asyncio
 import logging
 import signal
 import time
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager, suppress
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -22,7 +22,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from monitor import ops, store, systemd
 from monitor.config import Settings, Source, load_config
-from monitor.dispatch import Dispatcher, deliver_due
+from monitor.dispatch import Dispatcher, check_health, check_spikes, deliver_due
 from monitor.errors import ConfigError
 from monitor.fetch import HostLimiter, RobotsCache, build_client
 from monitor.match import Matcher, validate_topics
@@ -83,6 +83,8 @@ async def run_once(settings: Settings) -> CycleStats:
     async with open_runtime(settings) as rt:
         stats = CycleStats()
         await poll_all(rt, stats)
+        check_spikes(rt, stats.hits_by_topic)
+        check_health(rt)
         await deliver_due(rt, stats, retry_all=True)
         return stats
 
@@ -115,9 +117,8 @@ class Service:
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
         # The outbox is sent by the dispatcher, woken as soon as a poll stores hits (monitor.dispatch).
-        self.dispatcher = Dispatcher(rt)
+        self.dispatcher = Dispatcher(rt, on_outcome=self._count_delivery)
         rt.on_queued = self.dispatcher.wake
-        self._delivery_counts = (0, 0)
         self.metrics = ops.Metrics()
         self.metrics.watch_database(lambda: self.rt.db, rt.settings.database)
         self.scheduler: AsyncIOScheduler | None = None
@@ -201,9 +202,8 @@ class Service:
     async def _restart_dispatcher(self) -> None:
         """Channel workers are built from the config at start: new or changed channels need new workers."""
         old, running = self.dispatcher, self.dispatching
-        self.dispatcher = Dispatcher(self.rt)
+        self.dispatcher = Dispatcher(self.rt, on_outcome=self._count_delivery)
         self.rt.on_queued = self.dispatcher.wake
-        self._delivery_counts = (0, 0)
         self.dispatching = asyncio.create_task(self.dispatcher.run(), name="dispatcher")
         await old.stop(SHUTDOWN_GRACE_SECONDS / 2)  # sends in flight finish; the rest stays pending for the new one
         if running is not None:
@@ -242,6 +242,8 @@ class Service:
         stats = CycleStats()
         try:
             await poll_source(self.rt, source, stats)
+            if stats.hits_by_topic:
+                self._watch(lambda: check_spikes(self.rt, stats.hits_by_topic))
             if stats.sources_ok:
                 log.info(
                     "polled %s: %d new entries, %d new articles, %d hits, %d sent",
@@ -252,29 +254,30 @@ class Service:
             self._record(stats, time.monotonic() - started)
 
     async def _deliver_now(self) -> None:
-        # A periodic nudge (the dispatcher also wakes itself for retries); reports what it sent since the last one.
+        # A periodic nudge (the dispatcher also wakes itself for retries), and the monitor's own health check.
+        self._watch(lambda: check_health(self.rt))
         self.dispatcher.wake()
-        totals = self.dispatcher.stats
-        sent, failed = self._delivery_counts
-        self._delivery_counts = (totals.sent, totals.delivery_failures)
-        self._record(CycleStats(sent=totals.sent - sent, delivery_failures=totals.delivery_failures - failed), None)
 
-    def _record(self, stats: CycleStats, duration: float | None) -> None:
-        """Feed one poll's counts to the metrics; per-reason, per-topic and per-channel counts when the
-        pipeline provides them."""
+    def _watch(self, check: Callable[[], int]) -> None:
+        """Run a notice check (spikes, health); wake the dispatcher when it queued something. Never raises:
+        a failing check must not fail the poll that ran it."""
+        try:
+            if check():
+                self.dispatcher.wake()
+        except Exception:
+            log.exception("notice check failed; it runs again at the next poll or heartbeat")
+
+    def _count_delivery(self, channel: str, outcome: str) -> None:
+        self.metrics.deliveries.labels(channel, outcome).inc()
+
+    def _record(self, stats: CycleStats, duration: float) -> None:
+        """Feed one poll's counts to the metrics (deliveries are counted per channel as the dispatcher sends)."""
         failed = stats.sources - stats.sources_ok
-        reasons = getattr(stats, "fetch_errors", None) or ({"unknown": failed} if failed else {})
-        deliveries = getattr(stats, "deliveries_by_channel", None) or {}
-        if not deliveries and (stats.sent or stats.delivery_failures):
-            deliveries = {("all", "sent"): stats.sent, ("all", "failed"): stats.delivery_failures}
-        if duration is None:
-            for (channel, outcome), count in deliveries.items():
-                self.metrics.deliveries.labels(channel, outcome).inc(count)
-            return
+        reasons = stats.fetch_errors or ({"unknown": failed} if failed else {})
         self.metrics.record_poll(
             ok=stats.sources_ok, not_modified=stats.not_modified, failed=failed, entries=stats.new_entries,
-            articles=stats.articles_new, errors_by_reason=reasons,
-            hits_by_topic=getattr(stats, "hits_by_topic", None) or {}, deliveries=deliveries, duration=duration,
+            articles=stats.articles_new, errors_by_reason=reasons, hits_by_topic=stats.hits_by_topic, deliveries={},
+            duration=duration,
         )
 
     async def _prune(self) -> None:

@@ -113,3 +113,25 @@ class Alert:
     language: str | None = None
     summary: str = ""
     story: StoryRef | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """An alert that is not about one article: a topic's spike, or the monitor's own health (``monitor.health``).
+
+    ``condition`` names what happened (``topic.spike``, ``source.failing``, ``source.silent``, ``channel.failing``,
+    ``database.size``) and ``subject`` what it happened to; ``state`` is ``spike``, or ``started``, ``reminder`` and
+    ``recovered`` for a health condition. ``id`` is stable across retries (webhook-id, Message-ID).
+    """
+
+    id: str
+    topic_id: str
+    topic_title: str
+    condition: str
+    subject: str
+    state: str
+    title: str
+    text: str
+    created_at: datetime
+    facts: tuple[tuple[str, str], ...] = ()
+    since: datetime | None = None

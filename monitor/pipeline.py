@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
@@ -39,8 +40,8 @@ from monitor.parse import (
     parse_listing,
     parse_sitemap,
 )
-from monitor.store import SourceState, stories
-from monitor.textutil import html_to_text
+from monitor.store import SourceState, items, stories
+from monitor.textutil import html_to_text, one_line
 
 log = logging.getLogger("monitor.pipeline")
 
@@ -48,6 +49,17 @@ log = logging.getLogger("monitor.pipeline")
 MIN_FEED_TEXT = 200
 # A sitemap index lists many sitemaps; news sitemaps are the newest few (the index is read newest first).
 MAX_CHILD_SITEMAPS = 3
+# An item whose title or text changed in the feed is re-fetched at most this often, and at most this many per poll:
+# a feed whose items change on every poll (a comment count, a relative date) must not cost a page per item per poll.
+RECHECK_AFTER = timedelta(minutes=15)
+MAX_RECHECKS = 20
+# New entries processed per poll, newest first: a feed of 100,000 items must not hold the event loop for minutes
+# (nor send us to 100,000 pages); the rest are processed by the following polls.
+MAX_NEW_ENTRIES = 500
+# Titles and bylines end up in email subjects, chat messages and logs: bounded and on one line.
+MAX_TITLE_CHARS = 1000
+MAX_AUTHORS = 20
+MAX_AUTHOR_CHARS = 200
 
 
 def utc_now() -> datetime:
@@ -86,6 +98,7 @@ class CycleStats:
     not_articles: int = 0
     articles_new: int = 0
     articles_known: int = 0
+    articles_revised: int = 0  # stored articles whose text was replaced by a rewrite
     matched: int = 0
     hits: int = 0
     queued: int = 0
@@ -107,6 +120,7 @@ class CycleStats:
             f"{self.not_articles} not articles",
             f"match:   {self.matched} articles matched, {self.hits} hits",
             f"store:   {self.articles_new} new articles, {self.articles_known} already known, "
+            f"{self.articles_revised} revised, "
             f"{self.queued} deliveries queued",
             f"deliver: {self.sent} sent, {self.delivery_failures} failed, {self.pending} waiting for retry",
         ]
@@ -142,14 +156,19 @@ async def poll_source(rt: Runtime, source: Source, stats: CycleStats) -> None:
             stats.not_modified += 1
             _record_success(rt, source, state, read, read.validators, entries=0, fresh=[])
             return
-        entries = {entry_key(entry): entry for entry in read.feed.entries}
-        fresh = store.unseen_keys(rt.db, source.id, entries)
+        entries, unseen, changed = select_entries(rt, source, read.feed.entries)
         stats.entries += len(entries)
-        stats.new_entries += len(fresh)
-        done = await asyncio.gather(*(_process_safely(rt, source, key, entries[key], stats) for key in fresh))
+        stats.new_entries += len(unseen)
+        fresh = newest_first(unseen, entries)[:MAX_NEW_ENTRIES]
+        if len(fresh) < len(unseen):
+            log.warning("source has %d new entries: processing the newest %d now, the rest on the next polls: %s",
+                        len(unseen), len(fresh), source.name)
+        done = await asyncio.gather(
+            *(_process_safely(rt, source, key, entries[key], stats) for key in [*fresh, *changed])
+        )
         # Validators are stored only now, and only if every new entry was processed: otherwise the next poll must
-        # fetch the whole feed again rather than get a 304 and never retry the entries that failed.
-        kept = read.validators if all(done) else validators
+        # fetch the whole feed again rather than get a 304 and never retry the entries that failed (or were left).
+        kept = read.validators if all(done) and len(fresh) == len(unseen) else validators
         _record_success(rt, source, state, read, kept, entries=len(entries), fresh=[entries[k] for k in fresh])
         stats.sources_ok += 1
 
@@ -295,9 +314,76 @@ def _record_success(
     )
 
 
-def entry_key(entry: FeedEntry) -> str:
-    """Return the identity of a feed item within its source: its guid, else its link."""
-    return entry.guid or entry.url
+def entry_key(entry: FeedEntry, identity: str | None = None) -> str:
+    """Return the identity of a feed item within its source: its guid, else its link.
+
+    A source caught reusing or minting guids (``select_entries``) has its items known by URL, or by URL and title
+    when its links are reused too (``identity`` "url" or "content", remembered per source).
+    """
+    return dedup.item_key(entry, identity or "guid")
+
+
+def select_entries(
+    rt: Runtime, source: Source, feed_entries: Sequence[FeedEntry]
+) -> tuple[dict[str, FeedEntry], set[str], list[str]]:
+    """Return a feed's entries by item key, the keys never processed, and processed items to look at again.
+
+    First judges whether the feed lies about item identity (a guid reused for another item, new guids for items
+    already seen) and, if so, switches the source to URL or content identity for good, with a log line. An item
+    is looked at again when what the feed says about it changed (its title or text), at most every
+    ``RECHECK_AFTER``: a developing story is re-fetched, and its stored text replaced if it was rewritten.
+    """
+    identity = items.item_identity(rt.db, source.id) or "guid"
+    seen_links = items.seen_by_link(rt.db, source.id, (dedup.url_key(e.url) for e in feed_entries if e.url))
+    entries, seen = _keyed(rt, source, feed_entries, identity)
+    verdict = dedup.judge_identity(
+        identity,
+        feed_entries,
+        {k: dedup.SeenItem(r.key, r.link_key, r.title) for k, r in seen.items()},
+        {k: dedup.SeenItem(r.key, r.link_key, r.title) for k, r in seen_links.items()},
+    )
+    if verdict is not None:
+        log.warning(
+            "feed item identity: %s %s; its items are now known by %s instead of %s",
+            source.name, verdict.reason, verdict.identity, identity,
+        )
+        items.set_item_identity(rt.db, source.id, verdict.identity, verdict.reason)
+        identity = verdict.identity
+        entries, seen = _keyed(rt, source, feed_entries, identity)
+    now, unseen, changed = rt.clock(), set(), []
+    for key, entry in entries.items():
+        row = seen.get(key)
+        if row is None and identity == "url":  # seen before the switch, under its guid
+            row = seen_links.get(dedup.url_key(entry.url))
+        if row is None:
+            unseen.add(key)
+        elif row.entry_hash not in (None, dedup.entry_hash(entry)) and (
+            row.checked_at is None or now - row.checked_at >= RECHECK_AFTER
+        ):
+            changed.append(key)
+    return entries, unseen, changed[:MAX_RECHECKS]
+
+
+def _keyed(
+    rt: Runtime, source: Source, feed_entries: Sequence[FeedEntry], identity: str
+) -> tuple[dict[str, FeedEntry], dict[str, items.SeenRow]]:
+    entries: dict[str, FeedEntry] = {}
+    for entry in feed_entries:
+        entries.setdefault(entry_key(entry, identity), entry)  # the first (newest) of repeated items
+    return entries, items.seen_by_key(rt.db, source.id, entries)
+
+
+def newest_first(keys: set[str], entries: dict[str, FeedEntry]) -> list[str]:
+    """Return ``keys`` ordered newest entry first (undated ones last, in feed order)."""
+    order = {key: n for n, key in enumerate(entries)}
+    never = datetime.min.replace(tzinfo=UTC)
+    return sorted(keys, key=lambda k: (-(entries[k].published or never).timestamp(), order[k]))
+
+
+def bounded(article: Article) -> Article:
+    """Return the article with its title and authors on one line, without bidi overrides, and size-capped."""
+    authors = (one_line(a, MAX_AUTHOR_CHARS) for a in article.authors[:MAX_AUTHORS])
+    return replace(article, title=one_line(article.title, MAX_TITLE_CHARS), authors=tuple(a for a in authors if a))
 
 
 def next_poll_time(rt: Runtime, source: Source) -> datetime | None:
@@ -319,6 +405,11 @@ async def _process_safely(rt: Runtime, source: Source, key: str, entry: FeedEntr
     """Process one entry; an unexpected error is logged and counted, and the entry is left for the next poll."""
     try:
         await process_entry(rt, source, key, entry, stats)
+    except sqlite3.Error as exc:  # disk full, locked, read-only: the transaction rolled back; one clear line
+        log.error("entry not stored, will retry on the next poll: %s %s: database error: %s", source.name, entry.url,
+                  exc)
+        stats.failures.append(f"{source.name}: entry {entry.url}: database error: {exc}")
+        return False
     except Exception as exc:  # one bad item must not take its source, or the daemon, down with it
         log.exception("entry failed, will retry on the next poll: %s %s", source.name, entry.url)
         stats.failures.append(f"{source.name}: entry {entry.url}: internal error: {exc!r}")
@@ -327,13 +418,24 @@ async def _process_safely(rt: Runtime, source: Source, key: str, entry: FeedEntr
 
 
 async def process_entry(rt: Runtime, source: Source, key: str, entry: FeedEntry, stats: CycleStats) -> None:
-    """Turn one new feed item into a stored, matched article in its story, with its deliveries queued.
+    """Turn one new (or changed) feed item into a stored, matched article in its story, with its deliveries queued.
 
     An article already stored under an equivalent URL, or with the same body on the same site, is the same
-    article. A near-duplicate of a stored body joins that article's story: its hits are recorded, but a topic and
-    channel that already alerted for the story are not alerted again.
+    article; if its body was rewritten, the stored text is replaced and only topics it newly matches alert. A
+    near-duplicate of a stored body joins that article's story: its hits are recorded, but a topic and channel
+    that already alerted for the story are not alerted again.
     """
+    await _store_entry(rt, source, key, entry, stats)
+    # What the item looked like, for the next poll: a changed title or text, a reused or minted guid.
+    items.describe_item(
+        rt.db, source.id, key, link_key=dedup.url_key(entry.url), title=entry.title,
+        entry_hash=dedup.entry_hash(entry), now=rt.clock(),
+    )
+
+
+async def _store_entry(rt: Runtime, source: Source, key: str, entry: FeedEntry, stats: CycleStats) -> None:
     article, url = await article_for(rt, entry, stats)
+    article = bounded(article)
     now = rt.clock()
     if not article.text:
         stats.not_articles += 1
@@ -348,7 +450,8 @@ async def process_entry(rt: Runtime, source: Source, key: str, entry: FeedEntry,
             log.info("same article as #%d under another URL or with the same body: %s", known, url)
     if known is not None:
         store.mark_seen(rt.db, source.id, key, known, now)
-        stats.articles_known += 1
+        if not revise_article(rt, source, known, article, sig, stats):
+            stats.articles_known += 1
         return
     matches = rt.matcher.match(
         MatchDocument(title=article.title, text=article.text, source=source.name, language=article.language)
@@ -391,6 +494,83 @@ async def process_entry(rt: Runtime, source: Source, key: str, entry: FeedEntry,
     stats.hits += saved.hits
     stats.hits_by_topic.update(m.topic_id for m in matches)
     stats.queued += saved.deliveries + saved.updates
+
+
+def revise_article(
+    rt: Runtime, source: Source, article_id: int, article: Article, sig: dedup.Signature, stats: CycleStats
+) -> bool:
+    """Replace a stored article's text with a re-fetched rewrite of it; return False when it was not rewritten.
+
+    Touch-ups (a typo, a timestamp) keep the stored text. A body that shrank to less than half is not taken: that
+    is a paywall, an error page or the feed's summary, not a developing story. Topics the article matched before
+    do not alert again; one it matches for the first time does, unless its story already alerted it there.
+    """
+    old = stories.stored_body(rt.db, article_id)
+    kept = dedup.text_similarity(old.text, article.text) if old is not None else 1.0
+    if old is None or kept >= dedup.SAME_TEXT:
+        return False
+    if 2 * len(article.text) < len(old.text):
+        log.info("re-fetched article #%d is less than half its stored length, kept as it was: %s", article_id, old.url)
+        return False
+    matches = rt.matcher.match(
+        MatchDocument(title=article.title, text=article.text, source=source.name, language=article.language)
+    )
+    keys = sig.band_keys() if sig.comparable else []
+    choice = dedup.StoryChoice(old.story_id)
+    if old.story_id is None:  # stored before stories existed
+        choice = dedup.choose_story(sig, (dedup.Candidate(*c) for c in stories.story_candidates(rt.db, keys)))
+    member = stories.Membership(
+        story_id=choice.story_id, outlet=_site(old.url), url_key=dedup.url_key(old.url), fingerprint=sig.fingerprint,
+        signature=sig.values, band_keys=keys, similarity=choice.similarity,
+    )
+    old_keys = dedup.Signature(old.signature, 0).band_keys() if old.signature else []
+    origin = (source.id, source.name)
+    revision = stories.revise_article(
+        rt.db, old, article, member=member, old_band_keys=old_keys, matches=matches, topic_titles=rt.topic_titles,
+        channels_for=lambda topic, score: rt.settings.channels_for(
+            topic, score, language=article.language, source=origin
+        ),
+        now=rt.clock(),
+    )
+    log.info(
+        "article #%d rewritten (%.0f%% of its phrases kept), stored text replaced: %s; newly matches %s%s",
+        article_id, 100 * kept, old.url, list(revision.topics) or "nothing",
+        f"; not alerted again: {revision.suppressed}" if revision.suppressed else "",
+    )
+    stats.articles_revised += 1
+    stats.hits += revision.hits
+    stats.hits_by_topic.update(revision.topics)
+    stats.queued += revision.deliveries
+    if revision.deliveries:
+        rt.on_queued()
+    return True
+
+
+def backfill_stories(
+    db: Database, now: datetime, *, batch: int = 500, progress: Callable[[int], None] = lambda done: None
+) -> int:
+    """Put articles stored before stories existed into stories, oldest first, one transaction per batch.
+
+    Each joins the story of its closest stored body as a new article would, but nothing alerts: they are history.
+    Returns how many articles were grouped; running it again finds none left.
+    """
+    done = after = 0
+    while rows := stories.unstoried_articles(db, after_id=after, limit=batch):
+        with db.atomic():
+            for article_id, url, text, fetched_at in rows:
+                sig = dedup.signature(text)
+                keys = sig.band_keys() if sig.comparable else []
+                candidates = (dedup.Candidate(*c) for c in stories.story_candidates(db, keys))
+                choice = dedup.choose_story(sig, candidates)
+                member = stories.Membership(
+                    story_id=choice.story_id, outlet=_site(url), url_key=dedup.url_key(url),
+                    fingerprint=sig.fingerprint, signature=sig.values, band_keys=keys, similarity=choice.similarity,
+                )
+                joined = datetime.fromisoformat(fetched_at) if fetched_at else now
+                stories.add_member(db, article_id, member, joined)
+        done, after = done + len(rows), rows[-1][0]
+        progress(done)
+    return done
 
 
 async def article_for(rt: Runtime, entry: FeedEntry, stats: CycleStats) -> tuple[Article, str]:

@@ -35,3 +35,19 @@ def shorten(text: str, limit: int) -> str:
     if len(flat) <= limit:
         return flat
     return flat[:limit].rsplit(" ", 1)[0] + "…"
+
+
+# Explicit directional embeddings, overrides and isolates (LRE, RLE, PDF, LRO, RLO, LRI, RLI, FSI, PDI): a title
+# with U+202E shows "exe.doc" as "cod.exe"-style spoofs in alerts. The implicit marks LRM/RLM/ALM stay: Arabic
+# and Hebrew text uses them legitimately and they cannot reorder what follows.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def one_line(text: str, limit: int) -> str:
+    """Return ``text`` as one line without control or bidi-override characters, cut to ``limit`` characters."""
+    # C0 and C1 controls (CR, LF, NUL, ESC, NEL...) become spaces; U+2028/U+2029 go with the whitespace split.
+    kept = "".join(
+        "" if ch in BIDI_CONTROLS else " " if ch < " " or "\x7f" <= ch <= "\x9f" else ch for ch in text[: limit * 4]
+    )
+    flat = " ".join(kept.split())
+    return flat if len(flat) <= limit else flat[: max(limit - 1, 0)].rstrip() + "…"

@@ -41,7 +41,6 @@ def main() -> None:
 def run(config_path: Path, verbose: bool) -> None:
     """Run the daemon: poll each source at its interval until SIGTERM or SIGINT."""
     from monitor.daemon import run_daemon
-
     from monitor.ops import config_secrets
 
     settings = load_settings(config_path)
@@ -55,9 +54,10 @@ def run(config_path: Path, verbose: bool) -> None:
 def once(config_path: Path, verbose: bool) -> None:
     """Poll every source once, store, match and deliver, then print a summary line per stage."""
     from monitor.daemon import run_once
+    from monitor.ops import config_secrets
 
     settings = load_settings(config_path)
-    setup_logging("warning", verbose)
+    setup_logging("warning", verbose, secrets=config_secrets(settings))  # secrets masked here too (hostile suite)
     stats = run_async(run_once(settings))
     for line in stats.summary():
         click.echo(line)
@@ -170,3 +170,7 @@ main.add_command(_install_service)
 from monitor.cli.extract import extract_command as _extract_command  # noqa: E402
 
 main.add_command(_extract_command)
+
+from monitor.cli.ops import ui as _ui  # noqa: E402
+
+main.add_command(_ui)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -62,3 +63,5 @@ def run_async(coro: Any) -> Any:
         fail("\n".join(exc.problems), EXIT_CONFIG)
     except StoreError as exc:
         fail(f"error: {exc}", EXIT_STORE)
+    except sqlite3.Error as exc:  # locked by another process, disk full, corrupt: a clear message, not a traceback
+        fail(f"error: database unusable: {type(exc).__name__}: {exc}", EXIT_STORE)

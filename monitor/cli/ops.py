@@ -1,11 +1,13 @@
-"""Operations commands: ``monitor hits``, ``monitor db stats|prune``, ``monitor install-service``."""
+"""Operations commands: ``monitor hits``, ``monitor db stats|prune``, ``monitor install-service``, ``monitor ui``."""
 
 from __future__ import annotations
 
 import csv
 import json
 import shutil
+import subprocess
 import sys
+import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from monitor import ops, store
 from monitor.cli.common import EXIT_STORE, config_option, fail, load_settings
 from monitor.config import Settings, parse_duration
 from monitor.errors import StoreError
+from monitor.ops import ui as datasette_ui
 
 
 def _open(settings: Settings) -> Database:
@@ -150,3 +153,35 @@ def install_service(config_path: Path, output: Path | None) -> None:
     except OSError as exc:
         fail(f"error: cannot write {output}: {exc.strerror or exc}", 1)
     click.echo(f"wrote {output}; now: systemctl daemon-reload && systemctl enable --now {output.stem}", err=True)
+
+
+@click.command("ui")
+@config_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address Datasette listens on.")
+@click.option("--port", default=8001, show_default=True, type=click.IntRange(0, 65535), help="Port (0: any free).")
+@click.option("--open", "open_browser", is_flag=True, help="Open a browser on it.")
+@click.option("--metadata", "metadata_only", is_flag=True,
+              help="Print the Datasette metadata (canned queries) as JSON and exit, to run Datasette yourself.")
+def ui(config_path: Path, host: str, port: int, open_browser: bool, metadata_only: bool) -> None:
+    """Browse the database in Datasette, with canned queries: recent hits, hits per topic, source health."""
+    settings = load_settings(config_path)
+    metadata = datasette_ui.datasette_metadata(settings.database)
+    if metadata_only:
+        click.echo(json.dumps(metadata, indent=2))
+        return
+    if not datasette_ui.datasette_available():
+        fail(f"error: {datasette_ui.INSTALL_HINT}", 1)
+    _open(settings).close()  # exists and is migrated: the canned queries need every table
+    with tempfile.TemporaryDirectory(prefix="monitor-ui-") as folder:
+        path = Path(folder) / "metadata.json"
+        path.write_text(json.dumps(metadata), encoding="utf-8")
+        command = datasette_ui.datasette_command(
+            settings.database, path, host=host, port=port, open_browser=open_browser
+        )
+        where = f"http://{host}:{port}/" if port else f"a free port on {host} (Datasette prints it)"
+        click.echo(f"Datasette on {where}; Ctrl-C stops it", err=True)
+        try:
+            code = subprocess.call(command)
+        except KeyboardInterrupt:
+            code = 0
+    sys.exit(code)

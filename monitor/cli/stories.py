@@ -12,6 +12,7 @@ import click
 from monitor.cli.common import EXIT_STORE, config_option, fail, load_settings
 from monitor.config import parse_duration
 from monitor.errors import StoreError
+from monitor.pipeline import backfill_stories
 from monitor.store import open_database
 from monitor.store.stories import list_stories
 
@@ -23,15 +24,22 @@ def _since(value: str) -> float:
         raise click.BadParameter(str(exc)) from None
 
 
-@click.command("stories")
+@click.group("stories", invoke_without_command=True)
 @config_option
 @click.option("--topic", help="Only stories with a hit on this topic id.")
 @click.option("--since", "since", default="24h", show_default=True, help="Only stories that grew within this period.")
 @click.option("--min-size", type=click.IntRange(min=1), default=1, show_default=True, help="Only stories this big.")
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
 @click.option("--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True)
-def stories(config_path: Path, topic: str | None, since: str, min_size: int, limit: int, output: str) -> None:
+@click.pass_context
+def stories(
+    ctx: click.Context, config_path: Path, topic: str | None, since: str, min_size: int, limit: int, output: str
+) -> None:
     """List stories, largest first: articles, outlets, first title and the topics they hit."""
+    ctx.ensure_object(dict)
+    ctx.obj["config_path"] = config_path
+    if ctx.invoked_subcommand is not None:
+        return
     settings = load_settings(config_path)
     window = _since(since)
     try:
@@ -55,3 +63,22 @@ def stories(config_path: Path, topic: str | None, since: str, min_size: int, lim
     for row in rows:
         click.echo(f"{row.id:>6} {row.size:>4} {len(row.outlets):>7}  {row.updated_at[:16]:<16}  {row.title[:80]}")
         click.echo(f"{'':>37}{', '.join(row.outlets)}" + (f"  [{', '.join(row.topics)}]" if row.topics else ""))
+
+
+@stories.command("backfill")
+@click.option("--batch", type=click.IntRange(min=1), default=500, show_default=True, help="Articles per transaction.")
+@click.pass_context
+def backfill(ctx: click.Context, batch: int) -> None:
+    """Group articles stored before stories existed into stories (no alerts); safe to run again or interrupt."""
+    settings = load_settings(ctx.obj["config_path"])
+    try:
+        db = open_database(settings.database)
+    except StoreError as exc:
+        fail(f"error: {exc}", EXIT_STORE)
+    try:
+        done = backfill_stories(
+            db, datetime.now(UTC), batch=batch, progress=lambda n: click.echo(f"{n} grouped", err=True)
+        )
+    finally:
+        db.close()
+    click.echo(f"{done} articles grouped into stories" if done else "every stored article is in a story already")

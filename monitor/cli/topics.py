@@ -25,7 +25,7 @@ from monitor.config import Settings, load_topics, parse_duration
 from monitor.errors import ConfigError, QueryError, StoreError
 from monitor.match import CompiledTopic, compile_topic
 from monitor.match.explain import Clause, Explanation, explain
-from monitor.match.fts import Plan, alphabet_for, candidate_chars, plan_query
+from monitor.match.fts import alphabet_for, candidate_chars, plan_query
 from monitor.models import Match, MatchDocument, Topic
 from monitor.store.archive import StoredArticle, count_articles, fts_chars, get_article, iter_articles
 
@@ -35,7 +35,7 @@ class ScanStats:
     """How much of the archive a scan read."""
 
     total: int = 0  # articles in the time window
-    read: int = 0  # articles the prefilter let through, each confirmed by the matcher
+    read: int = 0  # articles the prefilter let through to the matcher
     hits: int = 0
 
 
@@ -53,30 +53,22 @@ def archive_hits(
     stats: ScanStats | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> Iterator[tuple[StoredArticle, Match]]:
-    """Yield every stored article the topic hits, with the hit, exactly as the live matcher would."""
+    """Yield every stored article the topic hits, with the hit, exactly as the live matcher would.
+
+    ``progress`` is called with 1 for every stored article examined (``count_articles`` of the window).
+    """
     stats = stats if stats is not None else ScanStats()
-    plan = _plan(db, compiled)
+    plan = plan_query(compiled, alphabet_for(fts_chars(db, candidate_chars())))
     stats.total = count_articles(db, since=since)
+    tick = None if progress is None else (lambda: progress(1))
     for article in iter_articles(
-        db, since=since, exotic=plan.exotic, clauses=plan.clauses, newest_first=newest_first
+        db, since=since, exotic=plan.exotic, clauses=plan.clauses, newest_first=newest_first, on_row=tick
     ):
         stats.read += 1
-        if progress is not None:
-            progress(1)
         hit = compiled.match(document(article))
         if hit is not None:
             stats.hits += 1
             yield article, hit
-
-
-def _plan(db: Database, compiled: CompiledTopic) -> Plan:
-    return plan_query(compiled, alphabet_for(fts_chars(db, candidate_chars())))
-
-
-def candidate_count(db: Database, compiled: CompiledTopic, since: datetime | None) -> int:
-    """Return how many stored articles a scan of ``compiled`` will read (the progress bar's length)."""
-    plan = _plan(db, compiled)
-    return count_articles(db, since=since, exotic=plan.exotic, clauses=plan.clauses)
 
 
 def _since(value: str | None) -> datetime | None:
@@ -127,9 +119,13 @@ def _hit_lines(article: StoredArticle, hit: Match, note: str = "") -> list[str]:
     return lines
 
 
+def _on_terminal() -> bool:
+    return sys.stderr.isatty()
+
+
 def _progress(total: int, label: str) -> Any:
     """Return a click progress bar on a terminal, and a silent stand-in elsewhere."""
-    if sys.stderr.isatty():
+    if _on_terminal():
         return click.progressbar(length=total, label=label, file=sys.stderr)
     return nullcontext(None)
 
@@ -191,7 +187,7 @@ def backtest(topic: str, config_path: Path, since: str, as_json: bool) -> None:
     for item in _resolve_topics(settings, topic):
         compiled = _compile(item)
         stats, alerted, lines = ScanStats(), 0, []
-        with _progress(candidate_count(db, compiled, window), f"backtest {item.id}") as bar:
+        with _progress(count_articles(db, since=window), f"backtest {item.id}") as bar:
             tick = bar.update if bar is not None else None
             for article, hit in archive_hits(db, compiled, since=window, stats=stats, progress=tick):
                 channels = settings.channels_for(

@@ -1,22 +1,42 @@
-"""The dedup stage: canonical URLs, content fingerprints and near-duplicate stories (pure; no I/O)."""
+"""The dedup stage: canonical URLs, item identity, content fingerprints and near-duplicate stories (pure; no I/O)."""
 
+from monitor.dedup.identity import (
+    IDENTITIES,
+    SAME_TEXT,
+    SeenItem,
+    Verdict,
+    entry_hash,
+    item_key,
+    judge_identity,
+    materially_changed,
+    text_similarity,
+)
 from monitor.dedup.signature import SAME_STORY, Signature, fingerprint, normalize_text, signature, similarity
 from monitor.dedup.stories import Candidate, StoryChoice, choose_story, update_channels
 from monitor.dedup.urls import canonical_url, normalize_url, site_of, url_key
 
 __all__ = [
+    "IDENTITIES",
     "SAME_STORY",
+    "SAME_TEXT",
     "Candidate",
+    "SeenItem",
     "Signature",
     "StoryChoice",
+    "Verdict",
     "canonical_url",
     "choose_story",
+    "entry_hash",
     "fingerprint",
+    "item_key",
+    "judge_identity",
+    "materially_changed",
     "normalize_text",
     "normalize_url",
     "signature",
     "similarity",
     "site_of",
+    "text_similarity",
     "update_channels",
     "url_key",
 ]

@@ -19,7 +19,7 @@ from monitor.errors import NotifyError
 from monitor.notify import Channel, Digest, Message, deliver
 from monitor.pipeline import CycleStats, Runtime
 from monitor.store import deliveries as outbox
-from monitor.store import digests, stories
+from monitor.store import digests, notices, stories
 
 log = logging.getLogger("monitor.dispatch")
 
@@ -31,8 +31,12 @@ MAX_FAILURES_KEPT = 100
 class Dispatcher:
     """Deliver pending alerts and digests; ``wake()`` after storing hits, ``run()`` until ``stop()``."""
 
-    def __init__(self, rt: Runtime, stats: CycleStats | None = None) -> None:
+    def __init__(
+        self, rt: Runtime, stats: CycleStats | None = None, on_outcome: Callable[[str, str], None] | None = None
+    ) -> None:
+        """``on_outcome(channel, outcome)`` is told of every send (the daemon's per-channel metrics)."""
         self.rt = rt
+        self._on_outcome = on_outcome
         self.stats = stats or CycleStats()
         self._events: dict[str, asyncio.Event] = {}
         self._digest_event = asyncio.Event()
@@ -43,6 +47,10 @@ class Dispatcher:
         self._in_flight_by_route: Counter[tuple[str, int]] = Counter()
         self._running = False
         self._digests_in_flight: set[str] = set()
+        self._notices_in_flight: set[int] = set()
+        # Sends by (channel, outcome): sent, retry (failed, tried again later), failed (refused for good), dead.
+        self.outcomes: Counter[tuple[str, str]] = Counter()
+        self._channel_ok: dict[str, bool] = {}  # last recorded health per channel: write only on a change
 
     # --- one-shot ------------------------------------------------------------------------------------------
 
@@ -52,6 +60,7 @@ class Dispatcher:
         self._fail_unconfigured()
         await asyncio.gather(*(self._drain_channel(cid, due_by) for cid in self.rt.settings.channels))
         await self.digest_pass()
+        await self.notice_pass()
         self.stats.pending = outbox.delivery_counts(self.rt.db).get("pending", 0)
 
     async def _drain_channel(self, channel_id: str, due_by: datetime) -> None:
@@ -149,10 +158,13 @@ class Dispatcher:
             await self._wait(event, None if in_flight else outbox.next_attempt_at(self.rt.db, channel_id))
 
     async def _digest_loop(self) -> None:
+        """Send due digests and notices (spikes, monitor health): both are rare, one loop serves them."""
         while not self._stopping:
             self._digest_event.clear()
             await self.digest_pass(spawn=True)
-            await self._wait(self._digest_event, digests.next_digest_time(self.rt.db))
+            await self.notice_pass(spawn=True)
+            due = [t for t in (digests.next_digest_time(self.rt.db), notices.next_notice_time(self.rt.db)) if t]
+            await self._wait(self._digest_event, min(due) if due else None)
 
     async def _wait(self, event: asyncio.Event, due: datetime | None) -> None:
         timeout = IDLE_SECONDS
@@ -181,7 +193,7 @@ class Dispatcher:
             return
         self._in_flight_by_route[channel.id, index] += 1
         try:
-            outcome = await _deliver(alert, channel, rt)
+            outcome = await self._deliver(alert, channel)
         except NotifyError as exc:
             self._failed(channel, pending.id, alert.id, pending.queued_at, pending.attempts, exc)
             return
@@ -189,6 +201,7 @@ class Dispatcher:
             self._in_flight_by_route[channel.id, index] -= 1
         outbox.mark_delivery_sent(rt.db, pending.id, rt.clock(), outcome=outcome, route=index if route else None)
         self.stats.sent += 1
+        self._count(channel.id, "sent")
         log.info("delivered %s to %s: %s", alert.id, channel.id, outcome)
 
     def _failed(
@@ -199,15 +212,24 @@ class Dispatcher:
         queued_at: datetime | None,
         attempts: int,
         exc: NotifyError,
+        *,
+        notice: bool = False,
     ) -> None:
-        """Record a failure: retry after a backoff (or the receiver's Retry-After), or dead-letter it."""
+        """Record a failure: retry after a backoff (or the receiver's Retry-After), or dead-letter it.
+
+        ``delivery_id`` is a delivery's row id, a digest's id (str), or with ``notice`` a notice delivery's id.
+        """
         now = self.rt.clock()
         delay = exc.retry_after if exc.retry_after is not None else retry_delay(attempts)
         retry_at = now + timedelta(seconds=delay)
         # Dead-letter once the next try would fall beyond the channel's limit: it is visible in `monitor deliveries`.
         dead = not exc.permanent and (retry_at - (queued_at or now)).total_seconds() > channel.give_up_after
         when = None if exc.permanent or dead else retry_at
-        if isinstance(delivery_id, str):
+        if notice and isinstance(delivery_id, int):
+            notices.mark_notice_failed(
+                self.rt.db, delivery_id, error=str(exc), permanent=exc.permanent, retry_at=when, dead=dead
+            )
+        elif isinstance(delivery_id, str):
             digests.mark_bundle_failed(
                 self.rt.db, delivery_id, error=str(exc), permanent=exc.permanent, retry_at=when, dead=dead
             )
@@ -216,6 +238,7 @@ class Dispatcher:
                 self.rt.db, delivery_id, error=str(exc), permanent=exc.permanent, retry_at=when, dead=dead
             )
         self.stats.delivery_failures += 1
+        self._count(channel.id, "failed" if exc.permanent else "dead" if dead else "retry")
         if len(self.stats.failures) < MAX_FAILURES_KEPT:
             self.stats.failures.append(f"delivery {message_id} to {channel.id}: {exc}")
         fate = "permanently" if exc.permanent else "for good (dead-lettered)" if dead else f", retry in {delay:.0f}s"
@@ -246,15 +269,68 @@ class Dispatcher:
             digest = Digest(digest_id, tuple(p.alert for p in parts), self.rt.clock())
             queued = min((p.queued_at for p in parts if p.queued_at), default=None)
             try:
-                outcome = await _deliver(digest, channel, self.rt)
+                outcome = await self._deliver(digest, channel)
             except NotifyError as exc:
                 self._failed(channel, digest_id, digest_id, queued, max(p.attempts for p in parts), exc)
                 return
             digests.mark_bundle_sent(self.rt.db, digest_id, self.rt.clock(), outcome=outcome)
             self.stats.sent += len(parts)
+            self._count(channel.id, "sent")
             log.info("digest %s of %d alerts to %s: %s", digest_id, len(parts), channel.id, outcome)
         finally:
             self._digests_in_flight.discard(digest_id)
+
+    async def notice_pass(self, *, spawn: bool = False) -> None:
+        """Send every due notice delivery (spikes, monitor health), each as a task of its own when ``spawn``."""
+        sends = []
+        for pending in notices.pending_notices(self.rt.db, self.rt.clock()):
+            if pending.id in self._notices_in_flight:
+                continue
+            channel = self.rt.settings.channels.get(pending.channel_id)
+            if channel is None:
+                notices.mark_notice_failed(
+                    self.rt.db, pending.id, error=f"channel {pending.channel_id!r} is no longer configured",
+                    permanent=True, retry_at=None,
+                )
+                continue
+            self._notices_in_flight.add(pending.id)
+            coro = self._send_notice(channel, pending)
+            sends.append(self._spawn(coro) if spawn else asyncio.ensure_future(coro))
+        if not spawn and sends:
+            await asyncio.gather(*sends)
+
+    async def _send_notice(self, channel: Channel, pending: notices.PendingNotice) -> None:
+        try:
+            try:
+                outcome = await self._deliver(pending.notice, channel)
+            except NotifyError as exc:
+                self._failed(channel, pending.id, pending.notice.id, pending.queued_at, pending.attempts, exc,
+                             notice=True)
+                return
+            notices.mark_notice_sent(self.rt.db, pending.id, self.rt.clock(), outcome=outcome)
+            self.stats.sent += 1
+            self._count(channel.id, "sent")
+            log.info("notice %s (%s) to %s: %s", pending.notice.id, pending.notice.condition, channel.id, outcome)
+        finally:
+            self._notices_in_flight.discard(pending.id)
+
+    def _count(self, channel_id: str, outcome: str) -> None:
+        self.outcomes[channel_id, outcome] += 1
+        if self._on_outcome is not None:
+            self._on_outcome(channel_id, outcome)
+
+    async def _deliver(self, message: Message, channel: Channel) -> str:
+        """Send through ``channel`` and record the channel's health (its run of failures) when it changes."""
+        try:
+            outcome = await _deliver(message, channel, self.rt)
+        except NotifyError as exc:
+            self._channel_ok[channel.id] = False
+            notices.record_channel_outcome(self.rt.db, channel.id, ok=False, error=str(exc), now=self.rt.clock())
+            raise
+        if not self._channel_ok.get(channel.id, False):
+            self._channel_ok[channel.id] = True
+            notices.record_channel_outcome(self.rt.db, channel.id, ok=True, error=None, now=self.rt.clock())
+        return outcome
 
     def _fail_unconfigured(self) -> None:
         for channel_id in outbox.pending_channels(self.rt.db):

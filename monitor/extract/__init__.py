@@ -8,6 +8,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from monitor.extract.body import Body, extract_body
 from monitor.extract.decode import decode_html
+from monitor.extract.guard import MAX_PAGE_CHARS, flatten_nesting
 from monitor.extract.metadata import PageMeta, read_metadata
 from monitor.extract.text import detect_language
 from monitor.models import Article
@@ -66,13 +67,23 @@ def _drop_repeated_title(text: str, title: str) -> str:
     return text
 
 
+def _too_large(size: int, url: str | None) -> Article:
+    reason = f"page too large: {size:,} characters (limit {MAX_PAGE_CHARS:,})"
+    return Article(title="", text="", url=url, skip_reason=reason)
+
+
 def _extract(html: str | bytes, url: str | None) -> Article:
+    # Checked on the raw input too, so that a huge body is not decoded only to be refused.
+    if len(html) > MAX_PAGE_CHARS:
+        return _too_large(len(html), url)
     text = decode_html(html) if isinstance(html, bytes | bytearray | memoryview) else html
     if not isinstance(text, str):
         text = decode_html(bytes(text))
+    if len(text) > MAX_PAGE_CHARS:
+        return _too_large(len(text), url)
     if not text or text.isspace():
         return Article(title="", text="", url=url, skip_reason="empty page")
-    tree = LexborHTMLParser(text)
+    tree = LexborHTMLParser(flatten_nesting(text))
     try:
         meta = read_metadata(tree, url)
     # Odd metadata (a pathological JSON-LD block, say) must not cost the article its body.

@@ -92,7 +92,11 @@ def _read_page_byline_and_time(tree: LexborHTMLParser, meta: PageMeta) -> None:
         wanted.append(sel.TIME_SELECTOR)
     bylines: list[LexborNode] = []
     times: list[LexborNode] = []
-    for node in tree.css(", ".join(wanted)):
+    # Bylines and <time> live in the body; the <head> (often hundreds of tags) need not be searched.
+    scope = tree.body or tree.root
+    if scope is None:
+        return
+    for node in scope.css(", ".join(wanted)):
         (times if node.tag == "time" and "datetime" in node.attributes else bylines).append(node)
     if not meta.authors:
         # The first byline element that yields a name; later matches are often other stories' bylines.

@@ -14,12 +14,14 @@ behaviour (``fts_chars``: each character → its FTS fold, or ``None`` when FTS 
    FTS finds too, given as ``"key"`` (or ``"key"*``). Any other document is **exotic** and always scanned.
 2. **Keys FTS cannot express** (Arabic, whose clitics we strip; other scripts): a matching word must contain
    a character whose fold leaves ``S``, so the clause is widened to "or the document contains such a
-   character" (a GLOB), instead of giving up the whole prefilter.
+   character" (a regular expression), instead of giving up the whole prefilter.
 
 One more trap: ``وtartus`` is indexed by us as ``tartus`` too (clitic stripped). Documents where an Arabic
 clitic letter touches a letter folding into ``S`` are exotic as well.
 
-Every candidate is then confirmed by the compiled matcher, so the plan only decides what is read.
+Every candidate is then confirmed by the compiled matcher, so the plan only decides what is matched. The
+character tests are Python regular expressions run on the rows FTS rejects: SQLite's GLOB scans a whole
+character class per character, which made them slower than matching everything.
 """
 
 from __future__ import annotations
@@ -54,10 +56,10 @@ def candidate_chars() -> list[str]:
 
 @dataclass(frozen=True, slots=True)
 class Alphabet:
-    """What the FTS tokenizer and our folding agree on, as GLOB patterns and the safe query alphabet."""
+    """What the FTS tokenizer and our folding agree on, as regular expressions and the safe query alphabet."""
 
-    exotic: tuple[str, ...]  # a document matching any of these GLOBs is always scanned
-    unsafe_glob: str | None  # a plain document a non-``S`` key can match matches this GLOB (None: none can)
+    exotic: tuple[str, ...]  # a document in which any of these is found is always matched
+    unsafe: str | None  # found in any plain document a non-``S`` key can match (None: no document can)
     safe: frozenset[str]
 
 
@@ -65,9 +67,9 @@ class Alphabet:
 class Plan:
     """How to find the candidates of one query: every clause must hold, unless the document is exotic.
 
-    Each clause is ``(fts_expression or None, glob or None)``: the document's FTS row matches the
-    expression, or its title or text matches the GLOB; ``(None, None)`` never holds. No clauses: every
-    document is a candidate.
+    Each clause is ``(fts_expression or None, regex or None)``: the document's FTS row matches the
+    expression, or the regex is found in its title or text; ``(None, None)`` never holds. No clauses:
+    every document is a candidate.
     """
 
     exotic: tuple[str, ...]
@@ -79,7 +81,7 @@ def _word(ch: str) -> bool:
 
 
 def build_alphabet(fts_chars: Mapping[str, str | None]) -> Alphabet:
-    """Derive the plain-document alphabet and the GLOBs from the tokenizer's per-character behaviour."""
+    """Derive the plain-document alphabet and the regexes from the tokenizer's per-character behaviour."""
     safe = frozenset(c for c in _SAFE if _word(c) and fts_chars.get(c) is not None and fold(c) == c)
 
     def fts_of(text: str) -> str | None:
@@ -110,36 +112,30 @@ def build_alphabet(fts_chars: Mapping[str, str | None]) -> Alphabet:
             clitic.add(ch)
         if not ours or ours[0] in safe:
             starts_safe.add(ch)
-    exotic = [f"*[^{glob_class(plain)}]*"]
+    exotic = [f"[^{regex_class(plain)}]"]
     if clitic and starts_safe:
-        exotic.append(f"*[{glob_class(clitic)}][{glob_class(starts_safe)}]*")
-    return Alphabet(exotic=tuple(exotic), unsafe_glob=f"*[{glob_class(unsafe)}]*" if unsafe else None, safe=safe)
+        exotic.append(f"[{regex_class(clitic)}][{regex_class(starts_safe)}]")
+    return Alphabet(exotic=tuple(exotic), unsafe=f"[{regex_class(unsafe)}]" if unsafe else None, safe=safe)
 
 
-def glob_class(chars: Iterable[str]) -> str:
-    """Return the body of a SQLite GLOB ``[...]`` class matching exactly ``chars`` (not empty).
-
-    SQLite reads ``]`` as a member only first, ``-`` only last, and ``^`` as negation only first.
-    """
-    members = set(chars)
-    if not members:
-        raise ValueError("a GLOB class needs at least one member")
-    head = "]" if "]" in members else ""
-    caret = "^" if "^" in members else ""
-    tail = "-" if "-" in members else ""
-    points = sorted(ord(c) for c in members - {"]", "-", "^"})
+def regex_class(chars: Iterable[str]) -> str:
+    """Return the body of a regex ``[...]`` class matching exactly ``chars``, as ``\\uXXXX`` ranges."""
+    points = sorted(set(map(ord, chars)))
+    if not points:
+        raise ValueError("a character class needs at least one member")
     body: list[str] = []
     i = 0
     while i < len(points):
         j = i
         while j + 1 < len(points) and points[j + 1] == points[j] + 1:
             j += 1
-        lo, hi = chr(points[i]), chr(points[j])
-        body.append(lo if i == j else lo + hi if j == i + 1 else f"{lo}-{hi}")
+        body.append(_escape(points[i]) if i == j else f"{_escape(points[i])}-{_escape(points[j])}")
         i = j + 1
-    if caret and not head and not body:
-        raise ValueError("a GLOB class starting with '^' would be negated")
-    return head + "".join(body) + caret + tail
+    return "".join(body)
+
+
+def _escape(point: int) -> str:
+    return f"\\u{point:04x}" if point <= 0xFFFF else f"\\U{point:08x}"
 
 
 def _fts_key(key: Key, safe: frozenset[str]) -> str | None:
@@ -155,9 +151,9 @@ def plan_query(compiled: CompiledTopic, alphabet: Alphabet) -> Plan:
     out: dict[tuple[str | None, str | None], None] = {}
     for clause in clauses:
         expressions = sorted({_fts_key(key, alphabet.safe) or "" for key in clause})
-        glob = alphabet.unsafe_glob if "" in expressions else None
+        regex = alphabet.unsafe if "" in expressions else None
         fts = " OR ".join(e for e in expressions if e) or None
-        out[(fts, glob)] = None
+        out[(fts, regex)] = None
     return Plan(alphabet.exotic, tuple(out))
 
 

@@ -168,6 +168,18 @@ def _positive(node: Node) -> list[Node]:
     return out
 
 
+# The parser and every walk over the tree recurse once per level: bound the nesting so that a query such as
+# 5,000 "(" fails with a QueryError instead of a RecursionError (found by tests/hostile).
+MAX_NESTING = 100
+
+
 def parse_query(query: str, aliases: Mapping[str, Sequence[str]], source: str | None = None) -> Node:
     """Parse ``query`` into a tree, raising ``QueryError`` with position and what was expected."""
-    return Parser(query, aliases, source).parse()
+    parser = Parser(query, aliases, source)
+    depth = negations = 0
+    for tok in parser.toks:
+        depth += (tok.kind == "LP") - (tok.kind == "RP" and depth > 0)
+        negations = negations + 1 if tok.kind in ("NOT", "MINUS") else 0
+        if depth + negations > MAX_NESTING:
+            raise parser.lexer.error(f"nested more than {MAX_NESTING} levels deep", tok.pos)
+    return parser.parse()

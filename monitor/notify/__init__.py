@@ -8,14 +8,14 @@ from pathlib import Path
 import httpx
 
 from monitor.config import EmailChannel, LogChannel, WebhookChannel
-from monitor.models import Alert
+from monitor.models import Alert, Notice
 from monitor.notify.digest import Digest
 from monitor.notify.email import send_email, submit_email
 from monitor.notify.log import send_log
 from monitor.notify.webhook import send_webhook
 
 Channel = WebhookChannel | EmailChannel | LogChannel
-Message = Alert | Digest
+Message = Alert | Digest | Notice
 Sender = Callable[[Message, Channel, httpx.AsyncClient, Path | None], Awaitable[str]]
 
 __all__ = ["CHANNELS", "Channel", "Digest", "Message", "deliver", "send_email", "send_log", "send_webhook"]

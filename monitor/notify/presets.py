@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from monitor.models import Alert
+from monitor.models import Alert, Notice
 from monitor.notify.digest import Digest
+from monitor.notify.notice import notice_lines
 from monitor.notify.render import clean_header_text, safe_href
 
 # Chat services cap a message's length; we stay well under the smallest (Discord: 2,000 characters).
@@ -50,10 +51,13 @@ def _digest_lines(digest: Digest, link: Any) -> list[str]:
     return lines
 
 
-def chat_payload(kind: str, message: Alert | Digest) -> dict[str, Any]:
+def chat_payload(kind: str, message: Alert | Digest | Notice) -> dict[str, Any]:
     """Return the JSON body a ``kind`` (slack, discord, teams, mattermost) incoming webhook accepts."""
     link = _link_slack if kind == "slack" else _link_md
-    lines = _digest_lines(message, link) if isinstance(message, Digest) else _alert_lines(message, link)
+    if isinstance(message, Notice):
+        lines = notice_lines(message)
+    else:
+        lines = _digest_lines(message, link) if isinstance(message, Digest) else _alert_lines(message, link)
     text = "\n".join(lines)
     if len(text) > MAX_TEXT:
         text = text[: MAX_TEXT - 1] + "…"

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from monitor.models import Alert
+from monitor.textutil import BIDI_CONTROLS
 
 EVENT_TYPE = "topic.hit"
 STORY_UPDATE_TYPE = "story.update"
@@ -28,7 +29,10 @@ _SPACES = re.compile(r"\s+")
 def clean_header_text(text: str, limit: int = 200) -> str:
     """Return ``text`` on one line, without control characters, shortened to ``limit`` characters."""
     # Cc covers CR, LF, TAB, NUL, ESC and NEL; \s then folds Unicode line breaks (U+2028/9) some clients honour.
-    kept = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in text)
+    # Bidi overrides (U+202E...) go too: they let a title spoof what the reader sees. Only the start is looked at.
+    kept = "".join(
+        "" if ch in BIDI_CONTROLS else " " if unicodedata.category(ch) == "Cc" else ch for ch in text[: limit * 4 + 64]
+    )
     line = _SPACES.sub(" ", kept).strip()
     if len(line) > limit:
         line = line[: max(limit - 1, 0)].rstrip() + "…"

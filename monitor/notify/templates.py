@@ -15,8 +15,9 @@ from pathlib import Path
 
 import jinja2
 
-from monitor.models import Alert
+from monitor.models import Alert, Notice
 from monitor.notify.digest import Digest
+from monitor.notify.notice import notice_context
 from monitor.notify.render import _facts, _utc, clean_header_text, email_subject, message_id, safe_href
 
 DEFAULTS = {
@@ -45,6 +46,20 @@ DEFAULTS = {
 {% for a in topic.alerts %}  - {{ a.title }} — {{ a.source }}
     {{ a.url }}
 {% endfor %}{% endfor %}""",
+    "notice.txt": """{{ subject }}
+
+{{ text }}
+
+{% for label, value in facts %}{{ label }}: {{ value }}
+{% endfor %}""",
+    "notice.html": """<!DOCTYPE html>
+<html><head><meta charset="utf-8"></head><body>
+<h2>{{ title }}</h2>
+<p>{{ text }}</p>
+<table>{% for label, value in facts %}<tr><th align="left">{{ label }}</th><td>{{ value }}</td></tr>{% endfor %}</table>
+{% if unsubscribe %}<p><small><a href="{{ unsubscribe }}">Unsubscribe</a></small></p>{% endif %}
+</body></html>
+""",
     "digest.html": """<!DOCTYPE html>
 <html><head><meta charset="utf-8"></head><body>
 <h2>{{ subject }}</h2>
@@ -108,7 +123,7 @@ def _digest_context(digest: Digest) -> dict[str, object]:
 
 
 def build_email(
-    message: Alert | Digest,
+    message: Alert | Digest | Notice,
     *,
     sender: str,
     recipients: Sequence[str],
@@ -116,9 +131,12 @@ def build_email(
     unsubscribe: str | None = None,
     templates: str | Path | None = None,
 ) -> EmailMessage:
-    """Return the multipart (text + HTML) email of an alert or a digest."""
+    """Return the multipart (text + HTML) email of an alert, a digest or a notice."""
     env = environment(str(templates) if templates else None)
-    if isinstance(message, Digest):
+    if isinstance(message, Notice):
+        context = notice_context(message)
+        name, subject, moment, msg_id = "notice", str(context["subject"]), message.created_at, f"<{message.id}@monitor>"
+    elif isinstance(message, Digest):
         name, context, subject = "digest", _digest_context(message), message.subject
         moment, msg_id = message.created_at, f"<{message.id}@monitor>"
     else:

@@ -15,8 +15,9 @@ from standardwebhooks import Webhook
 from monitor import __version__
 from monitor.config import WebhookChannel
 from monitor.errors import NotifyError
-from monitor.models import Alert
+from monitor.models import Alert, Notice
 from monitor.notify.digest import Digest, digest_body
+from monitor.notify.notice import notice_body
 from monitor.notify.presets import chat_payload
 from monitor.notify.render import webhook_body
 
@@ -58,14 +59,18 @@ def is_temporary(status: int) -> bool:
     return status >= 500 or status in TEMPORARY_4XX
 
 
-def message_body(channel: WebhookChannel, message: Alert | Digest) -> bytes:
+def message_body(channel: WebhookChannel, message: Alert | Digest | Notice) -> bytes:
     """Return the body to POST: the Standard Webhooks event, or the chat service's format."""
     if channel.format != "standard":
         return json.dumps(chat_payload(channel.format, message), ensure_ascii=False).encode("utf-8")
+    if isinstance(message, Notice):
+        return notice_body(message)
     return digest_body(message) if isinstance(message, Digest) else webhook_body(message)
 
 
-async def send_webhook(client: httpx.AsyncClient, channel: WebhookChannel, message: Alert | Digest) -> int:
+async def send_webhook(
+    client: httpx.AsyncClient, channel: WebhookChannel, message: Alert | Digest | Notice
+) -> int:
     """POST an alert or a digest to the channel's URL and return the 2xx status; raise NotifyError otherwise."""
     body = message_body(channel, message)
     # The signing time is the sending time, not the hit time: receivers refuse timestamps over 5 minutes old.

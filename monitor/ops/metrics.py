@@ -31,7 +31,8 @@ class Metrics:
         self.entries = Counter("monitor_entries_new", "New feed entries seen.", registry=r)
         self.articles = Counter("monitor_articles_new", "New articles stored.", registry=r)
         self.hits = Counter("monitor_hits", "Topic hits stored, by topic.", ["topic"], registry=r)
-        self.deliveries = Counter("monitor_deliveries", "Delivery attempts by channel and outcome (sent, failed).",
+        self.deliveries = Counter("monitor_deliveries", "Sends by channel and outcome (sent; retry: failed, tried "
+                                  "again later; failed: refused for good; dead: given up).",
                                   ["channel", "outcome"], registry=r)
         self.skipped = Counter("monitor_polls_skipped", "Polls skipped because the previous one was still running.",
                                registry=r)
@@ -95,9 +96,14 @@ class _DatabaseCollector(Collector):
         size = GaugeMetricFamily("monitor_database_bytes", "Size of the database file and its WAL.")
         try:
             db = self._db()
+            # Alerts and notices (spikes, monitor health) wait in two outboxes; one gauge shows both.
+            depth: dict[tuple[str, str], int] = {}
             for channel, status, count in db.execute(
                 "SELECT channel_id, status, count(*) FROM deliveries GROUP BY channel_id, status"
+                " UNION ALL SELECT channel_id, status, count(*) FROM notice_deliveries GROUP BY channel_id, status"
             ).fetchall():
+                depth[channel, status] = depth.get((channel, status), 0) + count
+            for (channel, status), count in sorted(depth.items()):
                 queue.add_metric([channel, status], count)
             failing.add_metric([], db.execute("SELECT count(*) FROM sources WHERE consecutive_failures > 0")
                                .fetchone()[0])

@@ -49,6 +49,9 @@ def prune_step(db: Database, *, articles_age: float, hits_age: float, now: datet
             )
         ]
         _delete(db, "articles", ids, result.deleted)
+        # Notices (spikes, monitor health) live as long as hits; their deliveries go with them (ON DELETE CASCADE).
+        ids = [r[0] for r in db.execute("SELECT id FROM notices WHERE created_at < ? LIMIT ?", [hits_cutoff, batch])]
+        _delete(db, "notices", ids, result.deleted)
         # Seen feed items keep a feed's old entries from being processed (and alerted) again; they go only
         # after the longest retention, when no feed still lists them.
         cursor = db.execute(

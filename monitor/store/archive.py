@@ -1,14 +1,15 @@
 """Read stored articles back for archive search, backtests and explanations.
 
-The caller (which knows the query language) decides which rows are worth reading: a list of FTS5
-expressions and GLOB patterns, combined here into one SQL filter. This module never decides what matches.
+The caller (which knows the query language) decides which rows are worth matching: FTS5 expressions,
+checked in SQL, and regular expressions, searched here in the rows FTS rejects. This module never decides
+what matches.
 """
 
 from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -20,7 +21,7 @@ from monitor.errors import StoreError
 DEFAULT_TOKENIZE = "unicode61 remove_diacritics 2"
 _TOKENIZE_RE = re.compile(r"tokenize\s*=\s*'((?:[^']|'')*)'", re.IGNORECASE)
 
-Clause = tuple[str | None, str | None]  # (FTS5 expression, GLOB on title or text); either may hold
+Clause = tuple[str | None, str | None]  # (FTS5 expression, regex searched in title and text); either may hold
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,38 +96,32 @@ def fts_chars(db: Database, chars: Sequence[str]) -> dict[str, str | None]:
     return _measure(fts_tokenizer(db), tuple(chars))
 
 
-def _where(since: datetime | None, exotic: Sequence[str], clauses: Sequence[Clause]) -> tuple[str, list[object]]:
+def _select(
+    since: datetime | None, clauses: Sequence[Clause], newest_first: bool
+) -> tuple[str, list[object], list[re.Pattern[str] | None]]:
+    """Return the SQL (one 0/1 column per clause: its FTS expression holds), its parameters, the clause regexes."""
     params: list[object] = []
-    parts: list[str] = []
+    flags = []
+    for expression, _ in clauses:
+        if expression is None:
+            flags.append(", 0")
+        else:
+            flags.append(", a.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)")
+            params.append(expression)
+    where = ""
     if since is not None:
-        parts.append("a.fetched_at >= ?")
+        where = " WHERE a.fetched_at >= ?"
         params.append(since.isoformat())
-    if clauses:
-        alternatives = []
-        for pattern in exotic:
-            alternatives.append("(a.title GLOB ? OR a.text GLOB ?)")
-            params += [pattern, pattern]
-        required = []
-        for expression, glob in clauses:
-            either = []
-            if expression is not None:
-                either.append("a.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)")
-                params.append(expression)
-            if glob is not None:
-                either.append("(a.title GLOB ? OR a.text GLOB ?)")
-                params += [glob, glob]
-            required.append("(" + " OR ".join(either) + ")" if either else "0")
-        alternatives.append("(" + " AND ".join(required) + ")")
-        parts.append("(" + " OR ".join(alternatives) + ")")
-    return (" WHERE " + " AND ".join(parts)) if parts else "", params
+    order = "DESC" if newest_first else "ASC"
+    sql = f"SELECT {_COLUMNS.replace(' FROM ', ''.join(flags) + ' FROM ', 1)}{where} ORDER BY a.id {order}"
+    return sql, params, [None if regex is None else re.compile(regex) for _, regex in clauses]
 
 
-def count_articles(
-    db: Database, *, since: datetime | None = None, exotic: Sequence[str] = (), clauses: Sequence[Clause] = ()
-) -> int:
-    """Return how many stored articles pass the filter (for progress bars)."""
-    where, params = _where(since, exotic, clauses)
-    return int(db.execute(f"SELECT count(*) FROM articles a{where}", params).fetchone()[0])
+def count_articles(db: Database, *, since: datetime | None = None) -> int:
+    """Return how many articles were stored at or after ``since`` (all when None)."""
+    if since is None:
+        return int(db.execute("SELECT count(*) FROM articles").fetchone()[0])
+    return int(db.execute("SELECT count(*) FROM articles WHERE fetched_at >= ?", [since.isoformat()]).fetchone()[0])
 
 
 def iter_articles(
@@ -136,21 +131,41 @@ def iter_articles(
     exotic: Sequence[str] = (),
     clauses: Sequence[Clause] = (),
     newest_first: bool = False,
+    on_row: Callable[[], None] | None = None,
     batch: int = 500,
 ) -> Iterator[StoredArticle]:
     """Yield stored articles fetched at or after ``since`` that pass the filter, oldest (or newest) first.
 
-    An article passes when it matches one of the ``exotic`` GLOBs, or when every clause holds; with no
-    clauses every article passes.
+    With no clauses every article passes. Otherwise an article passes when one of the ``exotic`` regexes is
+    found in its title or text, or when every clause holds: its FTS expression matches the article's FTS
+    row, or its regex is found in the title or text. ``on_row`` is called for every article examined.
     """
-    where, params = _where(since, exotic, clauses)
+    sql, params, regexes = _select(since, clauses, newest_first)
+    odd = [re.compile(pattern) for pattern in exotic]
+    width = 9  # the article columns before the clause flags
     try:
-        order = "DESC" if newest_first else "ASC"
-        cursor = db.execute(f"SELECT {_COLUMNS}{where} ORDER BY a.id {order}", params)
+        cursor = db.execute(sql, params)
         while rows := cursor.fetchmany(batch):
-            yield from map(_row, rows)
+            for row in rows:
+                if on_row is not None:
+                    on_row()
+                if clauses and not _passes(row, width, regexes, odd):
+                    continue
+                yield _row(row[:width])
     except sqlite3.Error as exc:
         raise StoreError(f"archive query failed: {exc}") from exc
+
+
+def _passes(
+    row: Sequence[object], width: int, regexes: list[re.Pattern[str] | None], odd: list[re.Pattern[str]]
+) -> bool:
+    title, text = str(row[3] or ""), str(row[4] or "")
+    for flag, regex in zip(row[width:], regexes, strict=True):
+        if not flag and not (regex is not None and (regex.search(title) or regex.search(text))):
+            break
+    else:
+        return True
+    return any(pattern.search(title) or pattern.search(text) for pattern in odd)
 
 
 def get_article(db: Database, article_id: int) -> StoredArticle | None:

@@ -119,3 +119,9 @@ def digest_status(db: Database, digest_id: str) -> dict[str, Any]:
     """Return the statuses of a digest's deliveries and how many (for tests and the CLI)."""
     rows = db.execute("SELECT status, count(*) FROM deliveries WHERE digest_id = ? GROUP BY status", [digest_id])
     return {r[0]: r[1] for r in rows}
+
+
+def first_hit_at(db: Database) -> datetime | None:
+    """Return when the oldest stored hit (of any topic) was made: how much history a baseline can have."""
+    row = db.execute("SELECT min(created_at) FROM hits").fetchone()
+    return datetime.fromisoformat(row[0]) if row and row[0] else None

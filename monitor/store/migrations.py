@@ -178,3 +178,45 @@ def m003_stories(db: Database) -> None:
         " delivery_id INTEGER, created_at TEXT NOT NULL, PRIMARY KEY (story_id, topic_id, channel_id))"
     )
     db.execute("CREATE INDEX idx_story_updates_delivery ON story_updates (delivery_id)")
+
+
+@migrations()
+def m007_meta_alerts(db: Database) -> None:
+    """Notices (spike and monitor.health alerts, not tied to an article) with their own outbox, the state of
+    health conditions (so each alerts once, reminds daily and recovers), and per-channel delivery health."""
+    db.execute(
+        "CREATE TABLE notices (id INTEGER PRIMARY KEY, notice_id TEXT NOT NULL UNIQUE, topic_id TEXT NOT NULL,"
+        " topic_title TEXT NOT NULL, condition TEXT NOT NULL, subject TEXT NOT NULL, state TEXT NOT NULL,"
+        " title TEXT NOT NULL, text TEXT NOT NULL, facts TEXT, since TEXT, created_at TEXT NOT NULL)"
+    )
+    db.execute("CREATE INDEX idx_notices_topic ON notices (condition, subject, created_at)")
+    db.execute(
+        "CREATE TABLE notice_deliveries (id INTEGER PRIMARY KEY,"
+        " notice_id INTEGER NOT NULL REFERENCES notices (id) ON DELETE CASCADE, channel_id TEXT NOT NULL,"
+        " status TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT,"
+        " next_attempt_at TEXT, queued_at TEXT NOT NULL, created_at TEXT NOT NULL, sent_at TEXT, outcome TEXT,"
+        " UNIQUE (notice_id, channel_id))"
+    )
+    db.execute("CREATE INDEX idx_notice_deliveries_due ON notice_deliveries (status, next_attempt_at)")
+    db.execute(
+        "CREATE TABLE monitor_conditions (key TEXT PRIMARY KEY, condition TEXT NOT NULL, subject TEXT NOT NULL,"
+        " started_at TEXT NOT NULL, last_notified_at TEXT NOT NULL, detail TEXT)"
+    )
+    db.execute(
+        "CREATE TABLE channel_health (channel_id TEXT PRIMARY KEY, consecutive_failures INTEGER NOT NULL DEFAULT 0,"
+        " last_error TEXT, last_failure_at TEXT, last_success_at TEXT)"
+    )
+
+
+@migrations()
+def m006_item_identity(db: Database) -> None:
+    """Per-source item identity (guid, url or content) and what each seen item looked like, so a feed that reuses
+    or mints guids is noticed and a changed item re-fetched; when an article's stored text was last revised."""
+    sources = db.table("sources")
+    sources.add_column("item_identity", str)  # NULL: the feed's guids (the default); "url" or "content" once lied
+    sources.add_column("item_identity_reason", str)
+    seen = db.table("seen_items")
+    for column in ("link_key", "title", "entry_hash", "checked_at"):
+        seen.add_column(column, str)
+    seen.create_index(["source_id", "link_key"])
+    db.table("articles").add_column("revised_at", str)

@@ -7,15 +7,16 @@ and is queried with 32 index lookups per article instead of being rebuilt in mem
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlite_utils import Database
 
 from monitor.models import Alert, Article, Match, StoryRef
-from monitor.store.articles import save_article
-from monitor.store.deliveries import PendingDelivery
+from monitor.store.articles import content_hash, save_article
+from monitor.store.deliveries import PendingDelivery, record_hits
 
 # The most similar articles by shared bands are checked; more would only cost time on boilerplate-heavy bodies.
 MAX_CANDIDATES = 50
@@ -85,9 +86,23 @@ def alerted_pairs(db: Database, story_id: int) -> set[tuple[str, str]]:
     return {(t, c) for t, c in rows}
 
 
+@contextmanager
+def transaction(db: Database) -> Iterator[None]:
+    """Run the block in a transaction: the caller's if one is open (it rolls back on error), else a new one.
+
+    Not a savepoint inside the caller's transaction: SQLite journals every page a savepoint touches to a temporary
+    file, which tripled the cost of writing an article's 32 band rows (random keys: 32 pages).
+    """
+    if db.conn.in_transaction:
+        yield
+    else:
+        with db.atomic():
+            yield
+
+
 def add_member(db: Database, article_id: int, member: Membership, now: datetime) -> int:
     """Record ``article_id`` in its story (starting one when ``member.story_id`` is None); return the story id."""
-    with db.atomic():
+    with transaction(db):
         story_id = member.story_id
         if story_id is None:
             cursor = db.execute(
@@ -113,10 +128,7 @@ def add_member(db: Database, article_id: int, member: Membership, now: datetime)
                 now.isoformat(),
             ],
         )
-        if member.band_keys:  # one statement for all bands: twice as fast as executemany
-            rows = ", ".join("(?, ?)" for _ in member.band_keys)
-            values = [v for key in member.band_keys for v in (key, article_id)]
-            db.execute(f"INSERT OR IGNORE INTO story_bands (key, article_id) VALUES {rows}", values)
+        _insert_bands(db, article_id, member.band_keys)
     return story_id
 
 
@@ -229,6 +241,129 @@ def _queue_updates(
             )
             queued += inserted.rowcount
     return queued
+
+
+@dataclass(frozen=True, slots=True)
+class StoredBody:
+    """What is stored of an article: its canonical URL, title, text, and its story and signature if it has one."""
+
+    article_id: int
+    url: str
+    title: str
+    text: str
+    story_id: int | None
+    signature: bytes | None
+
+
+def stored_body(db: Database, article_id: int) -> StoredBody | None:
+    """Return the stored text of an article with its story membership (None if there is no such article)."""
+    row = db.execute(
+        "SELECT a.id, a.url, a.title, a.text, sa.story_id, sa.signature FROM articles a"
+        " LEFT JOIN story_articles sa ON sa.article_id = a.id WHERE a.id = ?",
+        [article_id],
+    ).fetchone()
+    if row is None:
+        return None
+    return StoredBody(int(row[0]), row[1], row[2] or "", row[3] or "", row[4], bytes(row[5]) if row[5] else None)
+
+
+@dataclass(frozen=True, slots=True)
+class Revision:
+    """What replacing an article's text did: hits for topics it newly matches, and their deliveries."""
+
+    story_id: int
+    hits: int = 0
+    deliveries: int = 0
+    topics: tuple[str, ...] = ()
+    suppressed: list[tuple[str, str]] = field(default_factory=list)
+
+
+def revise_article(
+    db: Database,
+    old: StoredBody,
+    article: Article,
+    *,
+    member: Membership,
+    old_band_keys: Sequence[int],
+    matches: Sequence[Match],
+    topic_titles: dict[str, str],
+    channels_for: Callable[[str, float], list[str]],
+    now: datetime,
+) -> Revision:
+    """Replace a stored article's title and text, move its story signature, and record hits for new topics only.
+
+    A topic the article matched before keeps its one hit (and alert); a topic it matches for the first time is
+    alerted unless another article of its story already alerted that topic on that channel. The FTS index follows
+    the articles table through its triggers. One transaction.
+    """
+    with db.atomic():
+        db.execute(
+            "UPDATE articles SET title = ?, text = ?, summary = coalesce(?, summary), content_hash = ?, revised_at = ?"
+            " WHERE id = ?",
+            [
+                article.title or old.title,
+                article.text,
+                article.description,
+                content_hash(article.text),
+                now.isoformat(),
+                old.article_id,
+            ],
+        )
+        if old.story_id is None:  # stored before stories existed: it joins one now
+            story_id = add_member(db, old.article_id, member, now)
+        else:
+            story_id = old.story_id
+            _move_signature(db, old.article_id, member, old_band_keys)
+            db.execute("UPDATE stories SET updated_at = ? WHERE id = ?", [now.isoformat(), story_id])
+        known = {r[0] for r in db.execute("SELECT topic_id FROM hits WHERE article_id = ?", [old.article_id])}
+        new = [m for m in matches if m.topic_id not in known]
+        alerted = alerted_pairs(db, story_id)
+        suppressed: list[tuple[str, str]] = []
+
+        def routed(topic_id: str, score: float) -> list[str]:
+            channels = channels_for(topic_id, score)
+            suppressed.extend((topic_id, c) for c in channels if (topic_id, c) in alerted)
+            return [c for c in channels if (topic_id, c) not in alerted]
+
+        hits, deliveries = record_hits(
+            db,
+            article_id=old.article_id,
+            article_url=old.url,
+            matches=new,
+            topic_titles=topic_titles,
+            channels_for=routed,
+            now=now,
+        )
+    return Revision(story_id, hits, deliveries, tuple(m.topic_id for m in new), suppressed)
+
+
+def _move_signature(db: Database, article_id: int, member: Membership, old_band_keys: Sequence[int]) -> None:
+    """Point an article's story row and band keys at its new text (the band table has no article index)."""
+    db.execute(
+        "UPDATE story_articles SET fingerprint = ?, signature = ? WHERE article_id = ?",
+        [member.fingerprint, member.signature, article_id],
+    )
+    if old_band_keys:
+        marks = ", ".join("?" for _ in old_band_keys)
+        db.execute(f"DELETE FROM story_bands WHERE article_id = ? AND key IN ({marks})", [article_id, *old_band_keys])
+    _insert_bands(db, article_id, member.band_keys)
+
+
+def _insert_bands(db: Database, article_id: int, band_keys: Sequence[int]) -> None:
+    if band_keys:  # one statement for all bands: twice as fast as executemany
+        rows = ", ".join("(?, ?)" for _ in band_keys)
+        values = [v for key in band_keys for v in (key, article_id)]
+        db.execute(f"INSERT OR IGNORE INTO story_bands (key, article_id) VALUES {rows}", values)
+
+
+def unstoried_articles(db: Database, *, after_id: int = 0, limit: int = 500) -> list[tuple[int, str, str, str]]:
+    """Return (id, url, text, fetched_at) of articles in no story (stored before stories existed), oldest first."""
+    rows = db.execute(
+        "SELECT a.id, a.url, a.text, a.fetched_at FROM articles a LEFT JOIN story_articles sa ON sa.article_id = a.id"
+        " WHERE sa.article_id IS NULL AND a.id > ? ORDER BY a.id LIMIT ?",
+        [after_id, limit],
+    ).fetchall()
+    return [(int(i), u, t or "", f or "") for i, u, t, f in rows]
 
 
 def story_ref(db: Database, article_url: str, delivery_id: int | None = None) -> StoryRef | None:

@@ -15,9 +15,15 @@ PARAGRAPH = "<p>Russian and Syrian officials met again in Tartus on the future o
 PAGE = (
     "<html lang='en'><head><title>Tartus talks resume | Demo</title>"
     "<meta property='article:published_time' content='2025-02-17T10:00:00Z'></head>"
-    "<body><nav><a href='/'>Home</a></nav><article><h1>Tartus talks resume</h1>" + PARAGRAPH * 6 + "</article></body></html>"
+    "<body><nav><a href='/'>Home</a></nav><article><h1>Tartus talks resume</h1>"
+    + PARAGRAPH * 6
+    + "</article></body></html>"
 )
-FRONT = "<html><body>" + "".join(f"<h2><a href='/s{i}'>Story number {i} of today</a></h2>" for i in range(20)) + "</body></html>"
+FRONT = (
+    "<html><body>"
+    + "".join(f"<h2><a href='/s{i}'>Story number {i} of today</a></h2>" for i in range(20))
+    + "</body></html>"
+)
 
 
 def invoke(*args: str) -> tuple[int, str, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import time
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -135,3 +136,48 @@ def test_arbitrary_html_like_text_never_raises(parts: list[str], as_bytes: bool)
     article = extract(page.encode("utf-8", "surrogatepass") if as_bytes else page, url="https://x.example/a")
     assert isinstance(article, Article)
     assert article.published is None or article.published.tzinfo is not None
+
+
+def test_hundred_thousand_levels_of_nesting_are_flattened_fast() -> None:
+    depth = 100_000
+    page = "<html><body>" + "<div>" * depth + PARAGRAPH * 4 + "</div>" * depth + "</body></html>"
+    extract(ARTICLE)  # language model and regex caches loaded outside the timing
+    start = time.perf_counter()
+    article = extract(page)
+    # Unguarded, Lexbor spends about ten seconds on this page (quadratic in the depth).
+    assert time.perf_counter() - start < 2
+    assert "mussel beds" in article.text
+
+
+def test_unclosed_nesting_and_tag_floods_are_fast() -> None:
+    pages = [
+        "<body>" + "<section class=x>" * 100_000 + PARAGRAPH * 4,
+        "<a" * 500_000,  # no ">" anywhere: the tag scan must not rescan the page at every "<"
+        "<ul><li>" * 50_000 + PARAGRAPH,
+    ]
+    for page in pages:
+        start = time.perf_counter()
+        assert isinstance(extract(page), Article)
+        assert time.perf_counter() - start < 2
+
+
+def test_nesting_guard_keeps_text_and_shallow_pages_untouched() -> None:
+    from monitor.extract.guard import MAX_DEPTH, flatten_nesting, nesting_depth
+
+    assert flatten_nesting(ARTICLE) is ARTICLE
+    deep = "<div>" * 30_000 + "core text" + "</div>" * 30_000
+    flat = flatten_nesting(deep)
+    assert "core text" in flat and nesting_depth(flat) == MAX_DEPTH
+    # Void and self-closing elements never count as a level.
+    assert nesting_depth("<div><br><img src=x><p>a<p>b<span/></div>") == 1
+
+
+def test_pages_over_the_size_cap_are_skipped_with_a_reason(monkeypatch: pytest.MonkeyPatch) -> None:
+    import monitor.extract as extract_module
+
+    monkeypatch.setattr(extract_module, "MAX_PAGE_CHARS", 10_000)
+    for page in (ARTICLE * 20, (ARTICLE * 20).encode()):
+        article = extract(page)
+        assert article.text == "" and article.skip_reason is not None
+        assert article.skip_reason.startswith("page too large")
+    assert extract(ARTICLE).skip_reason is None

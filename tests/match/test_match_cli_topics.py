@@ -22,15 +22,24 @@ OLD = datetime.now(UTC) - timedelta(days=90)
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
     db = open_archive(tmp_path / "archive.db")
-    save(db, [("Russia and Syria agree on Tartus", "Moscow keeps the naval base at Tartus in Syria.", "en", 0)],
-         now=OLD)
-    save(db, [("Hmeimim flights resume", "Russian planes land at Hmeimim air base near Latakia, Syria.", "en", 0)],
-         now=RECENT, matches=[Match("russia-syria-bases", 5.0, ("Hmeimim",))])
-    save(db, [
-        ("Weekend in Tartu", "Tartu in Estonia is lovely in spring.", "en", 1),
-        ("Россия сохранит базу в Тартусе", "Москва договорилась с Сирией о базе Тартус.", "ru", 0),
-        ("روسيا وسوريا", "اتفاق على بقاء القاعدة البحرية الروسية في طرطوس بسوريا", "ar", 1),
-    ], now=RECENT)
+    save(
+        db, [("Russia and Syria agree on Tartus", "Moscow keeps the naval base at Tartus in Syria.", "en", 0)], now=OLD
+    )
+    save(
+        db,
+        [("Hmeimim flights resume", "Russian planes land at Hmeimim air base near Latakia, Syria.", "en", 0)],
+        now=RECENT,
+        matches=[Match("russia-syria-bases", 5.0, ("Hmeimim",))],
+    )
+    save(
+        db,
+        [
+            ("Weekend in Tartu", "Tartu in Estonia is lovely in spring.", "en", 1),
+            ("Россия сохранит базу в Тартусе", "Москва договорилась с Сирией о базе Тартус.", "ru", 0),
+            ("روسيا وسوريا", "اتفاق على بقاء القاعدة البحرية الروسية في طرطوس بسوريا", "ar", 1),
+        ],
+        now=RECENT,
+    )
     db.close()
     data = {
         "database": "archive.db",
@@ -101,3 +110,10 @@ def test_explain_a_stored_article_and_a_file(config: Path, tmp_path: Path) -> No
     assert code == 0 and "the query does not match" in out and "✗ OR @tartus: tartus | tartous" in out
     code, _, err = run("explain", "russia-syria-bases", "999", "-c", str(config))
     assert code == 1 and "no stored article with id 999" in err
+
+
+def test_backtest_shows_a_progress_bar_on_a_terminal(config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("monitor.cli.topics._on_terminal", lambda: True)
+    code, out, err = run("backtest", "russia-syria-bases", "-c", str(config))
+    assert code == 0 and "backtest russia-syria-bases" in err  # click draws the bar itself on a real tty
+    assert "Hmeimim flights resume" in out

@@ -24,7 +24,8 @@ def test_tree_places_and_score_parts() -> None:
     alias = exp.tree.children[0]
     assert (alias.label, alias.matched) == ("OR @tartus", True)
     assert [(p.field, p.start, p.surface) for p in alias.children[0].places] == [
-        ("title", 2, "Tartus"), ("text", 3, "Tartus")
+        ("title", 2, "Tartus"),
+        ("text", 3, "Tartus"),
     ]
     assert [p.surface for p in alias.children[1].places] == ["وطرطوس"]  # the clitic is stripped
     assert exp.tree.children[2].label == "NOT" and exp.tree.children[2].matched

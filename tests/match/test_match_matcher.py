@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import random
 import string
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -102,3 +104,29 @@ def test_random_text_never_raises() -> None:
     for i in range(50):
         text = "".join(junk[(i * 7 + j * 13) % len(junk)] for j in range(200))
         matcher.match(MatchDocument(title=text[:20], text=text))
+
+
+def test_prefilter_distributes_or_over_and() -> None:
+    matcher = Matcher([topic(0, "(alpha beta) OR (gamma delta)")])
+    assert matcher.candidates(AnalysedDocument(MatchDocument(title="", text="alpha gamma"))) == []
+    assert matcher.candidates(AnalysedDocument(MatchDocument(title="", text="gamma x delta"))) == [0]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_prefilter_bitsets_span_many_blocks(seed: int) -> None:
+    rng = random.Random(seed)
+    queries_ = [
+        f"({rng.choice(QUERY_WORDS)} OR {rng.choice(QUERY_WORDS)}) AND {rng.choice(QUERY_WORDS)}"
+        + (f" NOT {rng.choice(QUERY_WORDS)}" if rng.random() < 0.3 else "")
+        for _ in range(1300)  # more than two 512-topic blocks
+    ]
+    matcher = Matcher([topic(n, q) for n, q in enumerate(queries_)])
+    hit_topics: set[int] = set()
+    for _ in range(30):
+        words = rng.choices([*VOCAB, "the", "of"], k=rng.randint(0, 30))
+        doc = MatchDocument(title=" ".join(words[:3]), text=" ".join(words))
+        analysed = AnalysedDocument(doc)
+        naive = [h for h in (c.match(analysed) for c in matcher.compiled) if h is not None]
+        assert matcher.match(doc) == naive
+        hit_topics.update(int(h.topic_id[1:]) for h in naive)
+    assert {n // 512 for n in hit_topics} == {0, 1, 2}  # hits in every block of topics
