@@ -9,13 +9,14 @@ before, so the judgement is pure and the store only remembers the verdict.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from monitor.dedup.signature import MIN_SHINGLES, normalize_text, phrase_hashes
+from monitor.dedup.signature import MIN_SHINGLES, SHINGLE_WORDS, normalize_text, phrase_hashes
 from monitor.dedup.urls import url_key
 from monitor.models import FeedEntry
 
@@ -27,8 +28,11 @@ SAME_TITLE = 0.5
 # legitimately re-posted; two or more that are also half of the poll's new guids are a habit.
 MIN_UNSTABLE = 2
 # Bodies whose 4-word phrases overlap at least this much (exact Jaccard) are the same text lightly edited (a typo,
-# a timestamp); below it an article was rewritten and its stored text is replaced.
+# a timestamp); below it an article was rewritten and its stored text is replaced. One word changed alters at most
+# 2 * SHINGLE_WORDS phrases, which in a short article is below SAME_TEXT: that alone is never a rewrite either
+# (bodies too short to compare by phrases, under MIN_SHINGLES, count as rewritten on any change).
 SAME_TEXT = 0.95
+_TAG = re.compile(r"<[^>]*>")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +66,7 @@ def item_key(entry: FeedEntry, identity: str = GUID) -> str:
 
 def entry_hash(entry: FeedEntry) -> str:
     """Return a hash of what a feed says about an item (title and text, not dates): a change means re-fetch."""
-    text = normalize_text(f"{entry.title}\n{entry.summary}\n{entry.content}")
+    text = normalize_text(_TAG.sub(" ", f"{entry.title}\n{entry.summary}\n{entry.content}"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
@@ -132,15 +136,22 @@ def _reused_link(entries: Sequence[FeedEntry]) -> Verdict | None:
 
 def text_similarity(old: str, new: str) -> float:
     """Return the exact Jaccard similarity of two bodies' 4-word phrases (1.0 for equal normalised text)."""
-    if normalize_text(old) == normalize_text(new):
-        return 1.0
-    first, second = phrase_hashes(old), phrase_hashes(new)
-    if first.size < MIN_SHINGLES or second.size < MIN_SHINGLES:
-        return 0.0  # a short text that changed at all changed materially
-    shared = np.intersect1d(first, second, assume_unique=True).size
-    return shared / (first.size + second.size - shared)
+    return _compare(old, new)[0]
 
 
 def materially_changed(old: str, new: str) -> bool:
     """Return whether a re-fetched body is a rewrite of the stored one rather than the same text touched up."""
-    return text_similarity(old, new) < SAME_TEXT
+    similarity, changed = _compare(old, new)
+    return similarity < SAME_TEXT and changed > 2 * SHINGLE_WORDS
+
+
+def _compare(old: str, new: str) -> tuple[float, int]:
+    """Return the Jaccard similarity of two bodies' phrase sets and how many phrases are in only one of them."""
+    if normalize_text(old) == normalize_text(new):
+        return 1.0, 0
+    first, second = phrase_hashes(old), phrase_hashes(new)
+    shared = np.intersect1d(first, second, assume_unique=True).size
+    union = first.size + second.size - shared
+    if first.size < MIN_SHINGLES or second.size < MIN_SHINGLES:
+        return 0.0, max(union - shared, 2 * SHINGLE_WORDS + 1)  # a short text that changed at all changed materially
+    return shared / union, union - shared

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 from email.message import EmailMessage
 from pathlib import Path
@@ -56,7 +57,7 @@ async def send_message(smtp: SmtpSettings, message: EmailMessage, *, channel_id:
         )
     except aiosmtplib.SMTPRecipientsRefused as exc:
         codes = [r.code for r in exc.recipients]
-        detail = "; ".join(f"{r.recipient}: {r.code} {r.message}" for r in exc.recipients)
+        detail = _hide("; ".join(f"{r.recipient}: {r.code} {r.message}" for r in exc.recipients), smtp)
         # Retry while any refusal is temporary: a greylisting server answers 4xx the first time.
         permanent = all(code >= 500 for code in codes)
         raise NotifyError(
@@ -64,18 +65,29 @@ async def send_message(smtp: SmtpSettings, message: EmailMessage, *, channel_id:
         ) from None
     except aiosmtplib.SMTPResponseException as exc:
         raise NotifyError(
-            f"{type(exc).__name__}: {exc.code} {exc.message}",
+            _hide(f"{type(exc).__name__}: {exc.code} {exc.message}", smtp),
             channel=channel_id,
             status=exc.code,
             permanent=exc.code >= 500,
         ) from None
     except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
         # Connection refused, reset, TLS handshake, timeouts: the server may be back later.
-        raise NotifyError(f"{type(exc).__name__}: {exc}", channel=channel_id) from None
+        raise NotifyError(_hide(f"{type(exc).__name__}: {exc}", smtp), channel=channel_id) from None
     outcome = f"250 {reply}".strip()
     if refused:
         # The message went to the others; retrying would duplicate it for them, so report instead of raising.
         detail = "; ".join(f"{address}: {response.code} {response.message}" for address, response in refused.items())
-        log.warning("channel %s: some recipients refused: %s", channel_id, detail)
+        log.warning("channel %s: some recipients refused: %s", channel_id, _hide(detail, smtp))
         outcome += f" (refused: {detail})"
-    return outcome
+    return _hide(outcome, smtp)
+
+
+def _hide(text: str, smtp: SmtpSettings) -> str:
+    """Mask our password in what a server said: a hostile server can quote it back (plain or base64) in an
+    error that is then stored and shown by ``monitor deliveries`` (found by tests/hostile)."""
+    if not smtp.password:
+        return text
+    for form in (smtp.password, base64.b64encode(smtp.password.encode()).decode().rstrip("=")):
+        if len(form) >= 4:
+            text = text.replace(form, "[redacted]")
+    return text
