@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CONFIG ?= config/monitor.yaml
 
-.PHONY: run test demo check lint bench clean
+.PHONY: run test demo check lint bench clean hostile
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ test: $(VENV)/.installed-test
 	$(BIN)/mypy monitor
 	$(BIN)/lint-imports
 	$(BIN)/pytest
+
+# The hostile suite alone (it also runs in `make test`); writes tests/hostile/REPORT.md.
+hostile: $(VENV)/.installed-test
+	$(BIN)/pytest tests/hostile
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check monitor tests benchmarks

@@ -22,6 +22,7 @@ from monitor.config import Settings, Source
 from monitor.errors import ExtractError, FetchError, ParseError
 from monitor.extract import extract
 from monitor.fetch import FetchResult, HostLimiter, Validators, fetch_feed, fetch_page
+from monitor.fetch.guard import check_public, check_scheme
 from monitor.fetch.policy import (
     Intervals,
     newest_date,
@@ -215,6 +216,7 @@ async def _read_discovered(rt: Runtime, source: Source, page_url: str, feed_url:
     """Follow a page's ``<link rel=alternate>`` to its feed; the feed URL is polled directly from then on."""
     log.info("feed discovered: %s: %s announces %s", source.name, page_url, feed_url)
     fetch = rt.settings.fetch
+    await guard_found_url(rt, feed_url)
     response = await fetch_feed(
         rt.client, feed_url, validators=Validators(), max_bytes=fetch.max_bytes, limiter=rt.limiter
     )
@@ -231,6 +233,7 @@ async def _read_sitemap(rt: Runtime, response: FetchResult, moved: str | None) -
     entries = list(sitemap.entries)
     for child in sitemap.children[:MAX_CHILD_SITEMAPS]:
         try:
+            await guard_found_url(rt, child)
             part = await fetch_feed(
                 rt.client, child, validators=Validators(), max_bytes=fetch.max_bytes, limiter=rt.limiter
             )
@@ -239,6 +242,15 @@ async def _read_sitemap(rt: Runtime, response: FetchResult, moved: str | None) -
             log.warning("child sitemap failed: %s", exc)
     feed = ParsedFeed(title="", entries=tuple(entries), link=response.url)
     return SourceRead(feed, response.status, response.validators, moved, min_interval=response.max_age)
+
+
+async def guard_found_url(rt: Runtime, url: str) -> None:
+    """Refuse a URL found in a fetched body (a discovered feed, a child sitemap) that points at a private address,
+    unless private networks are allowed: only the configured URLs are trusted (found by tests/hostile)."""
+    if rt.settings.fetch.allow_private_networks:
+        check_scheme(url)
+    else:
+        await check_public(url)
 
 
 def _larger(first: float | None, second: float | None) -> float | None:
@@ -457,10 +469,11 @@ async def _store_entry(rt: Runtime, source: Source, key: str, entry: FeedEntry, 
         MatchDocument(title=article.title, text=article.text, source=source.name, language=article.language)
     )
     # No await from here on: the story lookup and the write below see the same database state.
-    choice = dedup.choose_story(sig, (dedup.Candidate(*c) for c in stories.story_candidates(rt.db, sig.band_keys())))
+    keys = sig.band_keys() if sig.comparable else []
+    choice = dedup.choose_story(sig, (dedup.Candidate(*c) for c in stories.story_candidates(rt.db, keys)))
     member = stories.Membership(
         story_id=choice.story_id, outlet=outlet, url_key=url_key, fingerprint=sig.fingerprint, signature=sig.values,
-        band_keys=sig.band_keys() if sig.comparable else (), similarity=choice.similarity,
+        band_keys=keys, similarity=choice.similarity,
     )
     origin = (source.id, source.name)
     saved = stories.save_in_story(
@@ -506,8 +519,7 @@ def revise_article(
     do not alert again; one it matches for the first time does, unless its story already alerted it there.
     """
     old = stories.stored_body(rt.db, article_id)
-    kept = dedup.text_similarity(old.text, article.text) if old is not None else 1.0
-    if old is None or kept >= dedup.SAME_TEXT:
+    if old is None or not dedup.materially_changed(old.text, article.text):
         return False
     if 2 * len(article.text) < len(old.text):
         log.info("re-fetched article #%d is less than half its stored length, kept as it was: %s", article_id, old.url)
@@ -534,7 +546,7 @@ def revise_article(
     )
     log.info(
         "article #%d rewritten (%.0f%% of its phrases kept), stored text replaced: %s; newly matches %s%s",
-        article_id, 100 * kept, old.url, list(revision.topics) or "nothing",
+        article_id, 100 * dedup.text_similarity(old.text, article.text), old.url, list(revision.topics) or "nothing",
         f"; not alerted again: {revision.suppressed}" if revision.suppressed else "",
     )
     stats.articles_revised += 1

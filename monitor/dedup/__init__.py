@@ -2,7 +2,6 @@
 
 from monitor.dedup.identity import (
     IDENTITIES,
-    SAME_TEXT,
     SeenItem,
     Verdict,
     entry_hash,
@@ -18,7 +17,6 @@ from monitor.dedup.urls import canonical_url, normalize_url, site_of, url_key
 __all__ = [
     "IDENTITIES",
     "SAME_STORY",
-    "SAME_TEXT",
     "Candidate",
     "SeenItem",
     "Signature",

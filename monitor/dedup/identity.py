@@ -42,7 +42,6 @@ class SeenItem:
     key: str
     link_key: str | None = None
     title: str | None = None
-    entry_hash: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +103,9 @@ def _reused_guid(entries: Sequence[FeedEntry], seen_keys: Mapping[str, SeenItem]
     for guid, links in by_guid.items():
         if len(links) > 1:
             return Verdict(URL, f"guid {guid!r} names {len(links)} different links in one feed")
+    # One guid that now names another link under another headline is enough: missing a story for good is worse
+    # than the alternative when we are wrong (a slug rewritten with its headline becomes a second article, which
+    # joins the first one's story and does not alert again).
     for entry in entries:
         old = seen_keys.get(entry.guid or "")
         if old is None or old.link_key is None or not entry.url:

@@ -37,7 +37,6 @@ _LONG_RUN = 20
 _CHAR_GRAM = 6
 
 _WORD = re.compile(r"\w+")
-_ASCII_WORD = re.compile(r"\w+", re.ASCII)  # the same matches on ASCII text, a fifth faster
 _MIX = np.uint64(0x100000001B3)  # the 64-bit FNV prime: mixes neighbouring token hashes
 _LOW32 = np.uint64(0xFFFFFFFF)
 _TEMPLATE = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME)
@@ -49,13 +48,33 @@ _BAND_PREFIX = [band.to_bytes(2, "little") for band in range(NUM_PERM)]  # the b
 _CHUNK = 4096  # shingles per step: bounds the (shingles x NUM_PERM) matrix to 2 MB on huge pages
 
 
+def _word_table() -> np.ndarray:
+    """Return, for every character of the Basic Multilingual Plane, whether ``\\w`` matches it (as re decides)."""
+    table = np.zeros(0x10000, dtype=bool)
+    plane = "".join(map(chr, range(0x10000)))
+    table[[m.start() for m in re.finditer(r"\w", plane)]] = True
+    return table
+
+
+_IS_WORD = _word_table()  # 12 ms at import
+_SPACE = np.uint32(ord(" "))
+
+
 def _words(text: str) -> list[str]:
-    if text.isascii():
-        return _ASCII_WORD.findall(text.lower())  # NFKC and case folding are the identity and lower() on ASCII
+    """Return the ``\\w+`` runs of ``text`` after NFKC and case folding.
+
+    Done as a table lookup over the code points in numpy, then one split: the same words as ``re.findall`` at
+    two thirds of its cost, which was the largest part of a signature.
+    """
     if not unicodedata.is_normalized("NFKC", text):  # the check is several times cheaper than normalising
         text = unicodedata.normalize("NFKC", text)
-    words: list[str] = _WORD.findall(text.casefold())
-    return words
+    folded = text.casefold()
+    points = np.frombuffer(folded.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    if points.size and int(points.max()) > 0xFFFF:  # beyond the table (emoji, historic scripts): the regex
+        found: list[str] = _WORD.findall(folded)
+        return found
+    spaced = np.where(_IS_WORD[points], points, _SPACE)
+    return spaced.tobytes().decode("utf-32-le", "surrogatepass").split()
 
 
 def _fmix32(values: np.ndarray) -> np.ndarray:

@@ -27,7 +27,7 @@ RSS = """<?xml version="1.0" encoding="utf-8"?>
 {items}
 </channel></rss>
 """
-ITEM = "<item><title>{title}</title><link>{link}</link><guid isPermaLink=\"false\">{guid}</guid></item>"
+ITEM = '<item><title>{title}</title><link>{link}</link><guid isPermaLink="false">{guid}</guid></item>'
 PAGE = """<!doctype html><html lang="en"><head><title>{title}</title></head>
 <body><article><h1>{title}</h1>{paragraphs}</article></body></html>
 """
@@ -181,7 +181,11 @@ def test_backfill_groups_articles_stored_before_stories(setup: Path, tmp_path: P
     once(setup, webhook_secret)  # creates and migrates the database
     db = Database(tmp_path / "monitor.db")
     for n, (site, text) in enumerate(
-        [("wire.example", TARTUS_WITHDRAWAL), ("paper.example", TARTUS_WITHDRAWAL + " Updated."), ("x.example", TARTUS_CUSTOMS)]
+        [
+            ("wire.example", TARTUS_WITHDRAWAL),
+            ("paper.example", TARTUS_WITHDRAWAL + " Updated."),
+            ("x.example", TARTUS_CUSTOMS),
+        ]
     ):
         db.execute(
             "INSERT INTO articles (url, title, text, fetched_at) VALUES (?, ?, ?, ?)",

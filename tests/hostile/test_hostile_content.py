@@ -72,7 +72,7 @@ def test_content_attacks_reach_receivers_harmless(tmp_path: Path, defence: Defen
 
     # Header injection: every email has exactly the headers we set, one recipient, subject on one line.
     for message in box.messages:
-        names = {name.lower() for name in message.keys()}
+        names = {name.lower() for name in message}
         assert "bcc" not in names and "cc" not in names and "x-injected" not in names
         assert message["To"] == "desk@example.org"
         assert "\n" not in str(message["Subject"]) and len(str(message["Subject"])) < 400

@@ -55,9 +55,9 @@ def settle(config: Path, receiver: Receiver, defence: Defence, what: str, expect
     defence(f"{what}; afterwards {delivered}/{expected} alerts delivered{again}, integrity_check ok")
 
 
-def as_nobody() -> None:
-    os.setgid(65534)
-    os.setuid(65534)
+def shown(message: str) -> str:
+    """The error without the machine-specific path, for the report."""
+    return message.split("unusable: ", 1)[-1]
 
 
 # Root ignores file permissions; without these capabilities (as for the service's own user) it obeys them.
@@ -85,7 +85,7 @@ def test_read_only_database(tmp_path: Path, defence: Defence) -> None:
         assert "readonly" in message or "read-only" in message or "unable to open" in message, message
         receiver.got.clear()
         receiver.default = Answer()
-        settle(config, receiver, defence, f"not writable: exit 3 `{message[-70:]}`; pending alerts kept")
+        settle(config, receiver, defence, f"not writable: exit 3 `{shown(message)}`; pending alerts kept")
 
 
 def limit_file_size(limit: int) -> Callable[[], None]:
@@ -113,7 +113,7 @@ def test_disk_full(tmp_path: Path, defence: Defence) -> None:
         assert "database error" in output or "database unusable" in output, output[-2000:]
         last = done.stderr.strip().splitlines()[-1] if done.returncode else "exit 0"
         settle(config, receiver, defence, f"writes fail past {size // 1024 + 64} KB (RLIMIT_FSIZE, EFBIG): entries "
-               f"logged `database error` and left unseen, run ended `{last[-50:]}`", expected=items)
+               f"logged `database error` and left unseen, run ended `{shown(last)}`", expected=items)
 
 
 def test_database_locked_by_another_process(tmp_path: Path, defence: Defence) -> None:
@@ -138,7 +138,7 @@ def test_database_locked_by_another_process(tmp_path: Path, defence: Defence) ->
         assert "locked" in message, message
         receiver.got.clear()
         receiver.default = Answer()
-        settle(config, receiver, defence, f"exclusive lock held by another process: exit 3 `{message[-60:]}`")
+        settle(config, receiver, defence, f"exclusive lock held by another process: exit 3 `{shown(message)}`")
 
 
 @pytest.mark.parametrize("damage", ["garbage-header", "truncated"])
@@ -163,4 +163,4 @@ def test_corrupt_database(tmp_path: Path, damage: str, defence: Defence) -> None
         db_file.write_bytes(original)
         receiver.got.clear()
         receiver.default = Answer()
-        settle(config, receiver, defence, f"{damage}: exit 3 `{message[-70:]}`; after restoring, pending alerts sent")
+        settle(config, receiver, defence, f"{damage}: exit 3 `{shown(message)}`; after restoring, pending alerts sent")

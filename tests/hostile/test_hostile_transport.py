@@ -8,7 +8,20 @@ from pathlib import Path
 
 import httpx
 import pytest
-from hostile_kit import EvilSite, Silent, closed_port, drip, feed, item, make_cert, redirect, reset_after, serve
+from hostile_kit import (
+    EvilSite,
+    Silent,
+    closed_port,
+    drip,
+    feed,
+    item,
+    make_cert,
+    poll_kit,
+    redirect,
+    reset_after,
+    serve,
+    write_config,
+)
 from hostile_poll import poll_beside_healthy
 
 from monitor.errors import FetchError
@@ -61,7 +74,7 @@ def test_bad_tls_certificate(tmp_path: Path, expired: bool, defence: Defence) ->
     assert ": tls:" in out.error, out.error
     assert "CERTIFICATE_VERIFY_FAILED" in out.error or "certificate" in out.error.lower()
     assert out.articles and all("Item" not in a["title"] for a in out.articles)
-    defence(f"certificate made by openssl in the test: refused, recorded as `tls`")
+    defence("certificate made by openssl in the test: refused, recorded as `tls`")
 
 
 def test_redirect_loop(tmp_path: Path, defence: Defence) -> None:
@@ -140,3 +153,36 @@ def test_dns_failure(tmp_path: Path, defence: Defence) -> None:
         out = poll_beside_healthy(tmp_path, site, "http://no-such-host.invalid/feed.xml")
     assert ": dns:" in out.error or ": connect:" in out.error, out.error
     defence(f"`.invalid` host: recorded `{out.error.split(': ')[1]}`, backoff scheduled")
+
+
+def test_discovered_feed_on_a_private_address_is_not_fetched(tmp_path: Path, defence: Defence) -> None:
+    """A configured page announces its feed at an internal address: the configured URL is trusted, the
+    announced one is not (before the fix it was fetched: found by this suite)."""
+    with EvilSite() as site:
+        site.routes["/internal.xml"] = serve(BODY)
+        announce = f'<link rel="alternate" type="application/rss+xml" href="http://localhost:{site.port}/internal.xml">'
+        site.routes["/page.html"] = serve(f"<!doctype html><html><head>{announce}</head><body>hi</body></html>"
+                                          .encode(), "text/html")
+        out = poll_beside_healthy(tmp_path, site, site.url("/page.html"), allow_private_networks=False)
+        fetched = "/internal.xml" in site.seen
+    assert ": blocked:" in out.error and not fetched, out.error
+    defence("page announces `<link rel=alternate>` at http://localhost/...: refused (`blocked`), nothing fetched")
+
+
+def test_child_sitemap_on_a_private_address_is_not_fetched(tmp_path: Path, defence: Defence) -> None:
+    with EvilSite() as site:
+        site.routes["/private-child.xml"] = serve(b"<urlset/>", "application/xml")
+        index = (f'<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+                 f"<sitemap><loc>http://[::1]:{site.port}/private-child.xml</loc></sitemap></sitemapindex>")
+        site.routes["/sitemap.xml"] = serve(index.encode(), "application/xml")
+        settings_source = {"name": "Sitemap", "url": site.url("/sitemap.xml"), "type": "sitemap"}
+        settings = write_config(tmp_path, [settings_source], allow_private_networks=False)
+
+        async def poll() -> None:
+            async with poll_kit(settings) as kit:
+                await kit.poll(settings.sources[0])
+
+        asyncio.run(poll())
+        fetched = "/private-child.xml" in site.seen
+    assert not fetched
+    defence("sitemap index lists a child at http://[::1]/...: child refused, the index itself still read")
