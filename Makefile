@@ -46,8 +46,10 @@ lint: $(VENV)/.installed-test
 	$(BIN)/mypy monitor
 	$(BIN)/lint-imports
 
+# Each benchmark prints its figures (and says so and exits 0 when ../shared/corpus is absent).
 bench: $(VENV)/.installed-bench
-	$(BIN)/python benchmarks/extract.py
+	for script in extract parse poll match stories deliver soak; do \
+		echo "== benchmarks/$$script.py"; $(BIN)/python benchmarks/$$script.py || exit 1; done
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -412,6 +412,9 @@ def _read_yaml(path: Path, shown: str) -> _Located:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc)
+        bad_line = text.splitlines()[mark.line] if mark is not None and mark.line < len(text.splitlines()) else ""
+        if "${" in bad_line and ("{" in bad_line.split("${")[0] or "[" in bad_line.split("${")[0]):
+            problem += ' (inside { } or [ ], write ${VAR} in quotes: "${VAR}")'
         raise ConfigError(f"{shown}{line}: invalid YAML: {problem}") from None
     except RecursionError:
         raise ConfigError(f"{shown}: invalid YAML: nested more than the parser can follow") from None

@@ -169,3 +169,16 @@ def test_schema_describes_every_top_level_key() -> None:
         "database", "user_agent", "log_level", "fetch", "defaults", "sources", "topics", "channels", "routes"
     }
     assert schema["additionalProperties"] is False
+
+
+def test_unquoted_env_var_in_a_flow_mapping_gets_a_hint(tmp_path: Path) -> None:
+    flow = "{id: hook, type: webhook, url: http://127.0.0.1:1/, secret: ${HOOK_SECRET}}"
+    path = write(tmp_path, f"channels:\n  - {flow}\n")
+    (message,) = problems(path)
+    assert message.startswith(f"{path}:2: invalid YAML") and 'write ${VAR} in quotes: "${VAR}"' in message
+
+
+def test_quoted_env_var_in_a_flow_mapping_is_read(tmp_path: Path) -> None:
+    flow = '{id: hook, type: webhook, url: http://127.0.0.1:1/, secret: "${HOOK_SECRET}"}'
+    path = write(tmp_path, f"channels:\n  - {flow}\n")
+    assert load_config(path, environ=ENV).channels["hook"].secret == "whsec_c2VjcmV0"  # type: ignore[union-attr]
