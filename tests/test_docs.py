@@ -51,3 +51,17 @@ def test_every_top_level_key_in_readme_yaml_blocks_is_a_config_key() -> None:
         data = yaml.safe_load(block)
         assert isinstance(data, dict)
         assert set(data) <= known, f"README yaml block uses unknown keys {set(data) - known}"
+
+
+def _leaf_commands(command: click.Command, words: list[str]) -> list[list[str]]:
+    if not isinstance(command, click.Group):
+        return [words]
+    found = []
+    for name, sub in sorted(command.commands.items()):
+        found.extend(_leaf_commands(sub, [*words, name]))
+    return found
+
+
+@pytest.mark.parametrize("words", _leaf_commands(main, []), ids=lambda w: " ".join(w))
+def test_every_command_is_in_the_readme_table(words: list[str]) -> None:
+    assert f"| `monitor {' '.join(words)}" in README, f"`monitor {' '.join(words)}` is missing from README.md"
