@@ -27,7 +27,7 @@ from monitor.dispatch import Dispatcher
 from monitor.fetch import HostLimiter, build_client
 from monitor.match import Matcher
 from monitor.models import Article, Match
-from monitor.pipeline import Runtime
+from monitor.runtime import Runtime
 
 STREAM = 1000
 STREAM_RATE = 100.0  # hits per second in phase 2: a busy news day is far below this

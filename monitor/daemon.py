@@ -26,15 +26,8 @@ from monitor.dispatch import Dispatcher, check_health, check_spikes, deliver_due
 from monitor.errors import ConfigError
 from monitor.fetch import HostLimiter, RobotsCache, build_client
 from monitor.match import Matcher, validate_topics
-from monitor.pipeline import (
-    CycleStats,
-    Runtime,
-    next_poll_time,
-    planned_polls,
-    poll_all,
-    poll_source,
-    utc_now,
-)
+from monitor.pipeline import next_poll_time, planned_polls, poll_all, poll_source
+from monitor.runtime import CycleStats, Runtime, utc_now
 from monitor.scheduler import build_scheduler
 
 log = logging.getLogger("monitor.daemon")
@@ -46,6 +39,7 @@ DELIVERY_RETRY_SECONDS = 30.0
 HEARTBEAT_SECONDS = 15.0
 RETENTION_EVERY = timedelta(days=1)
 RETENTION_FIRST_AFTER = timedelta(minutes=5)  # not at startup: let the first polls have the database
+DISPATCHER_RESTART_SECONDS = 5.0  # after the dispatcher died of a bug: not at once, it would die again at once
 _OWN_JOBS = ("deliveries", "retention")
 
 
@@ -79,14 +73,19 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
 
 
 async def run_once(settings: Settings) -> CycleStats:
-    """Poll every source once, deliver, and return what happened."""
-    async with open_runtime(settings) as rt:
-        stats = CycleStats()
-        await poll_all(rt, stats)
-        check_spikes(rt, stats.hits_by_topic)
-        check_health(rt)
-        await deliver_due(rt, stats, retry_all=True)
-        return stats
+    """Poll every source once, deliver, and return what happened.
+
+    Takes the daemon's lock (StoreError naming its pid when a daemon runs): alongside one, ``retry_all`` would
+    send again the deliveries the daemon has in flight.
+    """
+    with ops.InstanceLock(settings.database):
+        async with open_runtime(settings) as rt:
+            stats = CycleStats()
+            await poll_all(rt, stats)
+            check_spikes(rt, stats.hits_by_topic)
+            check_health(rt)
+            await deliver_due(rt, stats, retry_all=True)
+            return stats
 
 
 async def run_daemon(settings: Settings, stop: asyncio.Event | None = None) -> None:
@@ -131,6 +130,8 @@ class Service:
         )
         self.server: ops.OpsServer | None = None
         self.dispatching: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._restart: asyncio.TimerHandle | None = None
 
     async def run(self, stop: asyncio.Event, reload: asyncio.Event) -> None:
         settings = self.rt.settings
@@ -141,7 +142,7 @@ class Service:
             except OSError as exc:
                 raise ConfigError(f"health.listen {settings.health.listen}: cannot listen: {exc}") from exc
         self._start_scheduler(keep={})
-        self.dispatching = asyncio.create_task(self.dispatcher.run(), name="dispatcher")
+        self._start_dispatcher()
         heartbeat = asyncio.create_task(self._beat())
         self.health.status = "running"
         systemd.notify("READY=1", f"STATUS={self._status()}")
@@ -164,8 +165,12 @@ class Service:
                 self.scheduler.shutdown(wait=False)
             heartbeat.cancel()
             await _drain(set(self.in_flight.values()))
+            self._stopping = True
+            if self._restart is not None:
+                self._restart.cancel()
             await self.dispatcher.stop(SHUTDOWN_GRACE_SECONDS)
-            self.dispatching.cancel()
+            if self.dispatching is not None:
+                self.dispatching.cancel()
             if self.server is not None:
                 await self.server.stop()
 
@@ -199,15 +204,19 @@ class Service:
         scheduler.start()
         self.scheduler = scheduler
 
-    async def _restart_dispatcher(self) -> None:
-        """Channel workers are built from the config at start: new or changed channels need new workers."""
-        old, running = self.dispatcher, self.dispatching
-        self.dispatcher = Dispatcher(self.rt, on_outcome=self._count_delivery)
-        self.rt.on_queued = self.dispatcher.wake
+    def _start_dispatcher(self) -> None:
+        """Run the one dispatcher of this daemon (never two: both would send the rows in flight), restarted if it
+        dies. A reload only wakes it: its workers re-read the channels and routes on every pass."""
+        self._restart = None
         self.dispatching = asyncio.create_task(self.dispatcher.run(), name="dispatcher")
-        await old.stop(SHUTDOWN_GRACE_SECONDS / 2)  # sends in flight finish; the rest stays pending for the new one
-        if running is not None:
-            running.cancel()
+        self.dispatching.add_done_callback(self._dispatcher_ended)
+
+    def _dispatcher_ended(self, task: asyncio.Task[None]) -> None:
+        if self._stopping or task.cancelled():
+            return
+        log.error("the dispatcher stopped unexpectedly; restarting it in %.0f s", DISPATCHER_RESTART_SECONDS,
+                  exc_info=task.exception())
+        self._restart = asyncio.get_running_loop().call_later(DISPATCHER_RESTART_SECONDS, self._start_dispatcher)
 
     def _on_submitted(self, event: JobSubmissionEvent) -> None:
         if event.job_id not in _OWN_JOBS and event.scheduled_run_times:
@@ -302,18 +311,22 @@ class Service:
         watchdog = systemd.watchdog_interval() is not None
         failing = False
         while True:
-            error = ops.ping_database(self.rt.db, self.rt.clock())
-            self.health.tick(error)
-            healthy, _ = self.health.report()
-            self.metrics.up.set(1 if healthy else 0)
-            if error is None:
-                if failing:
-                    log.warning("database writable again")
-                lines = [f"STATUS={self._status()}"]
-                systemd.notify(*(["WATCHDOG=1", *lines] if watchdog else lines))
-            elif not failing:
-                log.error("%s: withholding watchdog pings so systemd restarts us if it lasts", error)
-            failing = error is not None
+            try:
+                error = ops.ping_database(self.rt.db, self.rt.clock())
+                self.health.tick(error)
+                healthy, _ = self.health.report()
+                self.metrics.up.set(1 if healthy else 0)
+                if error is None:
+                    if failing:
+                        log.warning("database writable again")
+                    lines = [f"STATUS={self._status()}"]
+                    systemd.notify(*(["WATCHDOG=1", *lines] if watchdog else lines))
+                elif not failing:
+                    log.error("%s: withholding watchdog pings so systemd restarts us if it lasts", error)
+                failing = error is not None
+            except Exception:
+                # Without its heartbeat the daemon looks hung to /healthz and systemd: keep beating.
+                log.exception("heartbeat failed; trying again in %.0f s", self.heartbeat)
             await asyncio.sleep(self.heartbeat)
 
     def _details(self) -> dict[str, Any]:
@@ -350,8 +363,11 @@ class Service:
             log.warning("database path changed to %s: takes effect at restart; still using %s",
                         new.database, old.database)
             new = replace(new, database=old.database)
-        if new.fetch != old.fetch or new.health != old.health:
-            log.warning("fetch and health settings change at restart; the rest of the config is applied now")
+        if new.fetch != old.fetch or new.health != old.health or new.user_agent != old.user_agent:
+            # The client, limiter and health server were built from them at start: keep the running ones so
+            # rt.settings says what is in force.
+            log.warning("fetch, user_agent and health settings change at restart; the rest is applied now")
+            new = replace(new, fetch=old.fetch, health=old.health, user_agent=old.user_agent)
         store.sync_sources(self.rt.db, new.sources, self.rt.clock())
         before = {s.id: s for s in old.sources}
         after = {s.id: s for s in new.sources}
@@ -367,8 +383,7 @@ class Service:
         for handler in logging.getLogger().handlers:
             ops.update_secrets(handler, ops.config_secrets(new))
         self._start_scheduler(keep, frozenset(after.keys() - unchanged))
-        if new.channels != old.channels or new.routes != old.routes:
-            await self._restart_dispatcher()
+        self.dispatcher.wake()  # new channels get a worker; removed ones fail their deliveries
         self.metrics.reloads.labels("ok").inc()
         log.info(
             "config reloaded: %d sources (%d added, %d removed, %d changed), %d topics, %d channels",

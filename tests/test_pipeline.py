@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,9 @@ from monitor.daemon import run_once
 from monitor.demo.sink import WebhookSink
 from monitor.demo.site import NewsSite, load_articles
 from monitor.parse import parse_feed
-from monitor.pipeline import CycleStats
+from monitor.parse.clean import to_datetime
+from monitor.runtime import CycleStats
+from monitor.store import open_database, source_state
 
 BASES = "russia-syria-bases"
 FEEDS = ("world/rss.xml", "region/atom.xml")
@@ -249,3 +251,28 @@ def test_an_entry_that_breaks_a_stage_is_retried_and_the_rest_go_through(
     assert abu_qasra in mail_urls(mailbox)
     third = once(settings)
     assert third.not_modified == 1 and third.sent == 0
+
+
+def test_feed_dates_are_converted_to_utc() -> None:
+    parsed = to_datetime("Thu, 20 Feb 2025 12:00:00 +0200")
+    assert parsed == datetime(2025, 2, 20, 10, 0, tzinfo=UTC)
+    assert parsed is not None and parsed.utcoffset() == timedelta(0)
+    assert parsed.isoformat() == "2025-02-20T10:00:00+00:00"  # stored text compares as UTC
+    assert to_datetime("2025-02-20T23:30:00-05:00") == datetime(2025, 2, 21, 4, 30, tzinfo=UTC)
+
+
+def test_a_first_poll_of_a_feed_with_old_items_does_not_make_it_silent(
+    tmp_path: Path, news_site: NewsSite, webhook_sink: WebhookSink, webhook_secret: str, mailbox: MailBox
+) -> None:
+    # The demo site's articles are from February 2025: by publication date the source would look silent at once.
+    config = write_config(tmp_path, news_site, webhook_sink.url, mailbox, feeds=FEEDS[:1])
+    settings = load_config(config, {"HOOK_SECRET": webhook_secret})
+    before = datetime.now(UTC)
+    stats = once(settings)
+    assert stats.new_entries > 0
+    db = open_database(settings.database)
+    try:
+        state = source_state(db, settings.sources[0].id)
+    finally:
+        db.close()
+    assert state.last_new_item_at is not None and state.last_new_item_at >= before.replace(microsecond=0)

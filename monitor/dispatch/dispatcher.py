@@ -9,6 +9,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
+import sys
+import time
 from collections import Counter
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta
@@ -17,7 +20,7 @@ from typing import Any
 from monitor.dispatch.policy import decide, retry_delay
 from monitor.errors import NotifyError
 from monitor.notify import Channel, Digest, Message, deliver
-from monitor.pipeline import CycleStats, Runtime
+from monitor.runtime import CycleStats, Runtime
 from monitor.store import deliveries as outbox
 from monitor.store import digests, notices, stories
 
@@ -26,6 +29,9 @@ log = logging.getLogger("monitor.dispatch")
 # A worker wakes at least this often even when nothing told it to (a missed wake-up costs at most this much).
 IDLE_SECONDS = 30.0
 MAX_FAILURES_KEPT = 100
+# After an unexpected error (the database locked or full, a bug) the loops wait this long before the next pass:
+# retrying at once would spin, and resend whatever could not be recorded.
+TROUBLE_SECONDS = 5.0
 
 
 class Dispatcher:
@@ -41,6 +47,15 @@ class Dispatcher:
         self._events: dict[str, asyncio.Event] = {}
         self._digest_event = asyncio.Event()
         self._stopping = False
+        self._stopped = asyncio.Event()
+        # Per channel, kept by the dispatcher (not its worker) so a worker that crashed and was restarted never
+        # picks up again the deliveries its predecessor still has in flight.
+        self._in_flight: dict[str, set[int]] = {}
+        self._slots: dict[str, asyncio.Semaphore] = {}
+        # Sent but not recorded (the database refused the write): skipped by every pass and recorded again at the
+        # next one, so a receiver never gets them twice from this process. Key: ("delivery"|"digest"|"notice", id).
+        self._unrecorded: dict[tuple[str, int | str], Callable[[], None]] = {}
+        self._trouble_until = 0.0  # time.monotonic() before which the loops back off
         self._sends: set[asyncio.Task[None]] = set()
         self._workers: dict[str, asyncio.Task[None]] = {}
         # Instant sends in flight per (channel, route): counted against max_per_hour before they are recorded.
@@ -61,6 +76,10 @@ class Dispatcher:
         await asyncio.gather(*(self._drain_channel(cid, due_by) for cid in self.rt.settings.channels))
         await self.digest_pass()
         await self.notice_pass()
+        self._record_unrecorded()
+        if self._unrecorded:
+            log.error("%d sends could not be recorded as sent; they go out again (same id) at the next run",
+                      len(self._unrecorded))
         self.stats.pending = outbox.delivery_counts(self.rt.db).get("pending", 0)
 
     async def _drain_channel(self, channel_id: str, due_by: datetime) -> None:
@@ -114,6 +133,7 @@ class Dispatcher:
     async def stop(self, grace: float = 5.0) -> None:
         """Stop taking new work, give sends in flight ``grace`` seconds, then cancel them (they stay pending)."""
         self._stopping = True
+        self._stopped.set()
         self.wake()
         if self._sends:
             _, late = await asyncio.wait(set(self._sends), timeout=grace)
@@ -130,20 +150,26 @@ class Dispatcher:
         return task
 
     async def _channel_loop(self, channel_id: str) -> None:
-        channel = self.rt.settings.channels[channel_id]
         event = self._events.setdefault(channel_id, asyncio.Event())
-        slots = asyncio.Semaphore(channel.concurrency)
-        in_flight: set[int] = set()
+        slots = self._slots.setdefault(channel_id, asyncio.Semaphore(self.rt.settings.channels[channel_id].concurrency))
+        in_flight = self._in_flight.setdefault(channel_id, set())
         while not self._stopping:
             event.clear()
+            await self._pause()
             # A reload may change the channel (kept: its concurrency) or remove it (its worker ends).
-            channel = self.rt.settings.channels.get(channel_id)  # type: ignore[assignment]
+            channel = self.rt.settings.channels.get(channel_id)
             if channel is None:
                 self._fail_unconfigured()
                 return
-            batch = outbox.pending_deliveries(
-                self.rt.db, self.rt.clock(), channel.concurrency * 4, channel_id=channel_id, exclude=in_flight
-            )
+            try:
+                self._record_unrecorded()
+                batch = outbox.pending_deliveries(
+                    self.rt.db, self.rt.clock(), channel.concurrency * 4, channel_id=channel_id,
+                    exclude=in_flight | self._unrecorded_ids("delivery"),
+                )
+            except Exception:  # noqa: BLE001 - logged by _trouble, then backed off
+                self._trouble(f"reading the outbox of {channel_id}")
+                continue
             for pending in batch:
                 await slots.acquire()
                 if self._stopping:
@@ -155,16 +181,69 @@ class Dispatcher:
             if batch:
                 continue
             # Nothing due: sleep until a send finishes, a wake-up, or the next retry falls due.
-            await self._wait(event, None if in_flight else outbox.next_attempt_at(self.rt.db, channel_id))
+            try:
+                due = None if in_flight else outbox.next_attempt_at(self.rt.db, channel_id)
+            except Exception:  # noqa: BLE001 - logged by _trouble, then backed off
+                self._trouble(f"reading the outbox of {channel_id}")
+                continue
+            await self._wait(event, due)
 
     async def _digest_loop(self) -> None:
         """Send due digests and notices (spikes, monitor health): both are rare, one loop serves them."""
         while not self._stopping:
             self._digest_event.clear()
-            await self.digest_pass(spawn=True)
-            await self.notice_pass(spawn=True)
-            due = [t for t in (digests.next_digest_time(self.rt.db), notices.next_notice_time(self.rt.db)) if t]
+            await self._pause()
+            try:
+                self._record_unrecorded()
+                await self.digest_pass(spawn=True)
+                await self.notice_pass(spawn=True)
+                due = [t for t in (digests.next_digest_time(self.rt.db), notices.next_notice_time(self.rt.db)) if t]
+            except Exception:  # noqa: BLE001 - logged by _trouble, then backed off
+                self._trouble("the digest and notice pass")
+                continue
             await self._wait(self._digest_event, min(due) if due else None)
+
+    async def _pause(self) -> None:
+        """Back off after an unexpected error (see TROUBLE_SECONDS); ``stop()`` cuts it short."""
+        delay = self._trouble_until - time.monotonic()
+        if delay > 0 and not self._stopping:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(delay):
+                    await self._stopped.wait()
+
+    def _trouble(self, what: str) -> None:
+        """Log the exception being handled and make every loop back off (the usual cause, the database, is shared).
+
+        Call from an ``except`` block.
+        """
+        self._trouble_until = time.monotonic() + TROUBLE_SECONDS
+        error = sys.exc_info()[1]
+        if isinstance(error, sqlite3.Error):  # disk full, locked, read-only: one line says it, a traceback would not
+            log.error("%s failed: database error: %s; delivery backs off %.0f s", what, error, TROUBLE_SECONDS)
+        else:
+            log.exception("%s failed; delivery backs off %.0f s", what, TROUBLE_SECONDS)
+
+    def _bookkeep(self, key: tuple[str, int | str], record: Callable[[], None], what: str) -> None:
+        """Record a successful send; when the database refuses, remember it so it is skipped, not sent again."""
+        try:
+            record()
+        except Exception:  # noqa: BLE001 - logged by _trouble, then backed off
+            self._unrecorded[key] = record
+            self._trouble(f"recording {what} as sent")
+
+    def _record_unrecorded(self) -> None:
+        """Try again to record the sends the database refused earlier (stops at the first that fails again)."""
+        for key, record in list(self._unrecorded.items()):
+            try:
+                record()
+            except Exception:  # noqa: BLE001 - logged by _trouble, then backed off
+                self._trouble(f"recording {len(self._unrecorded)} earlier sends as sent")
+                return
+            del self._unrecorded[key]
+            log.info("recorded %s %s as sent after an earlier database error", *key)
+
+    def _unrecorded_ids(self, kind: str) -> set[int]:
+        return {key[1] for key in self._unrecorded if key[0] == kind and isinstance(key[1], int)}
 
     async def _wait(self, event: asyncio.Event, due: datetime | None) -> None:
         timeout = IDLE_SECONDS
@@ -177,32 +256,61 @@ class Dispatcher:
     # --- sending -------------------------------------------------------------------------------------------
 
     async def _send_one(self, channel: Channel, pending: outbox.PendingDelivery) -> None:
-        rt, alert = self.rt, stories.with_story(self.rt.db, pending).alert  # data.story: size and outlets as of now
-        now = rt.clock()
-        found = rt.settings.route_for(
-            channel.id, alert.topic_id, alert.score, alert.language, (pending.source_id, alert.source)
-        )
-        index, route = found if found else (-1, None)
-        hour_ago = now - timedelta(hours=1)
-        sent = digests.sent_since(rt.db, channel.id, index, hour_ago) if route and route.max_per_hour else 0
-        decision = decide(route, now, sent + self._in_flight_by_route[channel.id, index])
-        if decision.hold_until is not None:
-            outbox.hold_delivery(rt.db, pending.id, route=index, until=decision.hold_until)
-            log.info("held %s for %s (%s) until %s", alert.id, channel.id, decision.why, decision.hold_until)
-            self._digest_event.set()
+        """Send one delivery and record the outcome; never raises (a database error backs the worker off)."""
+        rt = self.rt
+        try:
+            alert = stories.with_story(rt.db, pending).alert  # data.story: size and outlets as of now
+            now = rt.clock()
+            found = rt.settings.route_for(
+                channel.id, alert.topic_id, alert.score, alert.language, (pending.source_id, alert.source)
+            )
+            index, route = found if found else (-1, None)
+            hour_ago = now - timedelta(hours=1)
+            sent = digests.sent_since(rt.db, channel.id, index, hour_ago) if route and route.max_per_hour else 0
+            decision = decide(route, now, sent + self._in_flight_by_route[channel.id, index])
+            if decision.hold_until is not None:
+                outbox.hold_delivery(rt.db, pending.id, route=index, until=decision.hold_until)
+                log.info("held %s for %s (%s) until %s", alert.id, channel.id, decision.why, decision.hold_until)
+                self._digest_event.set()
+                return
+        except Exception:  # noqa: BLE001 - logged by _trouble, then backed off
+            self._trouble(f"preparing delivery {pending.id} to {channel.id}")  # not sent: it stays pending
             return
         self._in_flight_by_route[channel.id, index] += 1
         try:
             outcome = await self._deliver(alert, channel)
         except NotifyError as exc:
-            self._failed(channel, pending.id, alert.id, pending.queued_at, pending.attempts, exc)
+            self._record_failure(channel, pending.id, alert.id, pending.queued_at, pending.attempts, exc)
             return
         finally:
             self._in_flight_by_route[channel.id, index] -= 1
-        outbox.mark_delivery_sent(rt.db, pending.id, rt.clock(), outcome=outcome, route=index if route else None)
+        sent_at = rt.clock()
+        self._bookkeep(
+            ("delivery", pending.id),
+            lambda: outbox.mark_delivery_sent(rt.db, pending.id, sent_at, outcome=outcome,
+                                              route=index if route else None),
+            f"delivery {alert.id} to {channel.id}",
+        )
         self.stats.sent += 1
         self._count(channel.id, "sent")
         log.info("delivered %s to %s: %s", alert.id, channel.id, outcome)
+
+    def _record_failure(
+        self,
+        channel: Channel,
+        delivery_id: int | str,
+        message_id: str,
+        queued_at: datetime | None,
+        attempts: int,
+        exc: NotifyError,
+        *,
+        notice: bool = False,
+    ) -> None:
+        """``_failed``, backing off when the database refuses (else a failing receiver is retried in a tight loop)."""
+        try:
+            self._failed(channel, delivery_id, message_id, queued_at, attempts, exc, notice=notice)
+        except Exception:  # noqa: BLE001 - logged by _trouble, then backed off
+            self._trouble(f"recording the failed delivery of {message_id} to {channel.id}")
 
     def _failed(
         self,
@@ -253,7 +361,7 @@ class Dispatcher:
         sends = []
         for digest_id, channel_id, _route in digests.due_bundles(rt.db, now):
             channel = rt.settings.channels.get(channel_id)
-            if channel is None or digest_id in self._digests_in_flight:
+            if channel is None or digest_id in self._digests_in_flight or ("digest", digest_id) in self._unrecorded:
                 continue
             self._digests_in_flight.add(digest_id)
             coro = self._send_digest(channel, digest_id)
@@ -271,12 +379,19 @@ class Dispatcher:
             try:
                 outcome = await self._deliver(digest, channel)
             except NotifyError as exc:
-                self._failed(channel, digest_id, digest_id, queued, max(p.attempts for p in parts), exc)
+                self._record_failure(channel, digest_id, digest_id, queued, max(p.attempts for p in parts), exc)
                 return
-            digests.mark_bundle_sent(self.rt.db, digest_id, self.rt.clock(), outcome=outcome)
+            sent_at = self.rt.clock()
+            self._bookkeep(
+                ("digest", digest_id),
+                lambda: digests.mark_bundle_sent(self.rt.db, digest_id, sent_at, outcome=outcome),
+                f"digest {digest_id} to {channel.id}",
+            )
             self.stats.sent += len(parts)
             self._count(channel.id, "sent")
             log.info("digest %s of %d alerts to %s: %s", digest_id, len(parts), channel.id, outcome)
+        except Exception:  # noqa: BLE001 - logged by _trouble, then backed off
+            self._trouble(f"sending digest {digest_id} to {channel.id}")
         finally:
             self._digests_in_flight.discard(digest_id)
 
@@ -284,7 +399,7 @@ class Dispatcher:
         """Send every due notice delivery (spikes, monitor health), each as a task of its own when ``spawn``."""
         sends = []
         for pending in notices.pending_notices(self.rt.db, self.rt.clock()):
-            if pending.id in self._notices_in_flight:
+            if pending.id in self._notices_in_flight or ("notice", pending.id) in self._unrecorded:
                 continue
             channel = self.rt.settings.channels.get(pending.channel_id)
             if channel is None:
@@ -304,13 +419,20 @@ class Dispatcher:
             try:
                 outcome = await self._deliver(pending.notice, channel)
             except NotifyError as exc:
-                self._failed(channel, pending.id, pending.notice.id, pending.queued_at, pending.attempts, exc,
-                             notice=True)
+                self._record_failure(channel, pending.id, pending.notice.id, pending.queued_at, pending.attempts,
+                                     exc, notice=True)
                 return
-            notices.mark_notice_sent(self.rt.db, pending.id, self.rt.clock(), outcome=outcome)
+            sent_at = self.rt.clock()
+            self._bookkeep(
+                ("notice", pending.id),
+                lambda: notices.mark_notice_sent(self.rt.db, pending.id, sent_at, outcome=outcome),
+                f"notice {pending.notice.id} to {channel.id}",
+            )
             self.stats.sent += 1
             self._count(channel.id, "sent")
             log.info("notice %s (%s) to %s: %s", pending.notice.id, pending.notice.condition, channel.id, outcome)
+        except Exception:  # noqa: BLE001 - logged by _trouble, then backed off
+            self._trouble(f"sending notice {pending.notice.id} to {channel.id}")
         finally:
             self._notices_in_flight.discard(pending.id)
 
@@ -325,12 +447,20 @@ class Dispatcher:
             outcome = await _deliver(message, channel, self.rt)
         except NotifyError as exc:
             self._channel_ok[channel.id] = False
-            notices.record_channel_outcome(self.rt.db, channel.id, ok=False, error=str(exc), now=self.rt.clock())
+            self._channel_health(channel.id, ok=False, error=str(exc))
             raise
         if not self._channel_ok.get(channel.id, False):
-            self._channel_ok[channel.id] = True
-            notices.record_channel_outcome(self.rt.db, channel.id, ok=True, error=None, now=self.rt.clock())
+            self._channel_ok[channel.id] = self._channel_health(channel.id, ok=True, error=None)
         return outcome
+
+    def _channel_health(self, channel_id: str, *, ok: bool, error: str | None) -> bool:
+        """Record a channel's health; a database error must not turn a send into a failure (or hide one)."""
+        try:
+            notices.record_channel_outcome(self.rt.db, channel_id, ok=ok, error=error, now=self.rt.clock())
+        except Exception:  # noqa: BLE001 - logged by _trouble, then backed off
+            self._trouble(f"recording the health of channel {channel_id}")
+            return False
+        return True
 
     def _fail_unconfigured(self) -> None:
         for channel_id in outbox.pending_channels(self.rt.db):

@@ -23,7 +23,7 @@ from pathlib import Path
 from monitor.config import HEALTH_TOPIC, Settings
 from monitor.fetch.policy import SILENT_GAPS
 from monitor.models import Notice
-from monitor.pipeline import Runtime
+from monitor.runtime import Runtime
 from monitor.store import digests, notices, source_state
 
 log = logging.getLogger("monitor.watch")

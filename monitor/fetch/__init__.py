@@ -1,8 +1,8 @@
 """Fetch stage: every network GET of feeds and pages, polite and bounded."""
 
 from monitor.fetch.client import HostLimiter, build_client
-from monitor.fetch.feed import fetch_feed
-from monitor.fetch.http import FetchResult, Validators, parse_retry_after
+from monitor.fetch.feed import UrlCheck, fetch_feed
+from monitor.fetch.http import FetchResult, Validators
 from monitor.fetch.page import fetch_page
 from monitor.fetch.robots import RobotsCache
 
@@ -10,9 +10,9 @@ __all__ = [
     "FetchResult",
     "HostLimiter",
     "RobotsCache",
+    "UrlCheck",
     "Validators",
     "build_client",
     "fetch_feed",
     "fetch_page",
-    "parse_retry_after",
 ]

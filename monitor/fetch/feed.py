@@ -2,28 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 
 import httpx
 
 from monitor.errors import FetchError
-from monitor.fetch.client import HostLimiter
+from monitor.fetch.client import MAX_REDIRECTS, HostLimiter
 from monitor.fetch.http import (
+    PERMANENT_REDIRECTS,
+    REDIRECT_STATUSES,
     FetchResult,
     Validators,
     body_hash,
     cache_max_age,
-    permanent_target,
     read_capped,
     read_timeout,
     status_error,
     transport_error,
 )
+from monitor.httputil import Clock, utc_now
 
 FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml;q=0.9, "
     "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5"
 )
+
+# Raises FetchError(reason="blocked") for a URL that must not be fetched (see monitor.fetch.guard).
+UrlCheck = Callable[[str], Awaitable[None]]
 
 
 def conditional_headers(validators: Validators) -> dict[str, str]:
@@ -43,29 +49,50 @@ async def fetch_feed(
     validators: Validators,
     max_bytes: int,
     limiter: HostLimiter | None = None,
+    check: UrlCheck | None = None,
+    clock: Clock = utc_now,
 ) -> FetchResult:
-    """GET a feed conditionally; raise FetchError with a reason on any failure or error status."""
-    async with AsyncExitStack() as stack:
-        if limiter is not None:
-            await stack.enter_async_context(limiter.slot(url))
-        try:
-            response = await stack.enter_async_context(
-                client.stream("GET", url, headers=conditional_headers(validators), follow_redirects=True)
-            )
-            return await _result(response, validators, max_bytes, read_timeout(client))
-        except FetchError:
-            raise
-        except (httpx.HTTPError, httpx.InvalidURL, TimeoutError, OSError) as exc:
-            raise transport_error(exc, url) from exc
-    raise AssertionError("unreachable")  # pragma: no cover - AsyncExitStack does not swallow
+    """GET a feed conditionally; raise FetchError with a reason on any failure or error status.
+
+    Redirects are followed by hand, so that ``check`` (given for URLs found inside fetched bodies, which are not
+    trusted like configured ones) judges every hop before we connect to it, and so that the leading run of
+    301/308 hops can be reported as where the feed now lives.
+    """
+    max_redirects = client.max_redirects if client.max_redirects is not None else MAX_REDIRECTS
+    current, moved, permanent = url, None, True
+    for _hop in range(max_redirects + 1):
+        if check is not None:
+            await check(current)
+        async with AsyncExitStack() as stack:
+            if limiter is not None:
+                await stack.enter_async_context(limiter.slot(current))
+            try:
+                request = client.build_request("GET", current, headers=conditional_headers(validators))
+                response = await client.send(request, stream=True, follow_redirects=False)
+                stack.push_async_callback(response.aclose)
+                if response.status_code in REDIRECT_STATUSES and response.next_request is not None:
+                    current = str(response.next_request.url)
+                    permanent = permanent and response.status_code in PERMANENT_REDIRECTS
+                    moved = current if permanent else moved
+                    continue
+                return await _result(response, validators, max_bytes, read_timeout(client), moved, clock)
+            except FetchError:
+                raise
+            except (httpx.HTTPError, httpx.InvalidURL, TimeoutError, OSError) as exc:
+                raise transport_error(exc, current) from exc
+    raise FetchError("too many redirects (or a redirect loop)", url=url, reason="redirects")
 
 
 async def _result(
-    response: httpx.Response, validators: Validators, max_bytes: int, deadline: float | None
+    response: httpx.Response,
+    validators: Validators,
+    max_bytes: int,
+    deadline: float | None,
+    moved: str | None,
+    clock: Clock,
 ) -> FetchResult:
     """Read the response into a FetchResult, deciding whether anything changed."""
     final_url = str(response.url)
-    moved = permanent_target(response)
     content_type = response.headers.get("content-type", "")
     if response.status_code == 304:
         return FetchResult(
@@ -79,7 +106,7 @@ async def _result(
             max_age=cache_max_age(response.headers.get("cache-control")),
         )
     if response.status_code >= 400:
-        raise status_error(response)
+        raise status_error(response, now=clock())
     if response.status_code != 200:
         # 1xx/2xx other than 200 (204, 206...) and redirects we were not allowed to follow carry no feed.
         raise FetchError(

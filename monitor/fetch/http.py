@@ -1,20 +1,19 @@
-"""Shared pieces of the fetchers: result types, Retry-After, error mapping and the capped body reader."""
+"""Shared pieces of the fetchers: result types, error mapping and the capped body reader."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-import itertools
 import socket
 import ssl
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 
 import httpx
 
 from monitor.errors import FetchError
 from monitor.fetch.decode import BoundedDecoder, DecodeFailed, TooLarge
+from monitor.httputil import parse_retry_after
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 PERMANENT_REDIRECTS = frozenset({301, 308})
@@ -48,24 +47,6 @@ def body_hash(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
-def parse_retry_after(value: str | None, *, now: datetime) -> float | None:
-    """Return the delay in seconds a Retry-After header asks for (delta-seconds or HTTP-date), or None."""
-    if value is None:
-        return None
-    text = value.strip()
-    if not text:
-        return None
-    if text.isdigit():
-        return float(int(text))
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - now).total_seconds())
-
-
 def cache_max_age(value: str | None) -> float | None:
     """Return the ``max-age`` of a Cache-Control header in seconds (``s-maxage`` is for shared caches, not us)."""
     if not value:
@@ -78,23 +59,12 @@ def cache_max_age(value: str | None) -> float | None:
     return None
 
 
-def permanent_target(response: httpx.Response) -> str | None:
-    """Return where the leading run of 301/308 hops ends, or None when the first hop was not permanent."""
-    target: str | None = None
-    hops = [*response.history, response]
-    for hop, following in itertools.pairwise(hops):
-        if hop.status_code not in PERMANENT_REDIRECTS:
-            break
-        target = str(following.url)
-    return target
-
-
-def status_error(response: httpx.Response) -> FetchError:
-    """Turn an HTTP error status into a FetchError, with Retry-After on 429/503."""
+def status_error(response: httpx.Response, *, now: datetime) -> FetchError:
+    """Turn an HTTP error status into a FetchError, with Retry-After (judged against ``now``) on 429/503."""
     status = response.status_code
     retry_after = None
     if status in (429, 503):
-        retry_after = parse_retry_after(response.headers.get("retry-after"), now=datetime.now(UTC))
+        retry_after = parse_retry_after(response.headers.get("retry-after"), now=now)
     return FetchError(
         response.reason_phrase or "HTTP error",
         url=str(response.url),

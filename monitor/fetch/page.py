@@ -19,6 +19,7 @@ from monitor.fetch.http import (
     status_error,
     transport_error,
 )
+from monitor.httputil import Clock, utc_now
 
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.1"
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "application/xml", "text/xml", "text/plain", ""})
@@ -36,6 +37,7 @@ async def fetch_page(
     max_bytes: int,
     allow_private: bool,
     limiter: HostLimiter | None = None,
+    clock: Clock = utc_now,
 ) -> FetchResult:
     """GET an HTML page, following redirects by hand so each hop is checked; raise FetchError on failure."""
     max_redirects = client.max_redirects if client.max_redirects is not None else MAX_REDIRECTS
@@ -58,7 +60,7 @@ async def fetch_page(
                     if current in seen:
                         raise FetchError("redirect loop", url=url, reason="redirects")
                     continue
-                return await _page_result(response, max_bytes, read_timeout(client))
+                return await _page_result(response, max_bytes, read_timeout(client), clock)
             except FetchError:
                 raise
             except (httpx.HTTPError, httpx.InvalidURL, TimeoutError, OSError) as exc:
@@ -74,11 +76,11 @@ async def _check(url: str, allow_private: bool) -> None:
         await check_public(url)
 
 
-async def _page_result(response: httpx.Response, max_bytes: int, deadline: float | None) -> FetchResult:
+async def _page_result(response: httpx.Response, max_bytes: int, deadline: float | None, clock: Clock) -> FetchResult:
     """Read an HTML response into a FetchResult."""
     final_url = str(response.url)
     if response.status_code >= 400:
-        raise status_error(response)
+        raise status_error(response, now=clock())
     if response.status_code != 200:
         raise FetchError(
             f"unexpected status {response.status_code}", url=final_url, reason="http", status=response.status_code

@@ -9,7 +9,9 @@ from datetime import datetime
 from typing import Any
 
 from monitor.models import Alert
-from monitor.notify.render import _iso, _score, clean_header_text
+from monitor.notify.render import clean_header_text
+from monitor.notify.render import finite_score as _score
+from monitor.notify.render import iso_or_none as _iso
 
 DIGEST_EVENT = "topic.digest"
 

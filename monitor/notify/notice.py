@@ -6,7 +6,8 @@ import json
 from typing import Any
 
 from monitor.models import Notice
-from monitor.notify.render import _iso, clean_header_text
+from monitor.notify.render import clean_header_text
+from monitor.notify.render import iso_or_none as _iso
 
 SPIKE_EVENT = "topic.spike"
 HEALTH_EVENT = "monitor.health"

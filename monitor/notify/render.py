@@ -1,17 +1,14 @@
-"""Turn an Alert into what each channel sends: a webhook payload, an email message, a log line (pure)."""
+"""Turn an Alert into what each channel sends: a webhook payload, a log line, and the pieces of its email
+(subject, Message-ID, facts) that monitor.notify.templates.build_email renders (pure)."""
 
 from __future__ import annotations
 
 import hashlib
-import html
 import json
 import math
 import re
 import unicodedata
-from collections.abc import Sequence
 from datetime import UTC, datetime
-from email.message import EmailMessage
-from email.utils import format_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -39,16 +36,19 @@ def clean_header_text(text: str, limit: int = 200) -> str:
     return line
 
 
-def _utc(moment: datetime) -> datetime:
+def as_utc(moment: datetime) -> datetime:
+    """Return ``moment`` with a time zone."""
     # Stages hand over aware datetimes; a naive one is taken as UTC rather than local time.
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
-def _iso(moment: datetime | None) -> str | None:
-    return None if moment is None else _utc(moment).isoformat()
+def iso_or_none(moment: datetime | None) -> str | None:
+    """Return the ISO 8601 text of ``moment`` (naive taken as UTC), or None."""
+    return None if moment is None else as_utc(moment).isoformat()
 
 
-def _score(score: float) -> float | None:
+def finite_score(score: float) -> float | None:
+    """Return ``score``, or None when it is NaN or infinite."""
     # JSON has no NaN or Infinity; a receiver's parser would reject the whole body.
     return score if math.isfinite(score) else None
 
@@ -57,19 +57,23 @@ def webhook_payload(alert: Alert) -> dict[str, Any]:
     """Return the Standard Webhooks event body for ``alert`` (``story.update`` for a story's follow-up alert)."""
     payload: dict[str, Any] = {
         "type": STORY_UPDATE_TYPE if alert.story is not None and alert.story.update else EVENT_TYPE,
-        "timestamp": _iso(alert.created_at),
+        "timestamp": iso_or_none(alert.created_at),
         "data": {
             "topic": {"id": alert.topic_id, "title": alert.topic_title},
             "article": {
                 "url": alert.article_url,
                 "title": alert.article_title,
                 "source": alert.source,
-                "published": _iso(alert.published),
+                "published": iso_or_none(alert.published),
                 "authors": list(alert.authors),
                 "language": alert.language,
                 "summary": alert.summary,
             },
-            "match": {"score": _score(alert.score), "terms": list(alert.terms), "snippets": list(alert.snippets)},
+            "match": {
+                "score": finite_score(alert.score),
+                "terms": list(alert.terms),
+                "snippets": list(alert.snippets),
+            },
         },
     }
     if alert.story is not None:
@@ -103,31 +107,16 @@ def email_subject(alert: Alert) -> str:
     return f"{SUBJECT_PREFIX} {topic}: {title}"
 
 
-def email_message(alert: Alert, *, sender: str, recipients: Sequence[str]) -> EmailMessage:
-    """Return a multipart (text + HTML) email for ``alert``."""
-    message = EmailMessage()
-    message["Subject"] = email_subject(alert)
-    message["From"] = sender
-    message["To"] = ", ".join(recipients)
-    message["Date"] = format_datetime(_utc(alert.created_at))
-    message["Message-ID"] = message_id(alert)
-    # RFC 3834: tells auto-responders (vacation replies) not to answer us.
-    message["Auto-Submitted"] = "auto-generated"
-    message.set_content(email_text(alert))
-    message.add_alternative(email_html(alert), subtype="html")
-    return message
-
-
-def _facts(alert: Alert) -> list[tuple[str, str]]:
+def alert_facts(alert: Alert) -> list[tuple[str, str]]:
     """Return the (label, value) lines both email parts show, values cleaned to one line each."""
     facts = [("Topic", clean_header_text(alert.topic_title, 200)), ("Source", clean_header_text(alert.source, 200))]
     if alert.published is not None:
-        facts.append(("Published", _utc(alert.published).strftime("%Y-%m-%d %H:%M %Z")))
+        facts.append(("Published", as_utc(alert.published).strftime("%Y-%m-%d %H:%M %Z")))
     if alert.authors:
         facts.append(("By", clean_header_text(", ".join(alert.authors), 300)))
     if alert.language:
         facts.append(("Language", clean_header_text(alert.language, 20)))
-    score = _score(alert.score)
+    score = finite_score(alert.score)
     facts.append(("Score", "n/a" if score is None else f"{score:g}"))
     if alert.terms:
         facts.append(("Matched", clean_header_text(", ".join(alert.terms), 500)))
@@ -137,17 +126,6 @@ def _facts(alert: Alert) -> list[tuple[str, str]]:
         if others:
             facts.append(("Also reported by", clean_header_text(", ".join(others), 500)))
     return [(label, value) for label, value in facts if value]
-
-
-def email_text(alert: Alert) -> str:
-    """Return the plain-text part of ``alert``'s email."""
-    lines = [clean_header_text(alert.article_title, 1000), clean_header_text(alert.article_url, 2000), ""]
-    lines += [f"{label}: {value}" for label, value in _facts(alert)]
-    if alert.summary:
-        lines += ["", clean_header_text(alert.summary, 2000)]
-    if alert.snippets:
-        lines += ["", *(f"  … {clean_header_text(s, 500)} …" for s in alert.snippets)]
-    return "\n".join(lines) + "\n"
 
 
 def safe_href(url: str) -> str | None:
@@ -164,34 +142,9 @@ def safe_href(url: str) -> str | None:
     return url
 
 
-def email_html(alert: Alert) -> str:
-    """Return the HTML part of ``alert``'s email; every piece of text from outside is escaped."""
-    esc = html.escape
-    title = esc(clean_header_text(alert.article_title, 1000) or alert.article_url)
-    href = safe_href(alert.article_url)
-    heading = f'<a href="{esc(href, quote=True)}">{title}</a>' if href else title
-    rows = "".join(
-        f"<tr><th align='left'>{esc(label)}</th><td>{esc(value)}</td></tr>" for label, value in _facts(alert)
-    )
-    parts = [
-        "<!DOCTYPE html>",
-        '<html><head><meta charset="utf-8"></head><body>',
-        f"<h2>{heading}</h2>",
-        f"<p>{esc(clean_header_text(alert.article_url, 2000))}</p>" if not href else "",
-        f"<table>{rows}</table>",
-    ]
-    if alert.summary:
-        parts.append(f"<p>{esc(clean_header_text(alert.summary, 2000))}</p>")
-    if alert.snippets:
-        items = "".join(f"<li>… {esc(clean_header_text(s, 500))} …</li>" for s in alert.snippets)
-        parts.append(f"<ul>{items}</ul>")
-    parts.append("</body></html>")
-    return "\n".join(p for p in parts if p) + "\n"
-
-
 def log_line(alert: Alert) -> str:
     """Return the one log line for ``alert``: topic id, score, title and URL."""
-    score = _score(alert.score)
+    score = finite_score(alert.score)
     shown = "n/a" if score is None else f"{score:g}"
     title = clean_header_text(alert.article_title, 200)
     url = clean_header_text(alert.article_url, 2000)

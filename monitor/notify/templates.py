@@ -18,7 +18,14 @@ import jinja2
 from monitor.models import Alert, Notice
 from monitor.notify.digest import Digest
 from monitor.notify.notice import notice_context
-from monitor.notify.render import _facts, _utc, clean_header_text, email_subject, message_id, safe_href
+from monitor.notify.render import (
+    alert_facts,
+    as_utc,
+    clean_header_text,
+    email_subject,
+    message_id,
+    safe_href,
+)
 
 DEFAULTS = {
     "alert.txt": """{{ title }}
@@ -94,7 +101,7 @@ def _alert_context(alert: Alert) -> dict[str, object]:
         "alert": alert,
         "title": clean_header_text(alert.article_title, 1000) or alert.article_url,
         "href": safe_href(alert.article_url),
-        "facts": _facts(alert),
+        "facts": alert_facts(alert),
         "summary": clean_header_text(alert.summary, 2000),
         "snippets": [clean_header_text(s, 500) for s in alert.snippets],
     }
@@ -147,7 +154,7 @@ def build_email(
     email["Subject"] = clean_header_text(subject, 300)
     email["From"] = sender
     email["To"] = ", ".join(recipients)
-    email["Date"] = format_datetime(_utc(moment).astimezone(UTC))
+    email["Date"] = format_datetime(as_utc(moment).astimezone(UTC))
     email["Message-ID"] = msg_id
     email["Auto-Submitted"] = "auto-generated"  # RFC 3834: auto-responders stay quiet
     if list_id:

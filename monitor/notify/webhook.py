@@ -6,7 +6,6 @@ import asyncio
 import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from math import floor
 
 import httpx
@@ -15,6 +14,7 @@ from standardwebhooks import Webhook
 from monitor import __version__
 from monitor.config import WebhookChannel
 from monitor.errors import NotifyError
+from monitor.httputil import Clock, parse_retry_after, utc_now
 from monitor.models import Alert, Notice
 from monitor.notify.digest import Digest, digest_body
 from monitor.notify.notice import notice_body
@@ -29,29 +29,13 @@ _ERROR_BODY_LIMIT = 300
 
 def sign_headers(msg_id: str, body: bytes, secrets: Sequence[str], *, now: datetime | None = None) -> dict[str, str]:
     """Return the Standard Webhooks headers; every secret adds one ``v1,`` signature (rotation)."""
-    moment = (now or datetime.now(UTC)).astimezone(UTC)
+    moment = (now or utc_now()).astimezone(UTC)
     headers = {"webhook-id": msg_id, "webhook-timestamp": str(floor(moment.timestamp()))}
     text = body.decode("utf-8")
     signatures = [Webhook(secret).sign(msg_id, moment, text) for secret in secrets]
     if signatures:
         headers["webhook-signature"] = " ".join(signatures)
     return headers
-
-
-def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Return the seconds a ``Retry-After`` header asks us to wait (delta-seconds or HTTP-date)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 def is_temporary(status: int) -> bool:
@@ -69,12 +53,20 @@ def message_body(channel: WebhookChannel, message: Alert | Digest | Notice) -> b
 
 
 async def send_webhook(
-    client: httpx.AsyncClient, channel: WebhookChannel, message: Alert | Digest | Notice
+    client: httpx.AsyncClient,
+    channel: WebhookChannel,
+    message: Alert | Digest | Notice,
+    *,
+    clock: Clock = utc_now,
 ) -> int:
-    """POST an alert or a digest to the channel's URL and return the 2xx status; raise NotifyError otherwise."""
+    """POST an alert or a digest to the channel's URL and return the 2xx status; raise NotifyError otherwise.
+
+    Redirects are not followed: httpx would turn a 301/302/303 into a body-less GET that the new address may
+    well answer with 200, and the event would count as delivered. A 3xx is a permanent failure naming Location.
+    """
     body = message_body(channel, message)
     # The signing time is the sending time, not the hit time: receivers refuse timestamps over 5 minutes old.
-    headers = sign_headers(message.id, body, channel.secrets)
+    headers = sign_headers(message.id, body, channel.secrets, now=clock())
     headers["content-type"] = "application/json"
     if client.headers.get("user-agent", "").startswith("python-httpx/"):
         headers["user-agent"] = USER_AGENT
@@ -82,7 +74,7 @@ async def send_webhook(
         # httpx timeouts are per phase; asyncio.timeout also bounds a receiver that trickles bytes forever.
         async with asyncio.timeout(channel.timeout):
             async with client.stream(
-                "POST", channel.url, content=body, headers=headers, timeout=channel.timeout
+                "POST", channel.url, content=body, headers=headers, timeout=channel.timeout, follow_redirects=False
             ) as response:
                 if response.is_success:
                     return response.status_code
@@ -91,7 +83,7 @@ async def send_webhook(
         raise NotifyError(f"no answer within {channel.timeout:g}s", channel=channel.id) from None
     except httpx.HTTPError as exc:
         raise NotifyError(f"{type(exc).__name__}: {exc}", channel=channel.id) from None
-    raise _status_error(channel.id, response.status_code, response.headers, detail)
+    raise _status_error(channel.id, response.status_code, response.headers, detail, now=clock())
 
 
 async def _read_some(response: httpx.Response) -> str:
@@ -104,7 +96,9 @@ async def _read_some(response: httpx.Response) -> str:
     return " ".join(chunks[:_ERROR_BODY_LIMIT].decode("utf-8", "replace").split())
 
 
-def _status_error(channel_id: str, status: int, headers: Mapping[str, str], detail: str) -> NotifyError:
+def _status_error(
+    channel_id: str, status: int, headers: Mapping[str, str], detail: str, *, now: datetime
+) -> NotifyError:
     temporary = is_temporary(status)
     if 300 <= status < 400:
         detail = f"redirect to {headers.get('location', '?')} (update the channel URL) {detail}".strip()
@@ -113,5 +107,5 @@ def _status_error(channel_id: str, status: int, headers: Mapping[str, str], deta
         channel=channel_id,
         status=status,
         permanent=not temporary,
-        retry_after=parse_retry_after(headers.get("retry-after")) if temporary else None,
+        retry_after=parse_retry_after(headers.get("retry-after"), now=now) if temporary else None,
     )

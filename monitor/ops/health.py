@@ -45,6 +45,11 @@ class Health:
     def report(self) -> tuple[bool, dict[str, Any]]:
         """Return (healthy, JSON body) with every reason the daemon is not healthy."""
         reasons = []
+        try:
+            details = self.details()
+        except sqlite3.Error as exc:  # the probe may pass while a read fails (locked, corrupt page): say so
+            details = {}
+            reasons.append(f"database not readable: {exc}")
         if not self.scheduler_running():
             reasons.append("scheduler is not running")
         if self.db_error:
@@ -59,5 +64,5 @@ class Health:
             "state": self.status,
             "uptime_seconds": round(time.monotonic() - self.started, 1),
         }
-        body.update(self.details())
+        body.update(details)
         return not reasons, body

@@ -13,7 +13,10 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from monitor.ops.health import Health
 
 log = logging.getLogger("monitor.ops.http")
-_REASONS = {200: "OK", 404: "Not Found", 405: "Method Not Allowed", 400: "Bad Request", 503: "Service Unavailable"}
+_REASONS = {
+    200: "OK", 404: "Not Found", 405: "Method Not Allowed", 400: "Bad Request", 500: "Internal Server Error",
+    503: "Service Unavailable",
+}
 
 
 def parse_listen(listen: str) -> tuple[str, int]:
@@ -54,6 +57,9 @@ class OpsServer:
         except ConnectionError:
             writer.close()
             return
+        except Exception:  # a bug in a report: answer 500 rather than leave the prober hanging on a dead socket
+            log.exception("cannot answer %s", method)
+            status, ctype, body = 500, "text/plain", b"internal error: see the daemon log\n"
         head_out = (
             f"HTTP/1.1 {status} {_REASONS[status]}\r\nContent-Type: {ctype}\r\n"
             f"Content-Length: {len(body)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n"

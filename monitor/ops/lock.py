@@ -27,8 +27,7 @@ class InstanceLock:
 
     def acquire(self) -> None:
         """Take the lock or raise StoreError naming the process that holds it."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = self.path.open("a+", encoding="utf-8")
+        handle, writable = self._open()
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -42,11 +41,25 @@ class InstanceLock:
         except OSError as exc:
             handle.close()
             raise StoreError(f"cannot lock {self.path}: {exc}") from exc
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"{os.getpid()}\n")
-        handle.flush()
+        if writable:
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"{os.getpid()}\n")
+            handle.flush()
         self._file = handle
+
+    def _open(self) -> tuple[IO[str], bool]:
+        """Open the lock file for writing our pid; a read-only one can still be locked (flock needs no write)."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            return self.path.open("a+", encoding="utf-8"), True
+        except PermissionError as exc:
+            if not self.path.exists():
+                reason = f"the folder is read-only ({exc.strerror})"
+                raise StoreError(f"cannot create lock file {self.path}: {reason}") from exc
+            return self.path.open("r", encoding="utf-8"), False
+        except OSError as exc:
+            raise StoreError(f"cannot open lock file {self.path}: {exc}") from exc
 
     def release(self) -> None:
         """Drop the lock (the file stays: removing it would race with a starting daemon)."""

@@ -77,7 +77,7 @@ def document_base(body: bytes, url: str) -> str:
 
 
 def to_datetime(value: object) -> datetime | None:
-    """Turn an ISO string, RFC 822 string or ``time.struct_time`` (UTC) into a timezone-aware datetime."""
+    """Turn an ISO string, RFC 822 string or ``time.struct_time`` (UTC) into a datetime in UTC."""
     if isinstance(value, time.struct_time):
         try:
             return datetime(*value[:6], tzinfo=UTC)
@@ -99,4 +99,8 @@ def to_datetime(value: object) -> datetime | None:
     if parsed.tzinfo is None:
         # A date without a zone is most often UTC in feeds; guessing the server's zone would be worse.
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed
+    # Always UTC: dates are stored as ISO text compared as strings, and shown labelled UTC; "+02:00" would lie.
+    try:
+        return parsed.astimezone(UTC)
+    except (OverflowError, ValueError):  # year 1 or 9999 shifted out of range by its offset
+        return None

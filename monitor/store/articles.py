@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -11,6 +10,7 @@ from datetime import datetime
 from sqlite_utils import Database
 
 from monitor.models import Article, Match
+from monitor.store.db import transaction
 from monitor.store.deliveries import record_hits
 
 
@@ -32,7 +32,7 @@ def unseen_keys(db: Database, source_id: str, keys: Iterable[str]) -> set[str]:
 
 def mark_seen(db: Database, source_id: str, item_key: str, article_id: int | None, now: datetime) -> None:
     """Remember that an item of a source was processed, so later polls skip it."""
-    with db.atomic():
+    with transaction(db):
         db.execute(
             "INSERT OR IGNORE INTO seen_items (source_id, item_key, article_id, first_seen_at) VALUES (?, ?, ?, ?)",
             [source_id, item_key, article_id, now.isoformat()],
@@ -45,20 +45,25 @@ def find_article(db: Database, url: str) -> int | None:
     return int(row[0]) if row else None
 
 
-def content_hash(text: str) -> str:
-    """Return a fingerprint of the body text that ignores case and whitespace."""
-    normal = " ".join(text.lower().split())
-    return hashlib.sha256(normal.encode("utf-8")).hexdigest()
-
-
 def insert_article(
-    db: Database, article: Article, *, url: str, link: str, source_id: str, now: datetime
+    db: Database,
+    article: Article,
+    *,
+    url: str,
+    link: str,
+    source_id: str,
+    now: datetime,
+    fingerprint: str | None = None,
 ) -> tuple[int, bool]:
-    """Store ``article`` under its canonical ``url``; return (id, True) if new, (existing id, False) if known."""
+    """Store ``article`` under its canonical ``url``; return (id, True) if new, (existing id, False) if known.
+
+    ``fingerprint`` is the dedup stage's fingerprint of the body (``monitor.dedup.fingerprint``), kept in the
+    ``content_hash`` column; the store computes no hash of its own.
+    """
     existing = find_article(db, url)
     if existing is not None:
         return existing, False
-    with db.atomic():
+    with transaction(db):
         cursor = db.execute(
             "INSERT INTO articles (url, link, source_id, title, text, summary, authors, published, language,"
             " site_name, content_hash, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -73,7 +78,7 @@ def insert_article(
                 article.published.isoformat() if article.published else None,
                 article.language,
                 article.site_name,
-                content_hash(article.text),
+                fingerprint,
                 now.isoformat(),
             ],
         )
@@ -103,13 +108,16 @@ def save_article(
     topic_titles: dict[str, str],
     channels_for: Callable[[str, float], list[str]],
     now: datetime,
+    fingerprint: str | None = None,
 ) -> SavedArticle:
     """Store a new article, its hits, their deliveries and the seen item in one transaction.
 
     A crash can never leave an article stored without its hits, so an alert is never lost to a restart.
     """
-    with db.atomic():
-        article_id, is_new = insert_article(db, article, url=url, link=link, source_id=source_id, now=now)
+    with transaction(db):
+        article_id, is_new = insert_article(
+            db, article, url=url, link=link, source_id=source_id, now=now, fingerprint=fingerprint
+        )
         mark_seen(db, source_id, item_key, article_id, now)
         if not is_new:
             return SavedArticle(article_id, False)

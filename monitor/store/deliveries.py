@@ -17,6 +17,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from monitor.models import Alert, Match
+from monitor.store.db import transaction
 from monitor.textutil import shorten
 
 FAILED_STATUSES = ("failed", "dead")
@@ -53,7 +54,7 @@ def record_hits(
 ) -> tuple[int, int]:
     """Store new hits of an article and queue their deliveries; return (new hits, new deliveries)."""
     new_hits = new_deliveries = 0
-    with db.atomic():  # one transaction: a hit is never stored without its deliveries
+    with transaction(db):  # one transaction: a hit is never stored without its deliveries
         for match in matches:
             cursor = db.execute(
                 "INSERT OR IGNORE INTO hits (topic_id, topic_title, article_id, score, terms, snippets, created_at)"

@@ -8,6 +8,8 @@ from datetime import datetime
 
 from sqlite_utils import Database
 
+from monitor.store.db import transaction
+
 # SQLite allows 32,766 parameters per statement; feeds rarely have more than a few hundred items.
 _CHUNK = 500
 
@@ -32,7 +34,7 @@ def item_identity(db: Database, source_id: str) -> str | None:
 
 def set_item_identity(db: Database, source_id: str, identity: str, reason: str) -> None:
     """Remember that a source's items are identified by ``identity`` from now on, and why."""
-    with db.atomic():
+    with transaction(db):
         db.execute(
             "UPDATE sources SET item_identity = ?, item_identity_reason = ? WHERE id = ?", [identity, reason, source_id]
         )
@@ -70,7 +72,7 @@ def describe_item(
     db: Database, source_id: str, key: str, *, link_key: str, title: str, entry_hash: str, now: datetime
 ) -> None:
     """Record what a processed item looked like, so the next poll can tell a changed or lying feed."""
-    with db.atomic():
+    with transaction(db):
         db.execute(
             "UPDATE seen_items SET link_key = ?, title = ?, entry_hash = ?, checked_at = ?"
             " WHERE source_id = ? AND item_key = ?",

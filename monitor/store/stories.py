@@ -7,15 +7,15 @@ and is queried with 32 index lookups per article instead of being rebuilt in mem
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlite_utils import Database
 
 from monitor.models import Alert, Article, Match, StoryRef
-from monitor.store.articles import content_hash, save_article
+from monitor.store.articles import save_article
+from monitor.store.db import transaction
 from monitor.store.deliveries import PendingDelivery, record_hits
 
 # The most similar articles by shared bands are checked; more would only cost time on boilerplate-heavy bodies.
@@ -76,28 +76,18 @@ def story_candidates(db: Database, band_keys: Sequence[int]) -> list[tuple[int, 
 
 
 def alerted_pairs(db: Database, story_id: int) -> set[tuple[str, str]]:
-    """Return the (topic, channel) pairs that already have an alert for some article of the story."""
+    """Return the (topic, channel) pairs that already have an alert for some article of the story.
+
+    An alert that failed for good (failed, dead) does not count: the next article of the story is alerted there
+    instead of the story staying silent on that channel forever.
+    """
     rows = db.execute(
         "SELECT DISTINCT h.topic_id, d.channel_id FROM story_articles sa"
         " JOIN hits h ON h.article_id = sa.article_id JOIN deliveries d ON d.hit_id = h.id"
-        " WHERE sa.story_id = ?",
+        " WHERE sa.story_id = ? AND d.status NOT IN ('failed', 'dead')",
         [story_id],
     ).fetchall()
     return {(t, c) for t, c in rows}
-
-
-@contextmanager
-def transaction(db: Database) -> Iterator[None]:
-    """Run the block in a transaction: the caller's if one is open (it rolls back on error), else a new one.
-
-    Not a savepoint inside the caller's transaction: SQLite journals every page a savepoint touches to a temporary
-    file, which tripled the cost of writing an article's 32 band rows (random keys: 32 pages).
-    """
-    if db.conn.in_transaction:
-        yield
-    else:
-        with db.atomic():
-            yield
 
 
 def add_member(db: Database, article_id: int, member: Membership, now: datetime) -> int:
@@ -161,7 +151,7 @@ def save_in_story(
     A topic/channel pair that already alerted for the story gets the hit recorded but no delivery; once the story
     reaches the outlets ``updates_for(topic, outlets)`` asks for, that channel gets one story-update delivery.
     """
-    with db.atomic():
+    with transaction(db):
         alerted = alerted_pairs(db, member.story_id) if member.story_id is not None else set()
         suppressed: list[tuple[str, str]] = []
 
@@ -181,6 +171,7 @@ def save_in_story(
             topic_titles=topic_titles,
             channels_for=routed,
             now=now,
+            fingerprint=member.fingerprint,
         )
         if not saved.is_new:
             return StorySaved(saved.article_id, False)
@@ -233,13 +224,15 @@ def _queue_updates(
                 " VALUES (?, ?, ?, 'pending', 0, ?)",
                 [hit[0], channel_id, f"{UPDATE_PREFIX}{digest}", now.isoformat()],
             )
-            if "queued_at" in db.table("deliveries").columns_dict:  # the outbox's give-up clock, when it has one
-                db.execute("UPDATE deliveries SET queued_at = created_at WHERE id = ?", [inserted.lastrowid])
+            if inserted.rowcount == 0:
+                # Nothing inserted (that alert id exists already): lastrowid would be some other row's id.
+                continue
+            db.execute("UPDATE deliveries SET queued_at = created_at WHERE id = ?", [inserted.lastrowid])
             db.execute(
                 "UPDATE story_updates SET delivery_id = ? WHERE story_id = ? AND topic_id = ? AND channel_id = ?",
                 [inserted.lastrowid, story_id, match.topic_id, channel_id],
             )
-            queued += inserted.rowcount
+            queued += 1
     return queued
 
 
@@ -296,7 +289,7 @@ def revise_article(
     alerted unless another article of its story already alerted that topic on that channel. The FTS index follows
     the articles table through its triggers. One transaction.
     """
-    with db.atomic():
+    with transaction(db):
         db.execute(
             "UPDATE articles SET title = ?, text = ?, summary = coalesce(?, summary), content_hash = ?, revised_at = ?"
             " WHERE id = ?",
@@ -304,7 +297,7 @@ def revise_article(
                 article.title or old.title,
                 article.text,
                 article.description,
-                content_hash(article.text),
+                member.fingerprint,
                 now.isoformat(),
                 old.article_id,
             ],

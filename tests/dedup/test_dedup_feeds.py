@@ -13,13 +13,13 @@ from click.testing import CliRunner
 from dedup_helpers import TARTUS_CUSTOMS, TARTUS_WITHDRAWAL
 from sqlite_utils import Database
 
-from monitor import pipeline
 from monitor.cli import main
 from monitor.config import load_config
 from monitor.daemon import run_once
 from monitor.demo.sink import WebhookSink
 from monitor.demo.site import NewsSite
-from monitor.pipeline import CycleStats
+from monitor.pipeline import items as pipeline_items
+from monitor.runtime import CycleStats
 
 FEED = "lying/rss.xml"
 RSS = """<?xml version="1.0" encoding="utf-8"?>
@@ -125,7 +125,7 @@ def test_a_rewritten_article_updates_its_text_and_alerts_only_new_topics(
     webhook_secret: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(pipeline, "RECHECK_AFTER", timedelta(0))
+    monkeypatch.setattr(pipeline_items, "RECHECK_AFTER", timedelta(0))
     item = [("story-1", "story.html", "Frigates leave Tartus")]
     publish(news_site, item, {"story.html": ("Frigates leave Tartus", TARTUS_WITHDRAWAL)})
     assert once(setup, webhook_secret).sent == 1

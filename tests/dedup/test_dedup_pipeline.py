@@ -16,7 +16,7 @@ from monitor.config import load_config
 from monitor.daemon import run_once
 from monitor.demo.sink import WebhookSink
 from monitor.demo.site import NewsSite
-from monitor.pipeline import CycleStats
+from monitor.runtime import CycleStats
 
 REPO = Path(__file__).resolve().parents[2]
 TOPICS = REPO / "seeds" / "topics"

@@ -6,7 +6,16 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from monitor.models import Alert, StoryRef
-from monitor.notify.render import email_subject, email_text, webhook_payload
+from monitor.notify.render import email_subject, webhook_payload
+from monitor.notify.templates import build_email
+
+
+def email_text(alert: Alert) -> str:
+    """Return the plain-text part of the email production sends for ``alert``."""
+    part = build_email(alert, sender="m@example.org", recipients=["a@example.org"]).get_body(("plain",))
+    assert part is not None
+    return str(part.get_content())
+
 
 ALERT = Alert(
     id="msg_1",

@@ -26,7 +26,7 @@ from monitor.config import Settings, load_config
 from monitor.fetch import HostLimiter
 from monitor.match import Matcher
 from monitor.models import Article, Match
-from monitor.pipeline import Runtime
+from monitor.runtime import Runtime
 
 
 @dataclass

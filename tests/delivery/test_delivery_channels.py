@@ -20,7 +20,7 @@ from monitor.dispatch import deliver_due
 from monitor.models import Alert
 from monitor.notify import Digest
 from monitor.notify.presets import chat_payload
-from monitor.pipeline import CycleStats
+from monitor.runtime import CycleStats
 from monitor.store import deliveries as outbox
 
 

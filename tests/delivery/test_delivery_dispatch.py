@@ -12,7 +12,7 @@ from delivery_peers import Answer, Clock, Receiver, black_hole, queue_hits, runt
 
 from monitor import store
 from monitor.dispatch import Dispatcher, deliver_due
-from monitor.pipeline import CycleStats
+from monitor.runtime import CycleStats
 from monitor.store import deliveries as outbox
 
 START = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)

@@ -20,7 +20,7 @@ from monitor.errors import ConfigError
 from monitor.models import Notice
 from monitor.notify.presets import chat_payload
 from monitor.notify.templates import build_email
-from monitor.pipeline import Runtime
+from monitor.runtime import Runtime
 from monitor.store import SourceState, notices
 
 T = TypeVar("T")

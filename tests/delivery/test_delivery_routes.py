@@ -17,7 +17,7 @@ from delivery_peers import Clock, MailBox, Receiver, free_port, queue_hits, runt
 from monitor import store
 from monitor.config import RouteConfig
 from monitor.dispatch import deliver_due, quiet_until
-from monitor.pipeline import CycleStats
+from monitor.runtime import CycleStats
 
 
 def hook(url: str) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import itertools
 import threading
 import time
@@ -15,7 +16,7 @@ import pytest
 from fetch_server import FIXTURES, FeedServer, Reply, Seen
 
 from monitor.errors import FetchError, ParseError
-from monitor.fetch import FetchResult, HostLimiter, Validators, build_client, fetch_feed
+from monitor.fetch import FetchResult, HostLimiter, Validators, build_client, fetch_feed, guard
 from monitor.parse import parse_feed
 
 pytestmark = pytest.mark.anyio
@@ -296,3 +297,60 @@ async def test_serves_atom_too(server: FeedServer, client: httpx.AsyncClient) ->
     server.routes["/atom"] = Reply(200, {"Content-Type": "application/atom+xml"}, ATOM)
     result = await fetch(client, server.url("/atom"))
     assert parse_feed(result.body, result.url).title == "Example Wire: World"
+
+
+async def test_retry_after_date_is_judged_by_the_given_clock(server: FeedServer, client: httpx.AsyncClient) -> None:
+    now = datetime(2025, 1, 6, 12, 0, tzinfo=UTC)
+    server.routes["/feed"] = Reply(503, {"Retry-After": "Mon, 06 Jan 2025 12:02:00 GMT"})
+    with pytest.raises(FetchError) as info:
+        await fetch_feed(client, server.url("/feed"), validators=Validators(), max_bytes=MB, clock=lambda: now)
+    assert info.value.retry_after == 120.0
+
+
+async def test_check_judges_every_redirect_hop_before_connecting(server: FeedServer, client: httpx.AsyncClient) -> None:
+    """A discovered feed (untrusted) that redirects to an internal address: the second hop is refused unfetched."""
+    checked: list[str] = []
+
+    async def check(url: str) -> None:
+        checked.append(url)
+        if "/internal" in url:
+            raise FetchError("address is not public", url=url, reason="blocked")
+
+    server.routes["/found.xml"] = Reply(302, {"Location": "/internal.xml"})
+    server.routes["/internal.xml"] = Reply(200, XML, RSS)
+    with pytest.raises(FetchError) as info:
+        await fetch_feed(client, server.url("/found.xml"), validators=Validators(), max_bytes=MB, check=check)
+    assert info.value.reason == "blocked"
+    assert checked == [server.url("/found.xml"), server.url("/internal.xml")]
+    assert server.hits("/internal.xml") == []
+
+    with pytest.raises(FetchError) as info:  # the first hop is judged too
+        await fetch_feed(client, server.url("/internal.xml"), validators=Validators(), max_bytes=MB, check=check)
+    assert info.value.reason == "blocked" and server.hits("/internal.xml") == []
+
+
+async def test_checked_fetch_still_reports_a_permanent_move(server: FeedServer, client: httpx.AsyncClient) -> None:
+    checked: list[str] = []
+
+    async def check(url: str) -> None:
+        checked.append(url)
+
+    server.routes["/old"] = Reply(301, {"Location": "/new"})
+    server.routes["/new"] = Reply(200, XML, RSS)
+    result = await fetch_feed(client, server.url("/old"), validators=Validators(), max_bytes=MB, check=check)
+    assert (result.body, result.permanent_redirect) == (RSS, server.url("/new"))
+    assert checked == [server.url("/old"), server.url("/new")]
+
+
+async def test_guard_check_refuses_a_redirect_to_loopback(
+    server: FeedServer, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Pretend 127.0.0.1 is public, so the first hop passes and the redirect to [::1] is judged by the real guard.
+    public = ipaddress.ip_address("127.0.0.1")
+    monkeypatch.setattr(guard, "is_public_address", lambda address: address == public)
+    server.routes["/found.xml"] = Reply(307, {"Location": f"http://[::1]:{server.port}/internal.xml"})
+    with pytest.raises(FetchError) as info:
+        await fetch_feed(
+            client, server.url("/found.xml"), validators=Validators(), max_bytes=MB, check=guard.check_public
+        )
+    assert info.value.reason == "blocked" and "::1" in str(info.value)

@@ -10,11 +10,14 @@ from ipaddress import ip_address
 import httpx
 import pytest
 
-from monitor.fetch import Validators, parse_retry_after
+from monitor import httputil
+from monitor.fetch import Validators, http
 from monitor.fetch.feed import conditional_headers
 from monitor.fetch.guard import is_public_address, parse_address
 from monitor.fetch.http import transport_error
 from monitor.fetch.page import is_html_type
+from monitor.httputil import parse_retry_after
+from monitor.notify import webhook
 
 NOW = datetime(2025, 1, 6, 12, 0, 0, tzinfo=UTC)
 
@@ -34,6 +37,13 @@ NOW = datetime(2025, 1, 6, 12, 0, 0, tzinfo=UTC)
 )
 def test_parse_retry_after(header: str | None, expected: object) -> None:
     assert parse_retry_after(header, now=NOW) == expected
+
+
+def test_retry_after_has_one_parser_in_the_bottom_layer() -> None:
+    # Fetch and notify each had their own copy, reading the wall clock inside the stage; callers now pass `now`.
+    assert parse_retry_after.__module__ == httputil.__name__
+    for module in (http, webhook):
+        assert getattr(module, "parse_retry_after", parse_retry_after) is parse_retry_after, module.__name__
 
 
 @pytest.mark.parametrize(

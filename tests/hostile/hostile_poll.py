@@ -10,7 +10,8 @@ from typing import Any
 from hostile_kit import EvilSite, feed, item, poll_kit, serve, story_text, write_config
 
 from monitor import store
-from monitor.pipeline import CycleStats, poll_all
+from monitor.pipeline import poll_all
+from monitor.runtime import CycleStats
 
 
 @dataclass

@@ -16,7 +16,7 @@ from hostile_kit import LEDGER, Answer, Receiver
 
 from monitor import store
 from monitor.dispatch import Dispatcher, deliver_due
-from monitor.pipeline import CycleStats
+from monitor.runtime import CycleStats
 
 Defence = Callable[[str], None]
 START = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)

@@ -84,6 +84,7 @@ class WebhookReceiver:
         self.secret = secret
         self.plans: list[Plan] = []
         self.requests: list[Received] = []
+        self.gets: list[str] = []  # paths fetched with GET: a webhook must never turn into one
         self.released = threading.Event()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self.server.daemon_threads = True
@@ -125,6 +126,13 @@ class WebhookReceiver:
                     self.wfile.write(plan.body)
                 except OSError:
                     pass  # the client gave up (timeout test)
+
+            def do_GET(self) -> None:
+                # Answers 200, as a moved receiver's new address would: a followed redirect then looks delivered.
+                receiver.gets.append(self.path)
+                self.send_response(200)
+                self.send_header("content-length", "0")
+                self.end_headers()
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass

@@ -1,28 +1,32 @@
-"""Pure rendering: payload shape, email structure, header and HTML injection, log lines."""
+"""Rendering: payload shape, email structure (build_email, what email.py sends), header and HTML injection, log
+lines."""
 
 from __future__ import annotations
 
+import ast
 import json
 import math
 from datetime import datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from notify_peers import BASE_ALERT, AlertFactory
 
+from monitor.notify import render
 from monitor.notify.render import (
     clean_header_text,
-    email_message,
     log_line,
     message_id,
     safe_href,
     webhook_body,
     webhook_payload,
 )
+from monitor.notify.templates import build_email
 
 
 def _reparse(message: EmailMessage) -> EmailMessage:
@@ -106,9 +110,7 @@ def test_clean_header_text_never_leaves_line_breaks(text: str, limit: int) -> No
 
 
 def test_email_has_subject_parts_and_stable_ids() -> None:
-    message = _reparse(
-        email_message(BASE_ALERT, sender="monitor@example.org", recipients=["a@example.org", "b@ex.org"])
-    )
+    message = _reparse(build_email(BASE_ALERT, sender="monitor@example.org", recipients=["a@example.org", "b@ex.org"]))
     assert message["Subject"] == (
         "[monitor] Russian military presence in Syria: Talks on the future of the Tartus naval facility resume"
     )
@@ -127,16 +129,16 @@ def test_email_has_subject_parts_and_stable_ids() -> None:
 
 def test_title_cannot_inject_headers(make_alert: AlertFactory) -> None:
     alert = make_alert(article_title="Hello\r\nBcc: evil@x\r\n\r\nbody", topic_title="T\nX-Evil: 1")
-    raw = email_message(alert, sender="m@example.org", recipients=["a@example.org"]).as_bytes()
+    raw = build_email(alert, sender="m@example.org", recipients=["a@example.org"]).as_bytes()
     headers = raw.split(b"\n\n", 1)[0]
     assert b"\nBcc:" not in headers and b"\nX-Evil:" not in headers
-    parsed = _reparse(email_message(alert, sender="m@example.org", recipients=["a@example.org"]))
+    parsed = _reparse(build_email(alert, sender="m@example.org", recipients=["a@example.org"]))
     assert parsed["Bcc"] is None
     assert parsed["Subject"] == "[monitor] T X-Evil: 1: Hello Bcc: evil@x body"
 
 
 def test_long_title_is_truncated_in_subject(make_alert: AlertFactory) -> None:
-    message = email_message(make_alert(article_title="Tartus " * 200), sender="m@e.org", recipients=["a@e.org"])
+    message = build_email(make_alert(article_title="Tartus " * 200), sender="m@e.org", recipients=["a@e.org"])
     assert len(str(message["Subject"])) < 320
 
 
@@ -147,7 +149,7 @@ def test_html_part_escapes_everything(make_alert: AlertFactory) -> None:
         snippets=("<b>bold</b>",),
         summary="<iframe src=//evil>",
     )
-    html = _reparse(email_message(alert, sender="m@e.org", recipients=["a@e.org"])).get_body(("html",))
+    html = _reparse(build_email(alert, sender="m@e.org", recipients=["a@e.org"])).get_body(("html",))
     assert html is not None
     content = html.get_content()
     assert "<script>" not in content and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in content
@@ -175,21 +177,21 @@ def test_safe_href(url: str, expected: str | None) -> None:
 
 def test_non_http_link_is_not_an_href(make_alert: AlertFactory) -> None:
     alert = make_alert(article_url='javascript:alert("x")')
-    html = _reparse(email_message(alert, sender="m@e.org", recipients=["a@e.org"])).get_body(("html",))
+    html = _reparse(build_email(alert, sender="m@e.org", recipients=["a@e.org"])).get_body(("html",))
     assert html is not None
     assert "href" not in html.get_content()
 
 
 def test_ampersand_in_href_is_escaped(make_alert: AlertFactory) -> None:
     alert = make_alert(article_url='https://e.org/a?b=1&c="2"')
-    html = _reparse(email_message(alert, sender="m@e.org", recipients=["a@e.org"])).get_body(("html",))
+    html = _reparse(build_email(alert, sender="m@e.org", recipients=["a@e.org"])).get_body(("html",))
     assert html is not None
-    assert 'href="https://e.org/a?b=1&amp;c=&quot;2&quot;"' in html.get_content()
+    assert 'href="https://e.org/a?b=1&amp;c=&#34;2&#34;"' in html.get_content()
 
 
 def test_unicode_subject_survives_the_wire(make_alert: AlertFactory) -> None:
     alert = make_alert(article_title="Российский флот в Тартусе", topic_title="طرطوس")
-    parsed = _reparse(email_message(alert, sender="m@e.org", recipients=["a@e.org"]))
+    parsed = _reparse(build_email(alert, sender="m@e.org", recipients=["a@e.org"]))
     assert parsed["Subject"] == "[monitor] طرطوس: Российский флот в Тартусе"
 
 
@@ -206,3 +208,18 @@ def test_log_line_is_one_line_with_the_facts(make_alert: AlertFactory) -> None:
     assert "\n" not in line
     assert "topic=russia-syria-bases" in line and "score=3.5" in line
     assert "title='Two lines'" in line and "url=https://news.example.org/2025/01/tartus-port-talks" in line
+
+
+def test_there_is_one_email_renderer() -> None:
+    # render.py had its own hand-built email next to the Jinja2 one production sends; the tests guarded the unused one.
+    assert not [name for name in ("email_message", "email_text", "email_html") if hasattr(render, name)]
+
+
+def test_notify_modules_import_no_private_names() -> None:
+    imported = []
+    for path in Path(render.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("monitor"):
+                names = [alias.name for alias in node.names]
+                imported += [f"{path.name}: {n}" for n in names if n.startswith("_") and not n.startswith("__")]
+    assert imported == []

@@ -18,7 +18,7 @@ from monitor.config import WebhookChannel
 from monitor.errors import NotifyError
 from monitor.models import Alert
 from monitor.notify.render import webhook_payload
-from monitor.notify.webhook import USER_AGENT, parse_retry_after, send_webhook, sign_headers
+from monitor.notify.webhook import USER_AGENT, send_webhook, sign_headers
 
 T = TypeVar("T")
 
@@ -148,10 +148,36 @@ def test_rotation_signs_with_every_secret() -> None:
         Webhook(secret).verify(body, headers)
 
 
-def test_parse_retry_after() -> None:
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_redirect_is_a_permanent_failure_and_is_not_followed(
+    receiver: WebhookReceiver, make_alert: AlertFactory, status: int
+) -> None:
+    """The daemon's shared client follows redirects; a webhook must not (a 301 made an empty GET look delivered)."""
+    moved = receiver.url + "/moved"
+    receiver.answer(Plan(status=status, headers={"Location": moved}))
+
+    async def send() -> NotifyError:
+        async with httpx.AsyncClient(follow_redirects=True) as client:
+            with pytest.raises(NotifyError) as caught:
+                await send_webhook(client, channel_for(receiver), make_alert())
+            return caught.value
+
+    error = run(send())
+    assert (error.status, error.permanent, error.retry_after) == (status, True, None)
+    assert moved in str(error) and "update the channel URL" in str(error)
+    assert len(receiver.requests) == 1 and receiver.gets == []
+
+
+def test_retry_after_date_is_judged_by_the_given_clock(receiver: WebhookReceiver, make_alert: AlertFactory) -> None:
     now = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
-    assert parse_retry_after("120") == 120.0
-    assert parse_retry_after("Wed, 01 Jan 2025 12:01:00 GMT", now=now) == 60.0
-    assert parse_retry_after("Wed, 01 Jan 2025 11:00:00 GMT", now=now) == 0.0
-    assert parse_retry_after("soon") is None
-    assert parse_retry_after(None) is None
+    receiver.answer(Plan(status=503, headers={"Retry-After": "Wed, 01 Jan 2025 12:01:30 GMT"}))
+
+    async def send() -> NotifyError:
+        async with httpx.AsyncClient() as client:
+            with pytest.raises(NotifyError) as caught:
+                await send_webhook(client, channel_for(receiver), make_alert(), clock=lambda: now)
+            return caught.value
+
+    assert run(send()).retry_after == 90.0
+    # The same clock signs the event, so signing and Retry-After agree on what "now" is.
+    assert receiver.requests[0].headers["webhook-timestamp"] == str(int(now.timestamp()))

@@ -77,9 +77,10 @@ def test_to_datetime(value: object, expected: object) -> None:
         assert parsed.tzinfo is not None
 
 
-def test_to_datetime_keeps_the_offset() -> None:
+def test_to_datetime_converts_the_offset_to_utc() -> None:
     parsed = to_datetime("2025-01-06T10:15:00+03:00")
-    assert parsed is not None and parsed.utcoffset() == timezone(timedelta(hours=3)).utcoffset(None)
+    assert parsed is not None and parsed.utcoffset() == timedelta(0)
+    assert parsed == datetime(2025, 1, 6, 10, 15, tzinfo=timezone(timedelta(hours=3)))
 
 
 def test_find_feed_links() -> None:

@@ -16,7 +16,8 @@ from monitor import store
 from monitor.config import Settings, Source, load_config
 from monitor.fetch import HostLimiter, RobotsCache, build_client
 from monitor.match import Matcher
-from monitor.pipeline import CycleStats, Runtime, poll_source
+from monitor.pipeline import poll_source
+from monitor.runtime import CycleStats, Runtime
 
 START = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 RSS_TYPE = {"Content-Type": "application/rss+xml; charset=utf-8"}

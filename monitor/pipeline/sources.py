@@ -1,0 +1,111 @@
+"""Reading a source: fetch it (from its moved or discovered URL) and parse it by its type (feed, sitemap, page)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import partial
+
+from monitor.config import Source
+from monitor.errors import FetchError, ParseError
+from monitor.fetch import FetchResult, Validators, fetch_feed
+from monitor.fetch.guard import check_public, check_scheme
+from monitor.models import ParsedFeed
+from monitor.parse import feed_min_interval, find_feed_links, looks_like_html, parse_feed, parse_listing, parse_sitemap
+from monitor.runtime import Runtime
+from monitor.store import SourceState
+
+log = logging.getLogger("monitor.pipeline")
+
+# A sitemap index lists many sitemaps; news sitemaps are the newest few (the index is read newest first).
+MAX_CHILD_SITEMAPS = 3
+
+
+@dataclass(frozen=True)
+class SourceRead:
+    """What one poll of a source found: the parsed entries (None when unchanged) and what to remember."""
+
+    feed: ParsedFeed | None
+    status: int
+    validators: Validators
+    current_url: str | None = None  # where to poll next time, when that is not where we polled
+    discovered_from: str | None = None
+    min_interval: float | None = None  # the feed's own lower bound on the poll interval
+
+
+async def read_source(rt: Runtime, source: Source, state: SourceState, validators: Validators) -> SourceRead:
+    """Fetch the source (from its moved or discovered URL if it has one) and parse it by its type."""
+    fetch = rt.settings.fetch
+    url = state.current_url or source.url
+    # A discovered URL came out of a fetched body, not the config: it is guarded on every poll, hop by hop.
+    found = state.current_url is not None and state.discovered_from is not None
+    response = await fetch_feed(
+        rt.client, url, validators=validators, max_bytes=fetch.max_bytes, limiter=rt.limiter,
+        check=partial(guard_found_url, rt) if found else None, clock=rt.clock,
+    )
+    moved = response.permanent_redirect
+    if moved:
+        log.info("source moved permanently: %s: %s -> %s", source.name, url, moved)
+    if response.not_modified:
+        return SourceRead(None, response.status, response.validators, moved, min_interval=response.max_age)
+    if source.type == "sitemap":
+        return await _read_sitemap(rt, response, moved)
+    if source.type == "page":
+        feed = parse_listing(response.body, response.url, selector=source.selector)
+        return SourceRead(feed, response.status, response.validators, moved, min_interval=response.max_age)
+    try:
+        feed = parse_feed(response.body, response.url)
+    except ParseError:
+        links = find_feed_links(response.body, response.url) if looks_like_html(response.body) else []
+        if not links:
+            raise
+        return await _read_discovered(rt, source, response.url, links[0])
+    hint = larger(feed_min_interval(response.body), response.max_age)
+    return SourceRead(feed, response.status, response.validators, moved, min_interval=hint)
+
+
+async def _read_discovered(rt: Runtime, source: Source, page_url: str, feed_url: str) -> SourceRead:
+    """Follow a page's ``<link rel=alternate>`` to its feed; the feed URL is polled directly from then on."""
+    log.info("feed discovered: %s: %s announces %s", source.name, page_url, feed_url)
+    fetch = rt.settings.fetch
+    response = await fetch_feed(
+        rt.client, feed_url, validators=Validators(), max_bytes=fetch.max_bytes, limiter=rt.limiter,
+        check=partial(guard_found_url, rt), clock=rt.clock,
+    )
+    feed = parse_feed(response.body, response.url)
+    hint = larger(feed_min_interval(response.body), response.max_age)
+    where = response.permanent_redirect or feed_url
+    return SourceRead(feed, response.status, response.validators, where, discovered_from=page_url, min_interval=hint)
+
+
+async def _read_sitemap(rt: Runtime, response: FetchResult, moved: str | None) -> SourceRead:
+    """Parse a news sitemap; for a sitemap index, read its newest child sitemaps (fetched whole, unconditionally)."""
+    fetch = rt.settings.fetch
+    sitemap = parse_sitemap(response.body, response.url)
+    entries = list(sitemap.entries)
+    for child in sitemap.children[:MAX_CHILD_SITEMAPS]:
+        try:
+            part = await fetch_feed(
+                rt.client, child, validators=Validators(), max_bytes=fetch.max_bytes, limiter=rt.limiter,
+                check=partial(guard_found_url, rt), clock=rt.clock,
+            )
+            entries.extend(parse_sitemap(part.body, part.url).entries)
+        except (FetchError, ParseError) as exc:  # one broken child must not hide the others' stories
+            log.warning("child sitemap failed: %s", exc)
+    feed = ParsedFeed(title="", entries=tuple(entries), link=response.url)
+    return SourceRead(feed, response.status, response.validators, moved, min_interval=response.max_age)
+
+
+async def guard_found_url(rt: Runtime, url: str) -> None:
+    """Refuse a URL found in a fetched body (a discovered feed, a child sitemap) that points at a private address,
+    unless private networks are allowed: only the configured URLs are trusted (found by tests/hostile).
+    Passed to fetch_feed as its ``check``, so every redirect hop of such a URL is judged too."""
+    if rt.settings.fetch.allow_private_networks:
+        check_scheme(url)
+    else:
+        await check_public(url)
+
+
+def larger(first: float | None, second: float | None) -> float | None:
+    values = [v for v in (first, second) if v is not None]
+    return max(values) if values else None

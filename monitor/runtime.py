@@ -1,0 +1,87 @@
+"""What one process hands every pipeline step: the ``Runtime`` (settings, database, HTTP client, matcher, clock)
+and the ``CycleStats`` the steps add their counts to.
+
+Its own layer below the pipeline and above the stages, so monitor.dispatch and monitor.daemon can use both without
+importing the pipeline's stage order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import httpx
+from sqlite_utils import Database
+
+from monitor.config import Settings
+from monitor.fetch import HostLimiter
+from monitor.match import Matcher
+
+
+def utc_now() -> datetime:
+    """Return the current time, timezone-aware."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class Runtime:
+    """What the stages need for one process: passed explicitly, never global."""
+
+    settings: Settings
+    db: Database
+    client: httpx.AsyncClient
+    limiter: HostLimiter
+    matcher: Matcher
+    clock: Callable[[], datetime] = utc_now
+    poll_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(32))
+    topic_titles: dict[str, str] = field(default_factory=dict)
+    # Called after hits and their deliveries are stored, so the dispatcher (monitor.dispatch) sends them at once.
+    on_queued: Callable[[], None] = lambda: None
+
+
+@dataclass
+class CycleStats:
+    """Counts of what one or more polls did, stage by stage."""
+
+    sources: int = 0
+    sources_ok: int = 0
+    not_modified: int = 0
+    entries: int = 0
+    new_entries: int = 0
+    pages: int = 0
+    page_failures: int = 0
+    feed_text_used: int = 0
+    not_articles: int = 0
+    articles_new: int = 0
+    articles_known: int = 0
+    articles_revised: int = 0  # stored articles whose text was replaced by a rewrite
+    matched: int = 0
+    hits: int = 0
+    queued: int = 0
+    sent: int = 0
+    delivery_failures: int = 0
+    pending: int = 0
+    failures: list[str] = field(default_factory=list)
+    # For the daemon's metrics (monitor.ops): failed polls by reason, hits by topic.
+    fetch_errors: Counter[str] = field(default_factory=Counter)
+    hits_by_topic: Counter[str] = field(default_factory=Counter)
+
+    def summary(self) -> list[str]:
+        """Return one line per stage, as ``monitor once`` prints them."""
+        failed = self.sources - self.sources_ok
+        lines = [
+            f"fetch:   {self.sources} sources polled, {self.sources_ok} ok ({self.not_modified} unchanged), "
+            f"{failed} failed; {self.entries} entries, {self.new_entries} new",
+            f"extract: {self.pages} pages fetched, {self.page_failures} failed, {self.feed_text_used} from feed text, "
+            f"{self.not_articles} not articles",
+            f"match:   {self.matched} articles matched, {self.hits} hits",
+            f"store:   {self.articles_new} new articles, {self.articles_known} already known, "
+            f"{self.articles_revised} revised, "
+            f"{self.queued} deliveries queued",
+            f"deliver: {self.sent} sent, {self.delivery_failures} failed, {self.pending} waiting for retry",
+        ]
+        lines.extend(f"  failed: {failure}" for failure in self.failures)
+        return lines

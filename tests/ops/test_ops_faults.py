@@ -1,0 +1,139 @@
+"""The daemon's ops side under faults: /healthz answers 503 (not a dropped connection) when the database fails, the
+heartbeat survives, a reload keeps the fetch and health settings in force, `monitor once` respects the lock."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import subprocess
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ops_peers import MONITOR, Daemon, free_port, http_get, write_config
+
+from monitor import daemon, ops, store
+from monitor.config import Settings, load_config
+from monitor.daemon import Service, open_runtime
+from monitor.demo.site import NewsSite
+
+
+@asynccontextmanager
+async def running(settings: Settings) -> AsyncIterator[Service]:
+    stop, reload = asyncio.Event(), asyncio.Event()
+    async with open_runtime(settings) as rt:
+        service = Service(rt)
+        task = asyncio.create_task(service.run(stop, reload))
+        try:
+            yield service
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 20)
+
+
+def broken_details() -> dict[str, Any]:
+    raise sqlite3.OperationalError("database is locked")
+
+
+def test_healthz_is_503_naming_the_database_when_its_details_fail() -> None:
+    health = ops.Health(scheduler_running=lambda: True, tick_interval=60, details=broken_details)
+
+    async def scenario() -> tuple[int, str, str]:
+        server = ops.OpsServer("127.0.0.1:0", health, lambda: b"")
+        await server.start()
+        try:
+            return await asyncio.to_thread(http_get, f"http://127.0.0.1:{server.port}/healthz", 3)
+        finally:
+            await server.stop()
+
+    status, _, body = asyncio.run(scenario())
+    assert status == 503
+    assert json.loads(body)["reasons"] == ["database not readable: database is locked"]
+
+
+def test_heartbeat_and_healthz_survive_database_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(daemon, "HEARTBEAT_SECONDS", 0.1)
+    port = free_port()
+    settings = load_config(
+        write_config(tmp_path / "monitor.yaml", [], health={"enabled": True, "listen": f"127.0.0.1:{port}"})
+    )
+    url = f"http://127.0.0.1:{port}/healthz"
+    real_counts, real_ping = store.delivery_counts, ops.ping_database
+
+    async def scenario() -> list[tuple[int, list[str]]]:
+        seen = []
+
+        async def get() -> None:
+            status, _, body = await asyncio.to_thread(http_get, url, 3)
+            seen.append((status, json.loads(body)["reasons"]))
+
+        async with running(settings):
+            await asyncio.sleep(0.3)
+            await get()
+            monkeypatch.setattr(store, "delivery_counts", lambda db: broken_details())
+            await asyncio.sleep(0.3)  # heartbeats run their report with the failing details
+            await get()
+            monkeypatch.setattr(store, "delivery_counts", real_counts)
+
+            def ping_bug(*args: Any) -> str | None:
+                raise RuntimeError("a bug in the probe")
+
+            monkeypatch.setattr(ops, "ping_database", ping_bug)
+            await asyncio.sleep(0.3)
+            monkeypatch.setattr(ops, "ping_database", real_ping)
+            await asyncio.sleep(0.5)  # > 3 heartbeats: a dead heartbeat task would show here
+            await get()
+        return seen
+
+    seen = asyncio.run(scenario())
+    assert seen[0] == (200, [])
+    assert seen[1] == (503, ["database not readable: database is locked"])
+    assert seen[2] == (200, []), "the heartbeat kept beating through both faults"
+
+
+def test_a_reload_keeps_fetch_and_health_settings_until_restart(tmp_path: Path, news_site: NewsSite) -> None:
+    path = tmp_path / "monitor.yaml"
+    settings = load_config(write_config(path, []))
+    source = {"name": "Demo world", "url": news_site.url("world/rss.xml")}
+
+    async def scenario() -> tuple[Settings, bool]:
+        async with open_runtime(settings) as rt:
+            service = Service(rt)
+            write_config(
+                path,
+                [source],
+                user_agent="other-agent/1.0",
+                fetch={"timeout": "9s", "allow_private_networks": True, "robots_txt": True},
+                health={"enabled": True, "listen": "127.0.0.1:1"},
+            )
+            ok = await service.reload()
+            assert service.scheduler is not None
+            service.scheduler.shutdown(wait=False)
+            return rt.settings, ok
+
+    after, ok = asyncio.run(scenario())
+    assert ok
+    assert (after.fetch, after.health, after.user_agent) == (settings.fetch, settings.health, settings.user_agent)
+    assert [s.name for s in after.sources] == ["Demo world"], "the rest of the config is applied"
+
+
+@pytest.mark.slow
+def test_once_refuses_to_run_beside_a_daemon(tmp_path: Path, news_site: NewsSite) -> None:
+    config = write_config(tmp_path / "monitor.yaml", [{"name": "Demo world", "url": news_site.url("world/rss.xml")}])
+    running_daemon = Daemon(config)
+    try:
+        assert running_daemon.wait_log(lambda e: "monitor running" in str(e.get("msg"))), running_daemon.lines[-10:]
+        time.sleep(0.5)
+        polls = news_site.hits("/world/rss.xml")
+        once = subprocess.run([*MONITOR, "once", "-c", str(config)], capture_output=True, text=True, timeout=30)
+        assert once.returncode == 3, once.stderr
+        assert f"another monitor (pid {running_daemon.proc.pid})" in once.stderr
+        assert news_site.hits("/world/rss.xml") == polls, "once polled nothing"
+    finally:
+        assert running_daemon.stop() == 0
+    once = subprocess.run([*MONITOR, "once", "-c", str(config)], capture_output=True, text=True, timeout=30)
+    assert once.returncode == 0, once.stderr
