@@ -26,7 +26,7 @@ from monitor.dispatch import Dispatcher, check_health, check_spikes, deliver_due
 from monitor.errors import ConfigError
 from monitor.fetch import HostLimiter, RobotsCache, build_client
 from monitor.match import Matcher, validate_topics
-from monitor.pipeline import next_poll_time, planned_polls, poll_all, poll_source
+from monitor.pipeline import SourceProbe, next_poll_time, planned_polls, poll_all, poll_source, probe_source
 from monitor.runtime import CycleStats, Runtime, utc_now
 from monitor.scheduler import build_scheduler
 
@@ -44,10 +44,13 @@ _OWN_JOBS = ("deliveries", "retention")
 
 
 @asynccontextmanager
-async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
-    """Yield a Runtime with the database open and migrated, topics compiled and one shared HTTP client."""
+async def open_runtime(settings: Settings, *, scratch: bool = False) -> AsyncIterator[Runtime]:
+    """Yield a Runtime with the database open and migrated, topics compiled and one shared HTTP client.
+
+    ``scratch``: an empty in-memory database instead of the configured one (``monitor check --probe``).
+    """
     matcher = Matcher(settings.topics)
-    db = store.open_database(settings.database)
+    db = store.open_database(None if scratch else settings.database)
     client = build_client(
         user_agent=settings.user_agent, timeout=settings.fetch.timeout, concurrency=settings.fetch.concurrency
     )
@@ -86,6 +89,12 @@ async def run_once(settings: Settings) -> CycleStats:
             check_health(rt)
             await deliver_due(rt, stats, retry_all=True)
             return stats
+
+
+async def probe_sources(settings: Settings) -> list[SourceProbe]:
+    """Fetch and parse every source once, storing nothing, and say what each URL turned out to be."""
+    async with open_runtime(settings, scratch=True) as rt:
+        return list(await asyncio.gather(*(probe_source(rt, source) for source in settings.sources)))
 
 
 async def run_daemon(settings: Settings, stop: asyncio.Event | None = None) -> None:

@@ -182,3 +182,28 @@ def test_run_polls_then_stops_cleanly_on_sigterm(tmp_path: Path, news_site: News
         _, err = daemon.communicate()
     assert code == 0, err
     assert "monitor running" in err and "monitor stopped" in err
+
+
+def test_check_probe_follows_a_page_to_its_feed_and_reports_failures(tmp_path: Path, news_site: NewsSite) -> None:
+    news_site.fail("broken.xml", 500)
+    config = {
+        "database": "monitor.db",
+        "fetch": {"timeout": "5s", "allow_private_networks": True},
+        "sources": [
+            {"name": "World feed", "url": news_site.url("world/rss.xml")},
+            {"name": "Home page", "url": news_site.url("index.html")},
+            {"name": "Broken", "url": news_site.url("broken.xml")},
+        ],
+    }
+    path = write(tmp_path, yaml.safe_dump(config))
+    code, out, _ = run_cli("check", "-c", str(path), "--probe")
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[0].endswith("3 sources, 0 topics, 0 channels, 0 routes; database " + str(tmp_path / "monitor.db"))
+    assert "  ok   World feed: 9 entries" in lines
+    assert (
+        f"  ok   Home page: {news_site.url('index.html')} is a page; it announces the feed "
+        f"{news_site.url('world/rss.xml')} (9 entries), which will be polled"
+    ) in lines
+    assert any(line.startswith("  FAIL Broken: ") and "500" in line for line in lines)
+    assert not (tmp_path / "monitor.db").exists()  # a probe stores nothing

@@ -65,13 +65,40 @@ def once(config_path: Path, verbose: bool) -> None:
 
 @main.command()
 @config_option
-def check(config_path: Path) -> None:
-    """Validate a config and its topics; exit 0 if valid, 2 with file:line: key: reason for each problem."""
+@click.option("--probe", is_flag=True, help="Also fetch every source once (storing nothing) and say what it is.")
+def check(config_path: Path, probe: bool) -> None:
+    """Validate a config and its topics; exit 0 if valid, 2 with file:line: key: reason for each problem.
+
+    With --probe, also read every source as a poll would: a page that announces a feed says which feed
+    it leads to; a source that fails says why (exit 1 if any fails).
+    """
     settings = load_settings(config_path)
     click.echo(
         f"{config_path}: OK: {len(settings.sources)} sources, {len(settings.topics)} topics, "
         f"{len(settings.channels)} channels, {len(settings.routes)} routes; database {settings.database}"
     )
+    if not probe:
+        return
+    from monitor.daemon import probe_sources
+    from monitor.ops import config_secrets
+
+    setup_logging("error", False, secrets=config_secrets(settings))
+    failed = 0
+    for found in run_async(probe_sources(settings)):
+        if not found.ok:
+            failed += 1
+            click.echo(f"  FAIL {found.source.name}: {found.error}")
+        elif found.discovered:
+            click.echo(
+                f"  ok   {found.source.name}: {found.source.url} is a page; it announces the feed "
+                f"{found.feed_url} ({found.entries} entries), which will be polled"
+            )
+        elif found.feed_url:
+            click.echo(f"  ok   {found.source.name}: moved permanently to {found.feed_url} ({found.entries} entries)")
+        else:
+            click.echo(f"  ok   {found.source.name}: {found.entries} entries")
+    if failed:
+        sys.exit(1)
 
 
 @main.command()

@@ -9,10 +9,11 @@ never raised. ``sources`` reads a source, ``items`` picks the entries to process
 from monitor.pipeline.entries import article_for, bounded, canonical_url, process_entry, revise_article
 from monitor.pipeline.items import entry_key, newest_first, select_entries
 from monitor.pipeline.polls import next_poll_time, planned_polls, poll_all, poll_source
-from monitor.pipeline.sources import SourceRead, guard_found_url
+from monitor.pipeline.sources import SourceProbe, SourceRead, guard_found_url, probe_source
 from monitor.pipeline.stories import backfill_stories, place
 
 __all__ = [
+    "SourceProbe",
     "SourceRead",
     "article_for",
     "backfill_stories",
@@ -26,6 +27,7 @@ __all__ = [
     "planned_polls",
     "poll_all",
     "poll_source",
+    "probe_source",
     "process_entry",
     "revise_article",
     "select_entries",

@@ -96,6 +96,28 @@ async def _read_sitemap(rt: Runtime, response: FetchResult, moved: str | None) -
     return SourceRead(feed, response.status, response.validators, moved, min_interval=response.max_age)
 
 
+@dataclass(frozen=True)
+class SourceProbe:
+    """What one trial read of a source found, for ``monitor check --probe``."""
+
+    source: Source
+    ok: bool
+    entries: int = 0
+    feed_url: str | None = None  # the feed a page announced, or where a permanent redirect leads
+    discovered: bool = False
+    error: str | None = None
+
+
+async def probe_source(rt: Runtime, source: Source) -> SourceProbe:
+    """Read a source once as a poll would (discovery included) without storing anything."""
+    try:
+        read = await read_source(rt, source, SourceState(), Validators())
+    except (FetchError, ParseError) as exc:
+        return SourceProbe(source, ok=False, error=str(exc))
+    entries = len(read.feed.entries) if read.feed is not None else 0
+    return SourceProbe(source, True, entries, read.current_url, discovered=read.discovered_from is not None)
+
+
 async def guard_found_url(rt: Runtime, url: str) -> None:
     """Refuse a URL found in a fetched body (a discovered feed, a child sitemap) that points at a private address,
     unless private networks are allowed: only the configured URLs are trusted (found by tests/hostile).
