@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left
 
 from monitor.match.fold import CLITIC_START, TOKEN_RE, analyse_words, arabic_variants, fold_tokens, tokenize
@@ -12,6 +13,7 @@ TEXT = 1
 FIELDS = (TITLE, TEXT)
 # Prefix keys longer than this add no selectivity to the index and only multiply lookups.
 PREFIX_KEY_LEN = 6
+_SPAN = re.Match.span
 
 
 def _index(folded: list[str]) -> dict[str, list[int]]:
@@ -44,8 +46,8 @@ class AnalysedDocument:
 
     __slots__ = (
         "_folded", "_has_prefix", "_indexes", "_prefix_cache", "_sorted", "_spans", "_surfaces",
-        "_vocab", "_vocab_sorted", "cache",
-        "doc", "lang", "source_words", "texts",
+        "_vocab", "_vocab_sorted", "cache", "cuts",
+        "doc", "folded_surfaces", "lang", "source_words", "texts",
     )  # fmt: skip
 
     def __init__(self, doc: MatchDocument) -> None:
@@ -58,6 +60,8 @@ class AnalysedDocument:
         self._prefix_cache: dict[tuple[str, int], list[int]] = {}
         self._spans: dict[int, list[tuple[int, int]]] = {}
         self.cache: dict[object, object] = {}  # per-document memo for the scorer (snippet windows)
+        self.cuts: dict[tuple[int, int], str] = {}  # snippet text per (first, last) character of the body
+        self.folded_surfaces: dict[tuple[int, int, int], tuple[str, str]] = {}  # (field, first, last) word
         self._surfaces: dict[tuple[int, int, int], str] = {}
         self._sorted: dict[int, list[str]] = {}
         self._vocab: set[str] | None = None
@@ -114,7 +118,7 @@ class AnalysedDocument:
         """Return the character span of word ``pos`` of ``field``."""
         spans = self._spans.get(field)
         if spans is None:  # only documents with a hit need character offsets
-            spans = self._spans[field] = [m.span() for m in TOKEN_RE.finditer(self.texts[field])]
+            spans = self._spans[field] = list(map(_SPAN, TOKEN_RE.finditer(self.texts[field])))
         return spans[pos]
 
     def surface(self, field: int, start: int, end: int) -> str:

@@ -110,7 +110,7 @@ def explain(compiled: CompiledTopic, document: MatchDocument) -> Explanation:
         )
         for leaf, found in per_leaf.items()
     )
-    gap = score._closest_gap(unique) if len(per_leaf) > 1 else None
+    gap = score._closest_gap(score.by_place(unique)) if len(per_leaf) > 1 else None
     proximity = 0.0 if gap is None else 2.0 if gap <= score.CLOSE else 1.0 if gap <= score.NEAR_BY else 0.0
     total = score.score(unique)
     if hit is not None:

@@ -33,13 +33,14 @@ class CompiledTopic:
         if not occs:
             return None
         unique = list(dict.fromkeys(occs))
-        value = score.score(unique)
+        ordered = score.by_place(unique)
+        value = score.score(unique, ordered)
         if value <= 0 or value < self.topic.min_score:
             return None
         return Match(
             topic_id=self.topic.id,
             score=value,
-            terms=score.terms(analysed, unique),
+            terms=score.terms(analysed, unique, ordered),
             snippets=score.snippets(analysed, unique),
         )
 
@@ -65,72 +66,62 @@ def validate_topics(topics: Sequence[Topic]) -> list[QueryError]:
     return errors
 
 
-_BLOCK = 512  # topics per bitset: small ints OR fast, and most keys touch one block
-
-
 class Matcher:
     """Match documents against many topics, evaluating only topics whose required words all occur.
 
     Like Lucene's Monitor (Luwak), each query is reduced to up to ``MAX_CLAUSES`` clauses, each a set of
-    words or prefixes of which a matching document must contain one. For each clause slot, every key
-    maps to bitsets (Python ints, one per block of ``_BLOCK`` topics) of the topics whose clause in that
-    slot contains the key; a document ORs the bitsets of its words per slot and ANDs the slots, so the
-    work grows with the postings of the document's words, not with the number of topics.
+    words or prefixes of which a matching document must contain one. For each clause slot, every key maps
+    to a bitset (a Python int, bit ``n`` for topic ``n``) of the topics whose clause in that slot contains
+    the key; a document ORs the bitsets of its words per slot and ANDs the slots. One int per slot keeps
+    the work per document word to a few C-level ORs however many topics share the word (the common names
+    sit in hundreds of topics), where per-block bitsets cost a Python step per block.
     """
 
     def __init__(self, topics: Sequence[Topic]) -> None:
         self.compiled = [compile_topic(t) for t in topics]
-        self._blocks = (len(self.compiled) + _BLOCK - 1) // _BLOCK
-        words: dict[str, dict[tuple[int, int], int]] = {}
-        prefixes: dict[int, dict[str, dict[tuple[int, int], int]]] = {}
+        words: dict[str, list[int]] = {}
+        prefixes: dict[int, dict[str, list[int]]] = {}
         # Topics with no clause in a slot pass it whatever the document says.
-        free = [[0] * self._blocks for _ in range(MAX_CLAUSES)]
+        free = [0] * MAX_CLAUSES
         for n, compiled in enumerate(self.compiled):
-            block, bit = divmod(n, _BLOCK)
+            bit = 1 << n
             clauses = compiled.clauses or ()
             for c in range(len(clauses), MAX_CLAUSES):
-                free[c][block] |= 1 << bit
+                free[c] |= bit
             for c, clause in enumerate(clauses):
                 for kind, key in clause:
                     table = words if kind == "w" else prefixes.setdefault(len(key), {})
-                    slots = table.setdefault(key, {})
-                    slots[c, block] = slots.get((c, block), 0) | 1 << bit
-        self._free = free
-        self._words = {key: tuple((c, b, bits) for (c, b), bits in slots.items()) for key, slots in words.items()}
+                    slots = table.setdefault(key, [0] * MAX_CLAUSES)
+                    slots[c] |= bit
+        self._free = tuple(free)
+        self._words = {key: _pairs(slots) for key, slots in words.items()}
         self._prefixes = {
-            length: {key: tuple((c, b, bits) for (c, b), bits in slots.items()) for key, slots in table.items()}
-            for length, table in prefixes.items()
+            length: {key: _pairs(slots) for key, slots in table.items()} for length, table in prefixes.items()
         }
 
     def candidates(self, doc: AnalysedDocument) -> list[int]:
         """Return the indexes, in topic order, of topics that may match ``doc``."""
         vocab = doc.vocabulary()
-        met: list[dict[int, int]] = [{} for _ in range(MAX_CLAUSES)]
+        met = list(self._free)
         words = self._words
         for key in vocab & words.keys():
-            for c, b, bits in words[key]:
-                slot = met[c]
-                slot[b] = slot.get(b, 0) | bits
+            for c, bits in words[key]:
+                met[c] |= bits
         for length, table in self._prefixes.items():
             for key in {w[:length] for w in vocab if len(w) >= length} & table.keys():
-                for c, b, bits in table[key]:
-                    slot = met[c]
-                    slot[b] = slot.get(b, 0) | bits
+                for c, bits in table[key]:
+                    met[c] |= bits
+        found = met[0]
+        for c in range(1, MAX_CLAUSES):
+            found &= met[c]
         out: list[int] = []
-        free = self._free
-        for b in range(self._blocks):
-            found = -1
-            for c in range(MAX_CLAUSES):
-                found &= met[c].get(b, 0) | free[c][b]
-                if not found:
-                    break
-            if found > 0:
-                # The set bits, lowest first, found by C-level string search rather than bit by bit.
-                binary, base = f"{found:b}"[::-1], b * _BLOCK
-                i = binary.find("1")
-                while i >= 0:
-                    out.append(base + i)
-                    i = binary.find("1", i + 1)
+        if found:
+            # The set bits, lowest first, found by C-level string search rather than bit by bit.
+            binary = f"{found:b}"[::-1]
+            i = binary.find("1")
+            while i >= 0:
+                out.append(i)
+                i = binary.find("1", i + 1)
         return out
 
     def match(self, doc: MatchDocument) -> list[Match]:
@@ -142,3 +133,8 @@ class Matcher:
             if hit is not None:
                 out.append(hit)
         return out
+
+
+def _pairs(slots: list[int]) -> tuple[tuple[int, int], ...]:
+    """Return the (slot, bitset) pairs of a key's non-empty slots."""
+    return tuple((c, bits) for c, bits in enumerate(slots) if bits)

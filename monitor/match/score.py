@@ -22,8 +22,13 @@ MAX_SNIPPETS = 3
 _BY_PLACE = itemgetter(1, 2)  # (field, first word)
 
 
-def score(occs: list[Occ]) -> float:
-    """Return the score of a hit from its (deduplicated) occurrences."""
+def by_place(occs: list[Occ]) -> list[Occ]:
+    """Return ``occs`` in (field, first word) order, ties as given: ``score`` and ``terms`` share one sort."""
+    return sorted(occs, key=_BY_PLACE)
+
+
+def score(occs: list[Occ], ordered: list[Occ] | None = None) -> float:
+    """Return the score of a hit from its (deduplicated) occurrences (``ordered``: ``by_place(occs)``)."""
     per_leaf: dict[int, list[Occ]] = {}
     for occ in occs:
         per_leaf.setdefault(occ[0], []).append(occ)
@@ -33,27 +38,35 @@ def score(occs: list[Occ]) -> float:
         if any(o[1] == TITLE for o in found):
             total += TITLE_BOOST
     if len(per_leaf) > 1:
-        gap = _closest_gap(occs)
+        gap = _closest_gap(by_place(occs) if ordered is None else ordered)
         total += 2.0 if gap <= CLOSE else 1.0 if gap <= NEAR_BY else 0.0
     return round(total, 3)
 
 
-def _closest_gap(occs: list[Occ]) -> int:
-    """Return the fewest words between occurrences of two different terms in one field."""
+def _closest_gap(ordered: list[Occ]) -> int:
+    """Return the fewest words between occurrences of two different terms in one field (``ordered`` by place)."""
     best = 1 << 30
-    ordered = sorted(occs, key=_BY_PLACE)
     for a, b in pairwise(ordered):
         if a[1] == b[1] and a[0] != b[0]:
             best = min(best, max(b[2] - a[3] - 1, 0))
     return best
 
 
-def terms(doc: AnalysedDocument, occs: list[Occ]) -> tuple[str, ...]:
-    """Return the distinct matched words as written, title first, in order of appearance."""
+def terms(doc: AnalysedDocument, occs: list[Occ], ordered: list[Occ] | None = None) -> tuple[str, ...]:
+    """Return the distinct matched words as written, title first, in order of appearance.
+
+    ``ordered`` is ``by_place(occs)`` when the caller already has it.
+    """
     seen: dict[str, str] = {}
-    for _, field, start, end in sorted(occs, key=_BY_PLACE):
-        surface = doc.surface(field, start, end)
-        seen.setdefault(_fold(surface), surface)
+    # Hits of many topics on one document share their words: fold each matched span once per document.
+    folded = doc.folded_surfaces
+    for _, field, start, end in by_place(occs) if ordered is None else ordered:
+        place = (field, start, end)
+        pair = folded.get(place)
+        if pair is None:
+            surface = doc.surface(field, start, end)
+            pair = folded[place] = (_fold(surface), surface)
+        seen.setdefault(*pair)
     return tuple(seen.values())
 
 
@@ -70,7 +83,7 @@ def snippets(doc: AnalysedDocument, occs: list[Occ]) -> tuple[str, ...]:
     # Hits of many topics on one document often rest on the same words: build their snippets once.
     found = doc.cache.get(places)
     if found is None:
-        found = doc.cache[places] = _windows(doc.texts[TEXT], sorted(_char_spans(doc, places)))
+        found = doc.cache[places] = _windows(doc.texts[TEXT], sorted(_char_spans(doc, places)), doc.cuts)
     return found  # type: ignore[return-value]
 
 
@@ -79,7 +92,7 @@ def _char_spans(doc: AnalysedDocument, places: frozenset[tuple[int, int]]) -> se
     return {(span(TEXT, start)[0], span(TEXT, end)[1]) for start, end in places}
 
 
-def _windows(text: str, hits: list[tuple[int, int]]) -> tuple[str, ...]:
+def _windows(text: str, hits: list[tuple[int, int]], cuts: dict[tuple[int, int], str]) -> tuple[str, ...]:
     windows: list[list[int]] = []  # [start, end, hits inside]
     half = SNIPPET_CHARS // 2
     for start, end in hits:
@@ -91,7 +104,14 @@ def _windows(text: str, hits: list[tuple[int, int]]) -> tuple[str, ...]:
         lo = max(0, min(mid - half, len(text) - SNIPPET_CHARS))
         windows.append([lo, max(end, min(len(text), lo + SNIPPET_CHARS)), 1])
     best = sorted(sorted(windows, key=lambda w: -w[2])[:MAX_SNIPPETS])
-    return tuple(_cut(text, lo, hi) for lo, hi, _ in best)
+    out = []
+    for lo, hi, _ in best:
+        # Windows around the same words recur across the topics hitting one document: cut each once.
+        found = cuts.get((lo, hi))
+        if found is None:
+            found = cuts[lo, hi] = _cut(text, lo, hi)
+        out.append(found)
+    return tuple(out)
 
 
 def _cut(text: str, lo: int, hi: int) -> str:
