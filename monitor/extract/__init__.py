@@ -7,8 +7,8 @@ import re
 from selectolax.lexbor import LexborHTMLParser
 
 from monitor.extract.body import Body, extract_body
-from monitor.extract.decode import decode_html
-from monitor.extract.guard import MAX_PAGE_CHARS, flatten_nesting
+from monitor.extract.decode import decode_for_parser, decode_html
+from monitor.extract.guard import MAX_PAGE_CHARS, parser_input
 from monitor.extract.metadata import PageMeta, read_metadata
 from monitor.extract.text import detect_language
 from monitor.models import Article
@@ -76,14 +76,18 @@ def _extract(html: str | bytes, url: str | None) -> Article:
     # Checked on the raw input too, so that a huge body is not decoded only to be refused.
     if len(html) > MAX_PAGE_CHARS:
         return _too_large(len(html), url)
-    text = decode_html(html) if isinstance(html, bytes | bytearray | memoryview) else html
+    utf8: bytes | None = None
+    if isinstance(html, bytes):
+        text, utf8 = decode_for_parser(html)
+    else:
+        text = decode_html(html) if isinstance(html, bytearray | memoryview) else html
     if not isinstance(text, str):
         text = decode_html(bytes(text))
     if len(text) > MAX_PAGE_CHARS:
         return _too_large(len(text), url)
     if not text or text.isspace():
         return Article(title="", text="", url=url, skip_reason="empty page")
-    tree = LexborHTMLParser(flatten_nesting(text))
+    tree = LexborHTMLParser(parser_input(text, utf8))
     try:
         meta = read_metadata(tree, url)
     # Odd metadata (a pathological JSON-LD block, say) must not cost the article its body.

@@ -49,6 +49,22 @@ def declared_charset(data: bytes) -> str | None:
 
 def decode_html(data: bytes) -> str:
     """Decode page bytes; never raises, replacing what no candidate encoding can read."""
+    return decode_for_parser(data)[0]
+
+
+def decode_for_parser(data: bytes) -> tuple[str, bytes | None]:
+    """Decode page bytes as ``decode_html`` does; also return ``data`` when it is the text's exact UTF-8.
+
+    The parser wants UTF-8 bytes: handing it the page's own bytes when they are valid UTF-8 (no
+    BOM, which the text loses) spares encoding the whole page again.
+    """
+    text, codec = _decode(data)
+    same = codec == "utf-8" and not data.startswith(codecs.BOM_UTF8)
+    return text, data if same else None
+
+
+def _decode(data: bytes) -> tuple[str, str | None]:
+    """Return the text and the codec that read it strictly (None when bytes had to be replaced)."""
     declared = declared_charset(data)
     candidates = [declared] if declared else []
     # A page that says utf-16 in a meta tag written in ASCII cannot really be utf-16.
@@ -61,14 +77,14 @@ def decode_html(data: bytes) -> str:
             text = data.decode(name)
         except (UnicodeDecodeError, LookupError):
             continue
-        return text.lstrip("\ufeff")
+        return text.lstrip("\ufeff"), codecs.lookup(name).name
     # A UTF-8 page with a few stray bytes stays UTF-8; many invalid bytes mean a legacy encoding.
     replaced = data.decode("utf-8", errors="replace")
     if replaced.count("\ufffd") <= max(_STRAY_BYTES, len(replaced) // 1000):
-        return replaced.lstrip("\ufeff")
+        return replaced.lstrip("\ufeff"), None
     best = from_bytes(data[:_DETECT_BYTES]).best()
     encoding = best.encoding if best is not None else declared or "utf-8"
     try:
-        return data.decode(encoding, errors="replace").lstrip("\ufeff")
+        return data.decode(encoding, errors="replace").lstrip("\ufeff"), None
     except LookupError:
-        return data.decode("utf-8", errors="replace").lstrip("\ufeff")
+        return data.decode("utf-8", errors="replace").lstrip("\ufeff"), None

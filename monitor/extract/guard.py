@@ -41,6 +41,20 @@ def nesting_depth(text: str) -> int:
     return deepest
 
 
+def parser_input(text: str, utf8: bytes | None = None) -> bytes:
+    """Return the UTF-8 bytes to hand the parser: ``text`` encoded, defused if it nests too deep.
+
+    ``utf8``, when given, must be exactly ``text`` in UTF-8 (the page's own bytes), and is used as
+    is. Otherwise the text is encoded as the parser would encode a str (UTF-8, errors ignored).
+    Either way the tag count runs over bytes, several times faster than over a wide str; "<" is
+    one byte in UTF-8 and never part of a multi-byte sequence, so both counts agree.
+    """
+    data = utf8 if utf8 is not None else text.encode("utf-8", "ignore")
+    if data.count(b"<") < _SCAN_FROM_TAGS:
+        return data
+    return flatten_nesting(text).encode("utf-8", "ignore")
+
+
 def flatten_nesting(text: str) -> str:
     """Return ``text`` with the tags nested below ``MAX_DEPTH`` removed (their text kept)."""
     if text.count("<") < _SCAN_FROM_TAGS or nesting_depth(text) <= MAX_DEPTH:

@@ -56,9 +56,17 @@ def node_text(node: LexborNode) -> str:
     for char in _ZERO_WIDTH:
         if char in raw:
             raw = raw.replace(char, "")
-    blocks = (_clean_block(b) for b in raw.split(_PARA))
-    # Blocks without a single letter or digit ("< >", "|", "•••") are widget leftovers.
-    return "\n\n".join(b for b in blocks if b and _WORD.search(b))
+    kept: list[str] = []
+    for block in raw.split(_PARA):
+        # Most blocks are the blank gap between two adjacent block tags; and only a block holding
+        # a <br> needs the line-by-line pass.
+        if not block or block.isspace():
+            continue
+        block = _clean_block(block) if _LINE in block else " ".join(block.split())
+        # Blocks without a single letter or digit ("< >", "|", "•••") are widget leftovers.
+        if block and _WORD.search(block):
+            kept.append(block)
+    return "\n\n".join(kept)
 
 
 def detect_language(text: str) -> str | None:
