@@ -13,7 +13,6 @@ import signal
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager, suppress
-from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,11 +20,12 @@ from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_SUBMITTED, Job
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from monitor import ops, store, systemd
-from monitor.config import Settings, Source, load_config
+from monitor.config import Settings, Source
+from monitor.daemon_reload import reload_config
 from monitor.dispatch import Dispatcher, check_health, check_spikes, deliver_due
 from monitor.errors import ConfigError
 from monitor.fetch import HostLimiter, RobotsCache, build_client
-from monitor.match import Matcher, validate_topics
+from monitor.match import Matcher
 from monitor.pipeline import SourceProbe, next_poll_time, planned_polls, poll_all, poll_source, probe_source
 from monitor.runtime import CycleStats, Runtime, utc_now
 from monitor.scheduler import build_scheduler
@@ -353,55 +353,10 @@ class Service:
 
     async def reload(self) -> bool:
         """Re-read the config; apply it, or refuse it with a logged error and keep the running one."""
-        old = self.rt.settings
-        systemd.notify("RELOADING=1", f"MONOTONIC_USEC={time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000}",
-                       "STATUS=reloading configuration")
-        try:
-            new = load_config(old.path)
-            errors = validate_topics(new.topics)
-            if errors:
-                raise ConfigError([str(e) for e in errors])
-            matcher = Matcher(new.topics)
-        except ConfigError as exc:
-            self.metrics.reloads.labels("refused").inc()
-            log.error("config reload refused, the running config is kept: %s", "; ".join(exc.problems),
-                      extra={"config": str(old.path)})
-            systemd.notify("READY=1", f"STATUS={self._status()}")
-            return False
-        if new.database != old.database:
-            log.warning("database path changed to %s: takes effect at restart; still using %s",
-                        new.database, old.database)
-            new = replace(new, database=old.database)
-        if new.fetch != old.fetch or new.health != old.health or new.user_agent != old.user_agent:
-            # The client, limiter and health server were built from them at start: keep the running ones so
-            # rt.settings says what is in force.
-            log.warning("fetch, user_agent and health settings change at restart; the rest is applied now")
-            new = replace(new, fetch=old.fetch, health=old.health, user_agent=old.user_agent)
-        store.sync_sources(self.rt.db, new.sources, self.rt.clock())
-        before = {s.id: s for s in old.sources}
-        after = {s.id: s for s in new.sources}
-        unchanged = {sid for sid, s in after.items() if before.get(sid) == s}
-        keep = {}
-        if self.scheduler is not None:
-            keep = {job.id: job.next_run_time for job in self.scheduler.get_jobs()
-                    if job.id in unchanged and job.next_run_time is not None}
-            self.scheduler.shutdown(wait=False)  # running polls are tasks of their own: they finish
-        self.rt.settings = new
-        self.rt.matcher = matcher
-        self.rt.topic_titles = {t.id: t.title for t in new.topics}
-        for handler in logging.getLogger().handlers:
-            ops.update_secrets(handler, ops.config_secrets(new))
-        self._start_scheduler(keep, frozenset(after.keys() - unchanged))
-        self.dispatcher.wake()  # new channels get a worker; removed ones fail their deliveries
-        self.metrics.reloads.labels("ok").inc()
-        log.info(
-            "config reloaded: %d sources (%d added, %d removed, %d changed), %d topics, %d channels",
-            len(after), len(after.keys() - before.keys()), len(before.keys() - after.keys()),
-            len(after) - len(unchanged) - len(after.keys() - before.keys()), len(new.topics), len(new.channels),
-            extra={"config": str(new.path)},
+        return await reload_config(
+            self.rt, self.scheduler, self.metrics,
+            start_scheduler=self._start_scheduler, wake=self.dispatcher.wake, status=self._status,
         )
-        systemd.notify("READY=1", f"STATUS={self._status()}")
-        return True
 
 
 async def _first(*events: asyncio.Event) -> None:

@@ -17,9 +17,11 @@ from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from monitor.dispatch.policy import decide, retry_delay
+from monitor.dispatch import bulletins, failures
+from monitor.dispatch.failures import MAX_FAILURES_KEPT as MAX_FAILURES_KEPT
+from monitor.dispatch.policy import decide
 from monitor.errors import NotifyError
-from monitor.notify import Channel, Digest, Message, deliver
+from monitor.notify import Channel, Message, deliver
 from monitor.runtime import CycleStats, Runtime
 from monitor.store import deliveries as outbox
 from monitor.store import digests, notices, stories
@@ -28,7 +30,6 @@ log = logging.getLogger("monitor.dispatch")
 
 # A worker wakes at least this often even when nothing told it to (a missed wake-up costs at most this much).
 IDLE_SECONDS = 30.0
-MAX_FAILURES_KEPT = 100
 # After an unexpected error (the database locked or full, a bug) the loops wait this long before the next pass:
 # retrying at once would spin, and resend whatever could not be recorded.
 TROUBLE_SECONDS = 5.0
@@ -306,135 +307,19 @@ class Dispatcher:
         *,
         notice: bool = False,
     ) -> None:
-        """``_failed``, backing off when the database refuses (else a failing receiver is retried in a tight loop)."""
+        """Record a failure; back off when the database refuses (else a failing receiver is retried in a tight loop)."""
         try:
-            self._failed(channel, delivery_id, message_id, queued_at, attempts, exc, notice=notice)
+            failures.record_failed(self, channel, delivery_id, message_id, queued_at, attempts, exc, notice=notice)
         except Exception:  # noqa: BLE001 - logged by _trouble, then backed off
             self._trouble(f"recording the failed delivery of {message_id} to {channel.id}")
 
-    def _failed(
-        self,
-        channel: Channel,
-        delivery_id: int | str,
-        message_id: str,
-        queued_at: datetime | None,
-        attempts: int,
-        exc: NotifyError,
-        *,
-        notice: bool = False,
-    ) -> None:
-        """Record a failure: retry after a backoff (or the receiver's Retry-After), or dead-letter it.
-
-        ``delivery_id`` is a delivery's row id, a digest's id (str), or with ``notice`` a notice delivery's id.
-        """
-        now = self.rt.clock()
-        delay = exc.retry_after if exc.retry_after is not None else retry_delay(attempts)
-        retry_at = now + timedelta(seconds=delay)
-        # Dead-letter once the next try would fall beyond the channel's limit: it is visible in `monitor deliveries`.
-        dead = not exc.permanent and (retry_at - (queued_at or now)).total_seconds() > channel.give_up_after
-        when = None if exc.permanent or dead else retry_at
-        if notice and isinstance(delivery_id, int):
-            notices.mark_notice_failed(
-                self.rt.db, delivery_id, error=str(exc), permanent=exc.permanent, retry_at=when, dead=dead
-            )
-        elif isinstance(delivery_id, str):
-            digests.mark_bundle_failed(
-                self.rt.db, delivery_id, error=str(exc), permanent=exc.permanent, retry_at=when, dead=dead
-            )
-        else:
-            outbox.mark_delivery_failed(
-                self.rt.db, delivery_id, error=str(exc), permanent=exc.permanent, retry_at=when, dead=dead
-            )
-        self.stats.delivery_failures += 1
-        self._count(channel.id, "failed" if exc.permanent else "dead" if dead else "retry")
-        if len(self.stats.failures) < MAX_FAILURES_KEPT:
-            self.stats.failures.append(f"delivery {message_id} to {channel.id}: {exc}")
-        fate = "permanently" if exc.permanent else "for good (dead-lettered)" if dead else f", retry in {delay:.0f}s"
-        log.warning("delivery of %s to %s failed %s: %s", message_id, channel.id, fate, exc)
-
     async def digest_pass(self, *, spawn: bool = False) -> None:
         """Bundle held deliveries whose digest time came, and send every due digest (as tasks when ``spawn``)."""
-        rt = self.rt
-        now = rt.clock()
-        for route, channel_id in digests.due_holds(rt.db, now):
-            digests.bundle_held(rt.db, route, channel_id, now)
-        sends = []
-        for digest_id, channel_id, _route in digests.due_bundles(rt.db, now):
-            channel = rt.settings.channels.get(channel_id)
-            if channel is None or digest_id in self._digests_in_flight or ("digest", digest_id) in self._unrecorded:
-                continue
-            self._digests_in_flight.add(digest_id)
-            coro = self._send_digest(channel, digest_id)
-            sends.append(self._spawn(coro) if spawn else asyncio.ensure_future(coro))
-        if not spawn and sends:
-            await asyncio.gather(*sends)
-
-    async def _send_digest(self, channel: Channel, digest_id: str) -> None:
-        try:
-            parts = digests.bundle_deliveries(self.rt.db, digest_id)
-            if not parts:
-                return
-            digest = Digest(digest_id, tuple(p.alert for p in parts), self.rt.clock())
-            queued = min((p.queued_at for p in parts if p.queued_at), default=None)
-            try:
-                outcome = await self._deliver(digest, channel)
-            except NotifyError as exc:
-                self._record_failure(channel, digest_id, digest_id, queued, max(p.attempts for p in parts), exc)
-                return
-            sent_at = self.rt.clock()
-            self._bookkeep(
-                ("digest", digest_id),
-                lambda: digests.mark_bundle_sent(self.rt.db, digest_id, sent_at, outcome=outcome),
-                f"digest {digest_id} to {channel.id}",
-            )
-            self.stats.sent += len(parts)
-            self._count(channel.id, "sent")
-            log.info("digest %s of %d alerts to %s: %s", digest_id, len(parts), channel.id, outcome)
-        except Exception:  # noqa: BLE001 - logged by _trouble, then backed off
-            self._trouble(f"sending digest {digest_id} to {channel.id}")
-        finally:
-            self._digests_in_flight.discard(digest_id)
+        await bulletins.digest_pass(self, spawn=spawn)
 
     async def notice_pass(self, *, spawn: bool = False) -> None:
         """Send every due notice delivery (spikes, monitor health), each as a task of its own when ``spawn``."""
-        sends = []
-        for pending in notices.pending_notices(self.rt.db, self.rt.clock()):
-            if pending.id in self._notices_in_flight or ("notice", pending.id) in self._unrecorded:
-                continue
-            channel = self.rt.settings.channels.get(pending.channel_id)
-            if channel is None:
-                notices.mark_notice_failed(
-                    self.rt.db, pending.id, error=f"channel {pending.channel_id!r} is no longer configured",
-                    permanent=True, retry_at=None,
-                )
-                continue
-            self._notices_in_flight.add(pending.id)
-            coro = self._send_notice(channel, pending)
-            sends.append(self._spawn(coro) if spawn else asyncio.ensure_future(coro))
-        if not spawn and sends:
-            await asyncio.gather(*sends)
-
-    async def _send_notice(self, channel: Channel, pending: notices.PendingNotice) -> None:
-        try:
-            try:
-                outcome = await self._deliver(pending.notice, channel)
-            except NotifyError as exc:
-                self._record_failure(channel, pending.id, pending.notice.id, pending.queued_at, pending.attempts,
-                                     exc, notice=True)
-                return
-            sent_at = self.rt.clock()
-            self._bookkeep(
-                ("notice", pending.id),
-                lambda: notices.mark_notice_sent(self.rt.db, pending.id, sent_at, outcome=outcome),
-                f"notice {pending.notice.id} to {channel.id}",
-            )
-            self.stats.sent += 1
-            self._count(channel.id, "sent")
-            log.info("notice %s (%s) to %s: %s", pending.notice.id, pending.notice.condition, channel.id, outcome)
-        except Exception:  # noqa: BLE001 - logged by _trouble, then backed off
-            self._trouble(f"sending notice {pending.notice.id} to {channel.id}")
-        finally:
-            self._notices_in_flight.discard(pending.id)
+        await bulletins.notice_pass(self, spawn=spawn)
 
     def _count(self, channel_id: str, outcome: str) -> None:
         self.outcomes[channel_id, outcome] += 1

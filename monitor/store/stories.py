@@ -8,15 +8,24 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlite_utils import Database
 
-from monitor.models import Alert, Article, Match, StoryRef
+from monitor.models import Article, Match
 from monitor.store.articles import save_article
 from monitor.store.db import transaction
-from monitor.store.deliveries import PendingDelivery, record_hits
+from monitor.store.deliveries import record_hits
+
+# Read-side queries live in story_queries; re-exported so ``stories.story_ref`` and friends keep working.
+from monitor.store.story_queries import StoryRow as StoryRow
+from monitor.store.story_queries import attach_stories as attach_stories
+from monitor.store.story_queries import list_stories as list_stories
+from monitor.store.story_queries import outlets_of as outlets_of
+from monitor.store.story_queries import story_ref as story_ref
+from monitor.store.story_queries import unstoried_articles as unstoried_articles
+from monitor.store.story_queries import with_story as with_story
 
 # The most similar articles by shared bands are checked; more would only cost time on boilerplate-heavy bodies.
 MAX_CANDIDATES = 50
@@ -120,15 +129,6 @@ def add_member(db: Database, article_id: int, member: Membership, now: datetime)
         )
         _insert_bands(db, article_id, member.band_keys)
     return story_id
-
-
-def outlets_of(db: Database, story_id: int) -> list[str]:
-    """Return the distinct outlets of a story, in the order they joined it."""
-    rows = db.execute(
-        "SELECT outlet FROM story_articles WHERE story_id = ? GROUP BY outlet ORDER BY min(joined_at), min(article_id)",
-        [story_id],
-    ).fetchall()
-    return [r[0] for r in rows]
 
 
 def save_in_story(
@@ -347,93 +347,3 @@ def _insert_bands(db: Database, article_id: int, band_keys: Sequence[int]) -> No
         rows = ", ".join("(?, ?)" for _ in band_keys)
         values = [v for key in band_keys for v in (key, article_id)]
         db.execute(f"INSERT OR IGNORE INTO story_bands (key, article_id) VALUES {rows}", values)
-
-
-def unstoried_articles(db: Database, *, after_id: int = 0, limit: int = 500) -> list[tuple[int, str, str, str]]:
-    """Return (id, url, text, fetched_at) of articles in no story (stored before stories existed), oldest first."""
-    rows = db.execute(
-        "SELECT a.id, a.url, a.text, a.fetched_at FROM articles a LEFT JOIN story_articles sa ON sa.article_id = a.id"
-        " WHERE sa.article_id IS NULL AND a.id > ? ORDER BY a.id LIMIT ?",
-        [after_id, limit],
-    ).fetchall()
-    return [(int(i), u, t or "", f or "") for i, u, t, f in rows]
-
-
-def story_ref(db: Database, article_url: str, delivery_id: int | None = None) -> StoryRef | None:
-    """Return the story of the article at ``article_url`` as alerts show it (None if it is in no story)."""
-    row = db.execute(
-        "SELECT sa.story_id FROM articles a JOIN story_articles sa ON sa.article_id = a.id WHERE a.url = ?",
-        [article_url],
-    ).fetchone()
-    if row is None:
-        return None
-    story_id = int(row[0])
-    size = db.execute("SELECT count(*) FROM story_articles WHERE story_id = ?", [story_id]).fetchone()[0]
-    update = (
-        delivery_id is not None
-        and db.execute("SELECT 1 FROM story_updates WHERE delivery_id = ?", [delivery_id]).fetchone() is not None
-    )
-    return StoryRef(id=story_id, size=int(size), outlets=tuple(outlets_of(db, story_id)), update=update)
-
-
-def with_story(db: Database, pending: PendingDelivery) -> PendingDelivery:
-    """Return ``pending`` with its alert's story attached (its size and outlets as of now)."""
-    ref = story_ref(db, pending.alert.article_url, pending.id)
-    return pending if ref is None else replace(pending, alert=replace(pending.alert, story=ref))
-
-
-def attach_stories(db: Database, alerts: Sequence[Alert]) -> list[Alert]:
-    """Return ``alerts`` with their stories attached (for callers that hold alerts rather than deliveries)."""
-    return [replace(a, story=ref) if (ref := story_ref(db, a.article_url)) else a for a in alerts]
-
-
-@dataclass(frozen=True, slots=True)
-class StoryRow:
-    """One line of ``monitor stories``."""
-
-    id: int
-    created_at: str
-    updated_at: str
-    size: int
-    outlets: tuple[str, ...]
-    title: str
-    url: str
-    topics: tuple[str, ...]
-
-
-def list_stories(
-    db: Database, *, since: datetime | None = None, topic: str | None = None, min_size: int = 1, limit: int = 50
-) -> list[StoryRow]:
-    """Return stories updated since ``since`` (with a hit on ``topic``), largest and newest first."""
-    where = ["1 = 1"]
-    params: list[object] = []
-    if since is not None:
-        where.append("s.updated_at >= ?")
-        params.append(since.isoformat())
-    if topic is not None:
-        where.append(
-            "EXISTS (SELECT 1 FROM story_articles m JOIN hits h ON h.article_id = m.article_id"
-            " WHERE m.story_id = s.id AND h.topic_id = ?)"
-        )
-        params.append(topic)
-    rows = db.execute(
-        "SELECT s.id, s.created_at, s.updated_at, count(sa.article_id) AS size,"
-        " coalesce(a.title, ''), coalesce(a.url, '')"
-        " FROM stories s JOIN story_articles sa ON sa.story_id = s.id LEFT JOIN articles a ON a.id = s.first_article_id"
-        f" WHERE {' AND '.join(where)} GROUP BY s.id HAVING size >= ?"
-        " ORDER BY size DESC, s.updated_at DESC LIMIT ?",
-        [*params, min_size, limit],
-    ).fetchall()
-    found = []
-    for story_id, created, updated, size, title, url in rows:
-        topics = tuple(
-            r[0]
-            for r in db.execute(
-                "SELECT DISTINCT h.topic_id FROM story_articles m JOIN hits h ON h.article_id = m.article_id"
-                " WHERE m.story_id = ? ORDER BY h.topic_id",
-                [story_id],
-            )
-        )
-        outlets = tuple(outlets_of(db, story_id))
-        found.append(StoryRow(story_id, created, updated, int(size), outlets, title, url, topics))
-    return found

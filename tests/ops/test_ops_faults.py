@@ -7,7 +7,6 @@ import asyncio
 import json
 import sqlite3
 import subprocess
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -126,8 +125,11 @@ def test_once_refuses_to_run_beside_a_daemon(tmp_path: Path, news_site: NewsSite
     config = write_config(tmp_path / "monitor.yaml", [{"name": "Demo world", "url": news_site.url("world/rss.xml")}])
     running_daemon = Daemon(config)
     try:
-        assert running_daemon.wait_log(lambda e: "monitor running" in str(e.get("msg"))), running_daemon.lines[-10:]
-        time.sleep(0.5)
+        # Its first poll comes at a random moment in the first seconds; wait for it, so `once` is the only
+        # one that could poll while we watch (the next daemon poll is an hour away).
+        assert running_daemon.wait_log(lambda e: str(e.get("msg", "")).startswith("polled Demo world")), (
+            running_daemon.lines[-10:]
+        )
         polls = news_site.hits("/world/rss.xml")
         once = subprocess.run([*MONITOR, "once", "-c", str(config)], capture_output=True, text=True, timeout=30)
         assert once.returncode == 3, once.stderr
