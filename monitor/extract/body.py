@@ -73,8 +73,9 @@ def _paragraph_score(text: str) -> float:
 
 
 def _initial_score(node: LexborNode) -> float:
-    score = sel.TAG_WEIGHTS.get(node.tag or "", 0.0) + class_weight(node)
-    itemprop = node.attributes.get("itemprop")
+    attrs = node.attributes
+    score = sel.TAG_WEIGHTS.get(node.tag or "", 0.0) + class_weight(node, attrs)
+    itemprop = attrs.get("itemprop")
     if itemprop and itemprop.lower() == sel.ARTICLE_BODY_ITEMPROP:
         score += sel.ARTICLE_BODY_BONUS
     return score
