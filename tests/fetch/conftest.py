@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import gzip
 import socket
-from collections.abc import Iterator
 
 import brotli  # type: ignore[import-untyped]
 import pytest
-from fetch_server import FIXTURES, FeedServer
+from fetch_server import FIXTURES, anyio_backend, server  # noqa: F401 - shared fixtures
 
 
 @pytest.fixture(scope="session")
@@ -22,22 +21,6 @@ def brotli_feed() -> bytes:
     """A fixture feed compressed with brotli."""
     return bytes(brotli.compress((FIXTURES / "rss2_content.xml").read_bytes()))
 
-
-@pytest.fixture
-def server() -> Iterator[FeedServer]:
-    """A fresh misbehaving server for one test."""
-    feed_server = FeedServer()
-    feed_server.start()
-    try:
-        yield feed_server
-    finally:
-        feed_server.stop()
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    """Run async tests on asyncio, as the daemon does."""
-    return "asyncio"
 
 
 @pytest.fixture

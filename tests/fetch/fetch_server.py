@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+import pytest
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "feeds"
 
@@ -113,3 +115,21 @@ class FeedServer:
                 """Keep test output quiet."""
 
         return Handler
+
+
+# Fixtures shared by tests/fetch and tests/sources (each conftest imports them by name).
+@pytest.fixture
+def server() -> Iterator[FeedServer]:
+    """A fresh misbehaving server for one test."""
+    feed_server = FeedServer()
+    feed_server.start()
+    try:
+        yield feed_server
+    finally:
+        feed_server.stop()
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """Run async tests on asyncio, as the daemon does."""
+    return "asyncio"
