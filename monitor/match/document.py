@@ -114,17 +114,18 @@ class AnalysedDocument:
             self._prefix_cache[key] = cached
         return cached
 
-    def span(self, field: int, pos: int) -> tuple[int, int]:
-        """Return the character span of word ``pos`` of ``field``."""
+    def spans(self, field: int) -> list[tuple[int, int]]:
+        """Return the character span of every word of ``field``, by word position (shared: do not modify)."""
         spans = self._spans.get(field)
         if spans is None:  # only documents with a hit need character offsets
             spans = self._spans[field] = list(map(_SPAN, TOKEN_RE.finditer(self.texts[field])))
-        return spans[pos]
+        return spans
 
     def surface(self, field: int, start: int, end: int) -> str:
         """Return the original text from word ``start`` to word ``end`` inclusive."""
         key = (field, start, end)
         found = self._surfaces.get(key)
         if found is None:
-            found = self._surfaces[key] = self.texts[field][self.span(field, start)[0] : self.span(field, end)[1]]
+            spans = self.spans(field)
+            found = self._surfaces[key] = self.texts[field][spans[start][0] : spans[end][1]]
         return found

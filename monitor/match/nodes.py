@@ -196,7 +196,7 @@ class Or(Node):
         words: set[str] = set()
         prefixes: list[str] = []
         rest: list[Node] = []
-        plan: list[tuple[Node, str | None, bool]] = []
+        plan: list[tuple[Node, str | None, bool, int]] = []  # (child, its single word, prefix, leaf id)
         for item in self.items:
             if isinstance(item, Phrase) and len(item.words) == 1 and len(item.fields) == 2:
                 single = item.words[0]
@@ -204,10 +204,10 @@ class Or(Node):
                     prefixes.append(single.text)
                 else:
                     words.add(single.text)
-                plan.append((item, single.text, single.prefix))
+                plan.append((item, single.text, single.prefix, item.leaf_id))
             else:
                 rest.append(item)
-                plan.append((item, None, False))
+                plan.append((item, None, False, -1))
         self._words = frozenset(words)
         self._plan = tuple(plan)
         self._prefixes = tuple(prefixes)
@@ -228,15 +228,26 @@ class Or(Node):
 
     def evaluate(self, doc: AnalysedDocument) -> list[Occ] | None:
         """Return the occurrences of every matching child (all count towards the score)."""
-        out: list[Occ] | None = None
+        out: list[Occ] = []
+        matched = False
         vocab = doc.vocabulary()
-        for item, word, prefix in self._plan:
-            if word is not None and not (doc.has_prefix(word) if prefix else word in vocab):
-                continue  # a single word the document lacks: skip the call
+        for item, word, prefix, leaf in self._plan:
+            if word is not None and not prefix:
+                # A plain word in both fields, the bulk of alias groups: read its positions here.
+                if word in vocab:
+                    for field, index in enumerate(doc.indexes):
+                        found = index.get(word)
+                        if found:
+                            out.extend([(leaf, field, p, p) for p in found])
+                    matched = True
+                continue
+            if word is not None and not doc.has_prefix(word):
+                continue  # a prefix no word of the document starts with: skip the call
             got = item.evaluate(doc)
             if got is not None:
-                out = got if out is None else out + got
-        return out
+                out.extend(got)
+                matched = True
+        return out if matched else None
 
 
 @dataclass(eq=False)

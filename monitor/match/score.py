@@ -7,6 +7,7 @@ score = sum over matched query terms of (1 + ln tf) + TITLE_BOOST per term found
 from __future__ import annotations
 
 import math
+from collections import Counter
 from functools import lru_cache
 from itertools import pairwise
 from operator import itemgetter
@@ -20,6 +21,7 @@ CLOSE, NEAR_BY = 3, 10  # words in between for the full and the half proximity b
 SNIPPET_CHARS = 160
 MAX_SNIPPETS = 3
 _BY_PLACE = itemgetter(1, 2)  # (field, first word)
+_LEAF = itemgetter(0)
 
 
 def by_place(occs: list[Occ]) -> list[Occ]:
@@ -29,14 +31,11 @@ def by_place(occs: list[Occ]) -> list[Occ]:
 
 def score(occs: list[Occ], ordered: list[Occ] | None = None) -> float:
     """Return the score of a hit from its (deduplicated) occurrences (``ordered``: ``by_place(occs)``)."""
-    per_leaf: dict[int, list[Occ]] = {}
-    for occ in occs:
-        per_leaf.setdefault(occ[0], []).append(occ)
+    per_leaf = Counter(map(_LEAF, occs))
     total = 0.0
-    for found in per_leaf.values():
-        total += 1.0 + math.log(len(found))
-        if any(o[1] == TITLE for o in found):
-            total += TITLE_BOOST
+    for count in per_leaf.values():
+        total += 1.0 + math.log(count)
+    total += TITLE_BOOST * len({o[0] for o in occs if o[1] == TITLE})
     if len(per_leaf) > 1:
         gap = _closest_gap(by_place(occs) if ordered is None else ordered)
         total += 2.0 if gap <= CLOSE else 1.0 if gap <= NEAR_BY else 0.0
@@ -88,8 +87,8 @@ def snippets(doc: AnalysedDocument, occs: list[Occ]) -> tuple[str, ...]:
 
 
 def _char_spans(doc: AnalysedDocument, places: frozenset[tuple[int, int]]) -> set[tuple[int, int]]:
-    span = doc.span
-    return {(span(TEXT, start)[0], span(TEXT, end)[1]) for start, end in places}
+    spans = doc.spans(TEXT)
+    return {(spans[start][0], spans[end][1]) for start, end in places}
 
 
 def _windows(text: str, hits: list[tuple[int, int]], cuts: dict[tuple[int, int], str]) -> tuple[str, ...]:
