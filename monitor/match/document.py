@@ -45,8 +45,8 @@ class AnalysedDocument:
     """Folded, position-indexed title and text of one ``MatchDocument``."""
 
     __slots__ = (
-        "_folded", "_has_prefix", "_indexes", "_prefix_cache", "_sorted", "_spans", "_surfaces",
-        "_vocab", "_vocab_sorted", "cache", "cuts",
+        "_folded", "_has_prefix", "_indexes", "_prefix_cache", "_spans", "_surfaces",
+        "_vocab", "_vocab_sorted", "cuts",
         "doc", "folded_surfaces", "lang", "source_words", "texts",
     )  # fmt: skip
 
@@ -57,13 +57,11 @@ class AnalysedDocument:
         self._indexes: tuple[dict[str, list[int]], ...] | None = None
         self.source_words = tuple(analyse_words(doc.source or ""))
         self.lang = (doc.language or "").lower().replace("_", "-").split("-")[0]
-        self._prefix_cache: dict[tuple[str, int], list[int]] = {}
+        self._prefix_cache: dict[str, tuple[list[int], ...]] = {}
         self._spans: dict[int, list[tuple[int, int]]] = {}
-        self.cache: dict[object, object] = {}  # per-document memo for the scorer (snippet windows)
         self.cuts: dict[tuple[int, int], str] = {}  # snippet text per (first, last) character of the body
         self.folded_surfaces: dict[tuple[int, int, int], tuple[str, str]] = {}  # (field, first, last) word
         self._surfaces: dict[tuple[int, int, int], str] = {}
-        self._sorted: dict[int, list[str]] = {}
         self._vocab: set[str] | None = None
         self._vocab_sorted: list[str] | None = None
         self._has_prefix: dict[str, bool] = {}
@@ -86,33 +84,44 @@ class AnalysedDocument:
         """Return whether any word of title or text (or its clitic-free form) starts with ``prefix``."""
         found = self._has_prefix.get(prefix)
         if found is None:
-            words = self._vocab_sorted
-            if words is None:
-                words = self._vocab_sorted = sorted(self.vocabulary())
+            words = self._sorted_vocabulary()
             i = bisect_left(words, prefix)
             found = self._has_prefix[prefix] = i < len(words) and words[i].startswith(prefix)
         return found
 
+    def _sorted_vocabulary(self) -> list[str]:
+        words = self._vocab_sorted
+        if words is None:
+            words = self._vocab_sorted = sorted(self.vocabulary())
+        return words
+
     def positions(self, word: str, prefix: bool, field: int) -> list[int]:
         """Return the sorted positions in ``field`` of ``word`` (or of any word starting with it)."""
+        if prefix:
+            return self.prefix_positions(word)[field]
+        return self.indexes[field].get(word, [])
+
+    def prefix_positions(self, prefix: str) -> tuple[list[int], ...]:
+        """Return, per field, the sorted positions of the words starting with ``prefix`` (shared: do not modify)."""
+        found = self._prefix_cache.get(prefix)
+        if found is None:
+            found = self._prefix_cache[prefix] = tuple(self._scan_prefix(field, prefix) for field in FIELDS)
+        return found
+
+    def _scan_prefix(self, field: int, prefix: str) -> list[int]:
         index = self.indexes[field]
-        if not prefix:
-            return index.get(word, [])
-        key = (word, field)
-        cached = self._prefix_cache.get(key)
-        if cached is None:
-            words = self._sorted.get(field)
-            if words is None:
-                words = self._sorted[field] = sorted(index)
-            found: set[int] = set()
-            # Words sharing a prefix are contiguous in sorted order: bisect to the first, stop at the last.
-            for i in range(bisect_left(words, word), len(words)):
-                if not words[i].startswith(word):
-                    break
-                found.update(index[words[i]])
-            cached = sorted(found)
-            self._prefix_cache[key] = cached
-        return cached
+        words = self._sorted_vocabulary()
+        # Words sharing a prefix are contiguous in sorted order: bisect to the first, stop at the last.
+        found: list[list[int]] = []
+        for i in range(bisect_left(words, prefix), len(words)):
+            if not words[i].startswith(prefix):
+                break
+            positions = index.get(words[i])
+            if positions:
+                found.append(positions)
+        if len(found) < 2:
+            return found[0] if found else []
+        return sorted({p for positions in found for p in positions})
 
     def spans(self, field: int) -> list[tuple[int, int]]:
         """Return the character span of every word of ``field``, by word position (shared: do not modify)."""

@@ -108,11 +108,10 @@ class Matcher:
     def candidates(self, doc: AnalysedDocument) -> list[int]:
         """Return the indexes, in topic order, of topics that may match ``doc``."""
         vocab = doc.vocabulary()
-        words = self._words
-        reached = [words[key] for key in vocab & words.keys()]
+        reached = [found for found in map(self._words.get, vocab) if found is not None]
         for length, table in self._prefixes.items():
-            keys = {w[:length] for w in vocab if len(w) >= length} & table.keys()
-            reached.extend([table[key] for key in keys])
+            # A word shorter than ``length`` is its own "prefix" and can be no key of that length.
+            reached.extend([found for found in map(table.get, {w[:length] for w in vocab}) if found is not None])
         met = frozenset().union(*[found[1] for found in reached])
         required = self._required
         out = [n for n in frozenset().union(*[found[0] for found in reached]) if required[n] <= met]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from monitor.match.document import PREFIX_KEY_LEN, AnalysedDocument
 
@@ -17,6 +17,7 @@ Occ = tuple[int, int, int, int]
 Key = tuple[str, str]  # ("w", word) or ("p", prefix[:PREFIX_KEY_LEN])
 _OR_BRANCH_CLAUSES = 2  # clauses taken from each OR branch ...
 _OR_PRODUCTS = 4  # ... and combinations kept, so that nested ORs stay small
+_WORD, _PREFIX, _OTHER = range(3)  # how ``Or.evaluate`` reads a child
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +34,8 @@ class Word:
 
 class Node:
     """Base of every query node."""
+
+    __slots__ = ()  # nodes are many (thousands of topics) and read on every candidate: keep them small
 
     def evaluate(self, doc: AnalysedDocument) -> list[Occ] | None:
         """Return the occurrences that make this node match ``doc``, or ``None``."""
@@ -53,7 +56,7 @@ class Node:
             yield from child.walk()
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Phrase(Node):
     """Words in order; ``slop`` extra words allowed in between; a single word is a plain term."""
 
@@ -89,8 +92,9 @@ class Phrase(Node):
             word = self.words[0]
             leaf = self.leaf_id
             if word.prefix:
+                per_field = doc.prefix_positions(word.text)
                 for field in self.fields:
-                    out.extend([(leaf, field, p, p) for p in doc.positions(word.text, True, field)])
+                    out.extend([(leaf, field, p, p) for p in per_field[field]])
                 return out or None
             if word.text not in doc.vocabulary():
                 return None
@@ -140,7 +144,7 @@ class Phrase(Node):
                 yield pos, cur
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Meta(Node):
     """A ``source:`` or ``lang:`` clause: matches document metadata, contributes no occurrences."""
 
@@ -159,7 +163,7 @@ class Meta(Node):
         return None
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class And(Node):
     """Every child matches."""
 
@@ -184,30 +188,33 @@ class And(Node):
         return out
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Or(Node):
     """At least one child matches; ``label`` names the alias group it came from, for explanations."""
 
     items: tuple[Node, ...]
     label: str = ""
+    _words: frozenset[str] = field(init=False, repr=False)
+    _plan: tuple[tuple[int, Node, str, int, frozenset[str]], ...] = field(init=False, repr=False)
+    _prefixes: tuple[str, ...] = field(init=False, repr=False)
+    _rest: tuple[Node, ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         # Alias groups are mostly plain words: one set test answers for all of them at once.
         words: set[str] = set()
         prefixes: list[str] = []
         rest: list[Node] = []
-        plan: list[tuple[Node, str | None, bool, int]] = []  # (child, its single word, prefix, leaf id)
+        # How evaluate treats each child: (kind, child, its word or prefix, leaf id, words it needs).
+        plan: list[tuple[int, Node, str, int, frozenset[str]]] = []
         for item in self.items:
             if isinstance(item, Phrase) and len(item.words) == 1 and len(item.fields) == 2:
                 single = item.words[0]
-                if single.prefix:
-                    prefixes.append(single.text)
-                else:
-                    words.add(single.text)
-                plan.append((item, single.text, single.prefix, item.leaf_id))
+                (prefixes.append if single.prefix else words.add)(single.text)
+                plan.append((_PREFIX if single.prefix else _WORD, item, single.text, item.leaf_id, frozenset()))
             else:
                 rest.append(item)
-                plan.append((item, None, False, -1))
+                needs = frozenset(w.text for w in item.words if not w.prefix) if isinstance(item, Phrase) else None
+                plan.append((_OTHER, item, "", -1, needs or frozenset()))
         self._words = frozenset(words)
         self._plan = tuple(plan)
         self._prefixes = tuple(prefixes)
@@ -231,26 +238,29 @@ class Or(Node):
         out: list[Occ] = []
         matched = False
         vocab = doc.vocabulary()
-        for item, word, prefix, leaf in self._plan:
-            if word is not None and not prefix:
-                # A plain word in both fields, the bulk of alias groups: read its positions here.
-                if word in vocab:
+        # Single words and prefixes in both fields, the bulk of alias groups, are read here without a call.
+        for kind, item, text, leaf, needs in self._plan:
+            if kind == _WORD:
+                if text in vocab:
                     for field, index in enumerate(doc.indexes):
-                        found = index.get(word)
+                        found = index.get(text)
                         if found:
                             out.extend([(leaf, field, p, p) for p in found])
                     matched = True
-                continue
-            if word is not None and not doc.has_prefix(word):
-                continue  # a prefix no word of the document starts with: skip the call
-            got = item.evaluate(doc)
-            if got is not None:
-                out.extend(got)
-                matched = True
+            elif kind == _PREFIX:
+                if doc.has_prefix(text):
+                    for field, found in enumerate(doc.prefix_positions(text)):
+                        out.extend([(leaf, field, p, p) for p in found])
+                    matched = True
+            elif needs <= vocab:  # a phrase lacking one of its whole words cannot match: skip the call
+                got = item.evaluate(doc)
+                if got is not None:
+                    out.extend(got)
+                    matched = True
         return out if matched else None
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Not(Node):
     """The child does not match."""
 
@@ -269,7 +279,7 @@ class Not(Node):
         return [] if self.item.evaluate(doc) is None else None
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Near(Node):
     """Both sides occur in the same field with at most ``distance`` other words between them."""
 
