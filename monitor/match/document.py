@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from functools import lru_cache
 
-from monitor.match.fold import CLITIC_START, TOKEN_RE, analyse_words, arabic_variants, fold_tokens, tokenize
+from monitor.match.fold import CLITIC_START, TOKEN_RE, analyse_words, arabic_variants, fold, fold_tokens, tokenize
 from monitor.models import MatchDocument
 
 TITLE = 0
@@ -14,6 +15,8 @@ FIELDS = (TITLE, TEXT)
 # Prefix keys longer than this add no selectivity to the index and only multiply lookups.
 PREFIX_KEY_LEN = 6
 _SPAN = re.Match.span
+# The same few names recur in hit after hit and document after document: fold each multi-word span once.
+_fold = lru_cache(maxsize=1 << 16)(fold)
 
 
 def _index(folded: list[str]) -> dict[str, list[int]]:
@@ -129,6 +132,14 @@ class AnalysedDocument:
         if spans is None:  # only documents with a hit need character offsets
             spans = self._spans[field] = list(map(_SPAN, TOKEN_RE.finditer(self.texts[field])))
         return spans
+
+    def folded_surface(self, field: int, start: int, end: int) -> tuple[str, str]:
+        """Return the folded form and the original text of words ``start`` to ``end`` (memoised per place)."""
+        surface = self.surface(field, start, end)
+        # One word folds as it did when the document was analysed; a span between words keeps their separators.
+        folded = self._folded[field][start] if start == end else _fold(surface)
+        found = self.folded_surfaces[field, start, end] = (folded, surface)
+        return found
 
     def surface(self, field: int, start: int, end: int) -> str:
         """Return the original text from word ``start`` to word ``end`` inclusive."""

@@ -7,12 +7,10 @@ score = sum over matched query terms of (1 + ln tf) + TITLE_BOOST per term found
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 from itertools import pairwise
 from operator import itemgetter
 
 from monitor.match.document import TEXT, TITLE, AnalysedDocument
-from monitor.match.fold import fold
 from monitor.match.nodes import Occ
 
 TITLE_BOOST = 2.0
@@ -62,19 +60,13 @@ def terms(doc: AnalysedDocument, occs: list[Occ], ordered: list[Occ] | None = No
     """
     seen: dict[str, str] = {}
     # Hits of many topics on one document share their words: fold each matched span once per document.
-    folded = doc.folded_surfaces
+    known = doc.folded_surfaces
     for _, field, start, end in by_place(occs) if ordered is None else ordered:
         place = (field, start, end)
-        pair = folded.get(place)
-        if pair is None:
-            surface = doc.surface(field, start, end)
-            pair = folded[place] = (_fold(surface), surface)
-        seen.setdefault(*pair)
+        folded, surface = known.get(place) or doc.folded_surface(field, start, end)
+        if folded not in seen:
+            seen[folded] = surface
     return tuple(seen.values())
-
-
-# The same few names recur in hit after hit: fold each surface form once.
-_fold = lru_cache(maxsize=1 << 16)(fold)
 
 
 def snippets(doc: AnalysedDocument, occs: list[Occ]) -> tuple[str, ...]:
