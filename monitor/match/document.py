@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
 from functools import lru_cache
 
 from monitor.match.fold import CLITIC_START, TOKEN_RE, analyse_words, arabic_variants, fold, fold_tokens, tokenize
@@ -48,8 +47,8 @@ class AnalysedDocument:
     """Folded, position-indexed title and text of one ``MatchDocument``."""
 
     __slots__ = (
-        "_folded", "_has_prefix", "_indexes", "_prefix_cache", "_spans", "_surfaces",
-        "_vocab", "_vocab_sorted", "cuts",
+        "_folded", "_indexes", "_prefix_cache", "_prefix_groups", "_prefixes", "_spans", "_surfaces",
+        "_vocab", "cuts",
         "doc", "folded_surfaces", "lang", "source_words", "texts",
     )  # fmt: skip
 
@@ -66,8 +65,8 @@ class AnalysedDocument:
         self.folded_surfaces: dict[tuple[int, int, int], tuple[str, str]] = {}  # (field, first, last) word
         self._surfaces: dict[tuple[int, int, int], str] = {}
         self._vocab: set[str] | None = None
-        self._vocab_sorted: list[str] | None = None
-        self._has_prefix: dict[str, bool] = {}
+        self._prefixes: dict[int, set[str]] = {}
+        self._prefix_groups: dict[int, dict[str, list[str]]] = {}  # prefix length -> prefix -> words
 
     @property
     def indexes(self) -> tuple[dict[str, list[int]], ...]:
@@ -83,20 +82,17 @@ class AnalysedDocument:
             self._vocab = _with_variants(set(self._folded[TITLE]).union(self._folded[TEXT]))
         return self._vocab
 
-    def has_prefix(self, prefix: str) -> bool:
-        """Return whether any word of title or text (or its clitic-free form) starts with ``prefix``."""
-        found = self._has_prefix.get(prefix)
+    def prefixes(self, length: int) -> set[str]:
+        """Return the first ``length`` characters of every word as long (with clitic-free forms; shared)."""
+        found = self._prefixes.get(length)
         if found is None:
-            words = self._sorted_vocabulary()
-            i = bisect_left(words, prefix)
-            found = self._has_prefix[prefix] = i < len(words) and words[i].startswith(prefix)
+            # A shorter word is its own "prefix" here and can equal no ``length``-character prefix: no filter.
+            found = self._prefixes[length] = {w[:length] for w in self.vocabulary()}
         return found
 
-    def _sorted_vocabulary(self) -> list[str]:
-        words = self._vocab_sorted
-        if words is None:
-            words = self._vocab_sorted = sorted(self.vocabulary())
-        return words
+    def has_prefix(self, prefix: str) -> bool:
+        """Return whether any word of title or text (or its clitic-free form) starts with ``prefix``."""
+        return prefix in self.prefixes(len(prefix))
 
     def positions(self, word: str, prefix: bool, field: int) -> list[int]:
         """Return the sorted positions in ``field`` of ``word`` (or of any word starting with it)."""
@@ -113,15 +109,13 @@ class AnalysedDocument:
 
     def _scan_prefix(self, field: int, prefix: str) -> list[int]:
         index = self.indexes[field]
-        words = self._sorted_vocabulary()
-        # Words sharing a prefix are contiguous in sorted order: bisect to the first, stop at the last.
-        found: list[list[int]] = []
-        for i in range(bisect_left(words, prefix), len(words)):
-            if not words[i].startswith(prefix):
-                break
-            positions = index.get(words[i])
-            if positions:
-                found.append(positions)
+        groups = self._prefix_groups.get(len(prefix))
+        if groups is None:
+            groups = self._prefix_groups[len(prefix)] = {}
+            for word in self.vocabulary():
+                if len(word) >= len(prefix):
+                    groups.setdefault(word[: len(prefix)], []).append(word)
+        found = [positions for positions in map(index.get, groups.get(prefix, ())) if positions]
         if len(found) < 2:
             return found[0] if found else []
         return sorted({p for positions in found for p in positions})

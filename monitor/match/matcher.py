@@ -110,8 +110,7 @@ class Matcher:
         vocab = doc.vocabulary()
         reached = [found for found in map(self._words.get, vocab) if found is not None]
         for length, table in self._prefixes.items():
-            # A word shorter than ``length`` is its own "prefix" and can be no key of that length.
-            reached.extend([found for found in map(table.get, {w[:length] for w in vocab}) if found is not None])
+            reached.extend([found for found in map(table.get, doc.prefixes(length)) if found is not None])
         met = frozenset().union(*[found[1] for found in reached])
         required = self._required
         out = [n for n in frozenset().union(*[found[0] for found in reached]) if required[n] <= met]
