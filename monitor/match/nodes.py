@@ -18,6 +18,7 @@ Key = tuple[str, str]  # ("w", word) or ("p", prefix[:PREFIX_KEY_LEN])
 _OR_BRANCH_CLAUSES = 2  # clauses taken from each OR branch ...
 _OR_PRODUCTS = 4  # ... and combinations kept, so that nested ORs stay small
 _WORD, _PREFIX, _OTHER = range(3)  # how ``Or.evaluate`` reads a child
+_NONE: frozenset[str] = frozenset()  # one shared empty set: ``frozenset()`` makes a new object each time
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,11 +211,11 @@ class Or(Node):
             if isinstance(item, Phrase) and len(item.words) == 1 and len(item.fields) == 2:
                 single = item.words[0]
                 (prefixes.append if single.prefix else words.add)(single.text)
-                plan.append((_PREFIX if single.prefix else _WORD, item, single.text, item.leaf_id, frozenset()))
+                plan.append((_PREFIX if single.prefix else _WORD, item, single.text, item.leaf_id, _NONE))
             else:
                 rest.append(item)
                 needs = frozenset(w.text for w in item.words if not w.prefix) if isinstance(item, Phrase) else None
-                plan.append((_OTHER, item, "", -1, needs or frozenset()))
+                plan.append((_OTHER, item, "", -1, needs or _NONE))
         self._words = frozenset(words)
         self._plan = tuple(plan)
         self._prefixes = tuple(prefixes)
