@@ -68,12 +68,24 @@ def tokenize(text: str) -> list[str]:
     return TOKEN_RE.findall(text)
 
 
+# Folded form of every token seen lately: the same few thousand words make up most articles, and a
+# dictionary lookup per word is cheaper than translating every character again. Emptied when full.
+_FOLDED: dict[str, str] = {}
+_FOLDED_MAX = 1 << 17
+
+
 def fold_tokens(tokens: list[str]) -> list[str]:
     """Fold each token, keeping a one-to-one correspondence with the input list."""
     if not tokens:
         return []
-    # One translate call over the joined words is far cheaper than one per word; NUL folds to itself.
-    return fold("\x00".join(tokens)).split("\x00")
+    new = set(tokens).difference(_FOLDED)
+    if new:
+        if len(_FOLDED) + len(new) > _FOLDED_MAX:
+            _FOLDED.clear()
+        unknown = list(new)
+        # One translate call over the joined words is far cheaper than one per word; NUL folds to itself.
+        _FOLDED.update(zip(unknown, fold("\x00".join(unknown)).split("\x00"), strict=True))
+    return list(map(_FOLDED.__getitem__, tokens))
 
 
 def analyse_words(text: str) -> list[str]:

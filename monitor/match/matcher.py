@@ -10,9 +10,8 @@ from monitor.match import score
 from monitor.match.document import AnalysedDocument
 from monitor.match.nodes import Key, Node, pick_clauses, required_clauses
 from monitor.match.parser import parse_query
+from monitor.match.prefilter import MAX_CLAUSES, ClauseIndex
 from monitor.models import Match, MatchDocument, Topic
-
-MAX_CLAUSES = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,59 +64,19 @@ def validate_topics(topics: Sequence[Topic]) -> list[QueryError]:
 
 
 class Matcher:
-    """Match documents against many topics, evaluating only topics whose required words all occur.
+    """Match documents against many topics, evaluating only the topics the prefilter lets through.
 
-    Like Lucene's Monitor (Luwak), each query is reduced to up to ``MAX_CLAUSES`` clauses, each a set of
-    words or prefixes of which a matching document must contain one, the most selective first. Each key
-    maps to the topics whose first clause holds it, and to the (topic, slot) pairs of their other clauses
-    that hold it. A document unites those sets over its words (a few C-level unions), which gives the
-    topics whose first clause it meets; a topic stays a candidate when its other clauses' pairs are all in
-    the document's union (one subset test). The work follows the postings the document's words reach,
-    not the number of topics: a bitset over all topics, ORed per word, costs ten times more at ten times
-    the topics even when the document reaches the same few.
+    See ``monitor.match.prefilter``: each query is reduced to a few clauses of required words, and a
+    document's words pick the topics whose every clause they meet, as Lucene's Monitor (Luwak) does.
     """
 
     def __init__(self, topics: Sequence[Topic]) -> None:
         self.compiled = [compile_topic(t) for t in topics]
-        first: dict[Key, set[int]] = {}
-        later: dict[Key, set[int]] = {}
-        required: list[frozenset[int]] = []
-        always: list[int] = []
-        for n, compiled in enumerate(self.compiled):
-            clauses = compiled.clauses
-            if not clauses:
-                always.append(n)
-            for c, clause in enumerate(clauses or ()):
-                for key in clause:
-                    if c == 0:
-                        first.setdefault(key, set()).add(n)
-                    else:
-                        later.setdefault(key, set()).add(_pair(n, c))
-            required.append(frozenset(_pair(n, c) for c in range(1, len(clauses or ()))))
-        self._always = tuple(always)
-        self._required = required
-        keys = first.keys() | later.keys()
-        empty: frozenset[int] = frozenset()
-        postings = {key: (frozenset(first.get(key, empty)), frozenset(later.get(key, empty))) for key in keys}
-        self._words = {text: found for (kind, text), found in postings.items() if kind == "w"}
-        self._prefixes: dict[int, dict[str, tuple[frozenset[int], frozenset[int]]]] = {}
-        for (kind, text), found in postings.items():
-            if kind == "p":
-                self._prefixes.setdefault(len(text), {})[text] = found
+        self._index = ClauseIndex([c.clauses for c in self.compiled])
 
     def candidates(self, doc: AnalysedDocument) -> list[int]:
         """Return the indexes, in topic order, of topics that may match ``doc``."""
-        vocab = doc.vocabulary()
-        reached = [found for found in map(self._words.get, vocab) if found is not None]
-        for length, table in self._prefixes.items():
-            reached.extend([found for found in map(table.get, doc.prefixes(length)) if found is not None])
-        met = frozenset().union(*[found[1] for found in reached])
-        required = self._required
-        out = [n for n in frozenset().union(*[found[0] for found in reached]) if required[n] <= met]
-        if self._always:
-            out.extend(self._always)
-        out.sort()
-        return out
+        return self._index.candidates(doc)
 
     def match(self, doc: MatchDocument) -> list[Match]:
         """Return the hits of every topic on ``doc``, in topic order."""
@@ -129,7 +88,3 @@ class Matcher:
                 out.append(hit)
         return out
 
-
-def _pair(topic: int, slot: int) -> int:
-    """Return one int standing for clause ``slot`` of ``topic``."""
-    return topic * MAX_CLAUSES + slot

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from monitor.errors import QueryError
-from monitor.match import AnalysedDocument, Matcher, validate_topics
+from monitor.match import AnalysedDocument, Matcher, prefilter, validate_topics
 from monitor.models import MatchDocument, Topic
 
 VOCAB = ["russia", "syria", "tartus", "base", "naval", "Москва", "Сирия", "طرطوس", "وطرطوس", "كرملين"]
@@ -113,12 +113,12 @@ def test_prefilter_distributes_or_over_and() -> None:
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_prefilter_bitsets_span_many_blocks(seed: int) -> None:
+def test_prefilter_agrees_over_many_topics(seed: int) -> None:
     rng = random.Random(seed)
     queries_ = [
         f"({rng.choice(QUERY_WORDS)} OR {rng.choice(QUERY_WORDS)}) AND {rng.choice(QUERY_WORDS)}"
         + (f" NOT {rng.choice(QUERY_WORDS)}" if rng.random() < 0.3 else "")
-        for _ in range(1300)  # more than two 512-topic blocks
+        for _ in range(1300)
     ]
     matcher = Matcher([topic(n, q) for n, q in enumerate(queries_)])
     hit_topics: set[int] = set()
@@ -129,4 +129,15 @@ def test_prefilter_bitsets_span_many_blocks(seed: int) -> None:
         naive = [h for h in (c.match(analysed) for c in matcher.compiled) if h is not None]
         assert matcher.match(doc) == naive
         hit_topics.update(int(h.topic_id[1:]) for h in naive)
-    assert {n // 512 for n in hit_topics} == {0, 1, 2}  # hits in every block of topics
+    assert {n // 512 for n in hit_topics} == {0, 1, 2}  # hits spread over the whole topic list
+
+
+def test_prefilter_keys_sharing_a_hash_only_add_candidates(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every word hashes by its length alone: "tartus" and "russia" (and any 6-letter word) collide.
+    monkeypatch.setattr(prefilter, "_hash", len)
+    matcher = Matcher([topic(0, "tartus AND syria"), topic(1, "russia"), topic(2, "gyumri OR armenia*")])
+    analysed = AnalysedDocument(MatchDocument(title="", text="Tartus in Syria"))
+    assert matcher.candidates(analysed) == [0, 1, 2]  # 1 and 2 only share hashes with the document's words
+    assert [h.topic_id for h in matcher.match(MatchDocument(title="", text="Tartus in Syria"))] == ["t0"]
+    nothing = AnalysedDocument(MatchDocument(title="", text="a be"))
+    assert matcher.candidates(nothing) == []
