@@ -27,7 +27,8 @@ class Parser:
         self.toks = self.lexer.tokens()
         self.i = 0
         self.field: str | None = None
-        self.leaves = 0
+        # The same term written twice (an alias used in two places, say) is one term: one id, scored once.
+        self.leaves: dict[tuple[tuple[Word, ...], tuple[int, ...], int], int] = {}
 
     def parse(self) -> Node:
         """Return the whole query's tree."""
@@ -154,8 +155,9 @@ class Parser:
         built = tuple(Word(w, prefix and i == len(words) - 1) for i, w in enumerate(words))
         if self.field in ("source", "lang"):
             return Meta(self.field, built)
-        self.leaves += 1
-        return Phrase(built, _TEXT_FIELDS[self.field], self.leaves, slop)
+        fields = _TEXT_FIELDS[self.field]
+        leaf = self.leaves.setdefault((built, fields, slop), len(self.leaves) + 1)
+        return Phrase(built, fields, leaf, slop)
 
 
 def _positive(node: Node) -> list[Node]:

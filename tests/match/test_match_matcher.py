@@ -69,6 +69,16 @@ def test_score_rewards_title_frequency_and_proximity() -> None:
     assert far.score < repeated.score < close.score
 
 
+def test_a_term_written_twice_scores_once() -> None:
+    aliases = {"tartus": ["tartus", "тартус*"]}
+    once = topic(1, "russia AND @tartus", aliases=aliases)
+    twice = topic(2, "(russia AND @tartus) OR (@tartus NEAR/3 base) OR russia", aliases=aliases)
+    doc = MatchDocument(title="", text="Russia " + "x " * 20 + "Tartus")
+    first, second = Matcher([once, twice]).match(doc)
+    assert first.score == second.score == 2.0
+    assert first.terms == second.terms == ("Russia", "Tartus")
+
+
 def test_terms_and_snippets() -> None:
     filler = " ".join(f"word{i}" for i in range(80))
     text = f"Russia said. {filler} The port of Tartus was quiet. {filler} Tartus again."
