@@ -13,6 +13,7 @@ import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, TextIO
+from urllib.parse import urlsplit
 
 from monitor.config import Settings
 
@@ -119,7 +120,7 @@ def configure_logging(
 
 
 def config_secrets(settings: Settings) -> list[str]:
-    """Return every secret value in the config (webhook secrets, SMTP passwords), to mask in logs."""
+    """Return every secret value in the config (webhook secrets and URLs, SMTP passwords), to mask in logs."""
     found: list[str] = []
     for channel in settings.channels.values():
         for value in (getattr(channel, "secret", None), getattr(getattr(channel, "smtp", None), "password", None)):
@@ -131,6 +132,23 @@ def config_secrets(settings: Settings) -> list[str]:
             value = getattr(channel, name, None)
             if isinstance(value, list | tuple):
                 found.extend(v for v in value if isinstance(v, str))
+        url = getattr(channel, "url", None)
+        if isinstance(url, str):
+            found.extend(_url_credentials(url, getattr(channel, "format", "standard")))
+    return found
+
+
+def _url_credentials(url: str, fmt: str) -> list[str]:
+    """Return the parts of a webhook URL that work as a password, to mask wherever the URL is logged.
+
+    A chat service's incoming-webhook URL (Slack, Discord, Teams, Mattermost) is its own credential: the path
+    holds the token, so the path is masked and the host stays readable. Any URL's query string is masked too
+    (``?token=…``, ``?code=…``); credentials before ``@`` are masked by shape.
+    """
+    parts = urlsplit(url)
+    found = [f"?{parts.query}"] if len(parts.query) >= 4 else []
+    if fmt != "standard" and len(parts.path) > 1:
+        found.append(parts.path)
     return found
 
 

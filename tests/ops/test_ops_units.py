@@ -11,8 +11,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from ops_peers import write_config
 
 from monitor import ops, store
+from monitor.config import load_config
 from monitor.errors import StoreError
 
 
@@ -60,6 +62,27 @@ def test_secrets_are_updated_on_reload(restore_logging: None) -> None:
     ops.update_secrets(handler, ["new-secret"])
     logging.getLogger("monitor.test").info("new-secret old-secret")
     assert json.loads(out.getvalue())["msg"] == "[redacted] old-secret"
+
+
+def test_webhook_urls_that_are_credentials_are_masked(restore_logging: None, tmp_path: Path) -> None:
+    urls = {
+        "slack": "https://hooks.slack.com/services/T0001/B0002/XXXXsecretXXXX",
+        "plain": "https://hooks.example/in?token=abc123xyz",
+        "open": "https://hooks.example/monitor",
+    }
+    channels = [{"id": "log", "type": "log"}]
+    channels += [{"id": n, "type": "webhook", "url": u, **({"format": "slack"} if n == "slack" else {})}
+                 for n, u in urls.items()]
+    settings = load_config(write_config(tmp_path / "monitor.yaml", [], channels=channels))
+    out = io.StringIO()
+    ops.configure_logging("info", fmt="json", secrets=ops.config_secrets(settings), stream=out)
+    for url in urls.values():
+        logging.getLogger("monitor.test").info("posting to %s", url)
+    assert [json.loads(line)["msg"] for line in out.getvalue().splitlines()] == [
+        "posting to https://hooks.slack.com[redacted]",
+        "posting to https://hooks.example/in[redacted]",
+        "posting to https://hooks.example/monitor",  # a plain path is an address, not a credential
+    ]
 
 
 def test_instance_lock_refuses_a_second_holder(tmp_path: Path) -> None:
