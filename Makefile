@@ -39,7 +39,7 @@ test: $(VENV)/.installed-test
 
 # The hostile suite alone (it also runs in `make test`); writes tests/hostile/REPORT.md.
 hostile: $(VENV)/.installed-test
-	$(BIN)/pytest tests/hostile
+	MONITOR_HOSTILE_REPORT=1 $(BIN)/pytest tests/hostile
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check monitor tests benchmarks

@@ -1,12 +1,14 @@
 """Collect the outcome of every hostile case and write tests/hostile/REPORT.md at the end of a full run.
 
 A case may say what it tried and how it was survived with the ``defence`` fixture; alert counts come from
-``hostile_kit.LEDGER``. The report is written only when every hostile test file ran without ``-k`` or ``-m``
-filters, so running one case while debugging does not overwrite the table of the full run.
+``hostile_kit.LEDGER``. The report is written by ``make hostile`` (which sets ``MONITOR_HOSTILE_REPORT``), and
+only when every hostile test file ran without ``-k`` or ``-m`` filters: running one case while debugging does
+not overwrite the table of the full run, and ``make test`` (CI) leaves the committed file alone.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,7 +79,7 @@ def _full_run(config: pytest.Config) -> bool:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    if _full_run(session.config):
+    if os.environ.get("MONITOR_HOSTILE_REPORT") and _full_run(session.config):
         REPORT.write_text("\n".join(_report_lines()) + "\n", encoding="utf-8")
 
 
