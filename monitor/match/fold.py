@@ -85,7 +85,10 @@ def fold_tokens(tokens: list[str]) -> list[str]:
         unknown = list(new)
         # One translate call over the joined words is far cheaper than one per word; NUL folds to itself.
         _FOLDED.update(zip(unknown, fold("\x00".join(unknown)).split("\x00"), strict=True))
-    return list(map(_FOLDED.__getitem__, tokens))
+    try:
+        return list(map(_FOLDED.__getitem__, tokens))
+    except KeyError:  # emptied meanwhile by another thread: fold the whole list the slow way
+        return fold("\x00".join(tokens)).split("\x00")
 
 
 def analyse_words(text: str) -> list[str]:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 
 from monitor.match.fold import analyse_words, arabic_variants, fold, fold_tokens, tokenize
+
+fold_module = importlib.import_module("monitor.match.fold")  # the package re-exports the function as ``fold``
 
 
 @pytest.mark.parametrize(
@@ -70,3 +74,13 @@ def test_fold_tokens_keeps_alignment() -> None:
 )
 def test_arabic_clitics(word: str, variants: tuple[str, ...]) -> None:
     assert arabic_variants(word) == variants
+
+
+def test_fold_tokens_memo_gives_the_same_answer_when_it_fills_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fold_module, "_FOLDED_MAX", 8)
+    monkeypatch.setattr(fold_module, "_FOLDED", {})
+    words = ["Tartus", "ТАРТУС", "Ёлка", "الطرطوسية", "Hmeimim", "Straße", "naïve", "x"] * 3
+    for n in range(1, len(words) + 1):
+        batch = [*words[:n], f"word{n}", f"WORD{n}"]
+        assert fold_module.fold_tokens(batch) == [fold(w) for w in batch]
+    assert len(fold_module._FOLDED) <= 8 + len(batch)  # emptied when full: at most one batch beyond the cap
