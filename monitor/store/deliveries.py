@@ -3,6 +3,7 @@
 A delivery's ``status`` moves ``pending`` → ``sent``; or → ``failed`` (refused for good) or ``dead`` (retried until
 its channel's give-up limit); or, for routes that gather hits, ``pending`` → ``held`` → ``bundled`` (one digest
 message under ``digest_id``) → ``sent``. ``monitor deliveries retry`` puts failed and dead ones back to ``pending``.
+The transitions after an attempt are ``monitor.store.sends``', shared with digests and notices.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from monitor.models import Alert, Match
+from monitor.store import sends
 from monitor.store.db import transaction
 from monitor.textutil import shorten
 
@@ -166,25 +168,14 @@ def mark_delivery_sent(
     db: Database, delivery_id: int, now: datetime, *, outcome: str | None = None, route: int | None = None
 ) -> None:
     """Mark a delivery done, with the receiver's answer."""
-    with db.atomic():
-        db.execute(
-            "UPDATE deliveries SET status = 'sent', attempts = attempts + 1, sent_at = ?, last_error = NULL,"
-            " outcome = ?, route = ? WHERE id = ?",
-            [now.isoformat(), outcome, route, delivery_id],
-        )
+    sends.mark_sent(db, sends.ALERTS, delivery_id, now, outcome=outcome, route=route)
 
 
 def mark_delivery_failed(
     db: Database, delivery_id: int, *, error: str, permanent: bool, retry_at: datetime | None, dead: bool = False
 ) -> None:
     """Record a failed attempt: permanent failures stop (``failed``), so do ``dead`` ones; others wait."""
-    status = "dead" if dead else "failed" if permanent else "pending"
-    with db.atomic():
-        db.execute(
-            "UPDATE deliveries SET status = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ?"
-            " WHERE id = ?",
-            [status, error, retry_at.isoformat() if retry_at else None, delivery_id],
-        )
+    sends.mark_failed(db, sends.ALERTS, delivery_id, error=error, permanent=permanent, retry_at=retry_at, dead=dead)
 
 
 def hold_delivery(db: Database, delivery_id: int, *, route: int, until: datetime) -> None:

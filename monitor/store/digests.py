@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from monitor.store import sends
 from monitor.store.deliveries import ALERT_COLUMNS, PendingDelivery, delivery_from_row
 
 
@@ -65,25 +66,14 @@ def bundle_deliveries(db: Database, digest_id: str) -> list[PendingDelivery]:
 
 def mark_bundle_sent(db: Database, digest_id: str, now: datetime, *, outcome: str) -> None:
     """Mark every delivery of a digest sent."""
-    with db.atomic():
-        db.execute(
-            "UPDATE deliveries SET status = 'sent', attempts = attempts + 1, sent_at = ?, last_error = NULL,"
-            " outcome = ? WHERE digest_id = ? AND status = 'bundled'",
-            [now.isoformat(), outcome, digest_id],
-        )
+    sends.mark_sent(db, sends.DIGESTS, digest_id, now, outcome=outcome)
 
 
 def mark_bundle_failed(
     db: Database, digest_id: str, *, error: str, permanent: bool, retry_at: datetime | None, dead: bool = False
 ) -> None:
     """Record a failed digest attempt on all its deliveries (retried as one, or dead-lettered together)."""
-    status = "dead" if dead else "failed" if permanent else "bundled"
-    with db.atomic():
-        db.execute(
-            "UPDATE deliveries SET status = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ?"
-            " WHERE digest_id = ? AND status = 'bundled'",
-            [status, error, retry_at.isoformat() if retry_at else None, digest_id],
-        )
+    sends.mark_failed(db, sends.DIGESTS, digest_id, error=error, permanent=permanent, retry_at=retry_at, dead=dead)
 
 
 def next_digest_time(db: Database) -> datetime | None:

@@ -14,6 +14,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from monitor.models import Notice
+from monitor.store import sends
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,25 +133,14 @@ def next_notice_time(db: Database) -> datetime | None:
 
 def mark_notice_sent(db: Database, delivery_id: int, now: datetime, *, outcome: str) -> None:
     """Mark a notice delivery done, with the receiver's answer."""
-    with db.atomic():
-        db.execute(
-            "UPDATE notice_deliveries SET status = 'sent', attempts = attempts + 1, sent_at = ?, last_error = NULL,"
-            " outcome = ? WHERE id = ?",
-            [now.isoformat(), outcome, delivery_id],
-        )
+    sends.mark_sent(db, sends.NOTICES, delivery_id, now, outcome=outcome)
 
 
 def mark_notice_failed(
     db: Database, delivery_id: int, *, error: str, permanent: bool, retry_at: datetime | None, dead: bool = False
 ) -> None:
     """Record a failed notice attempt: retried at ``retry_at``, or ``failed``/``dead`` for good."""
-    status = "dead" if dead else "failed" if permanent else "pending"
-    with db.atomic():
-        db.execute(
-            "UPDATE notice_deliveries SET status = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ?"
-            " WHERE id = ?",
-            [status, error, retry_at.isoformat() if retry_at else None, delivery_id],
-        )
+    sends.mark_failed(db, sends.NOTICES, delivery_id, error=error, permanent=permanent, retry_at=retry_at, dead=dead)
 
 
 def notice_counts(db: Database) -> dict[tuple[str, str], int]:

@@ -1,0 +1,64 @@
+"""The one state machine of every queued send: an alert, a digest of alerts, a notice.
+
+A send waits in its ``waiting`` status (``pending``; ``bundled`` for a digest's rows) until an attempt ends:
+``sent``; or back to waiting with a retry time; or ``failed`` (refused for good) or ``dead`` (retried until its
+channel's give-up limit). Every attempt counts in ``attempts``; the last error stays in ``last_error``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlite_utils import Database
+
+
+@dataclass(frozen=True, slots=True)
+class Outbox:
+    """Where one kind of send keeps its rows, how one send is named, and which status means "waiting"."""
+
+    table: str
+    key: str  # the column naming one send: a row id, or the id a digest's rows share
+    waiting: str
+
+    @property
+    def where(self) -> str:
+        # A digest names many rows; only those still bundled belong to the attempt that just ended.
+        return f"{self.key} = ?" + (f" AND status = '{self.waiting}'" if self.key != "id" else "")
+
+
+ALERTS = Outbox("deliveries", "id", "pending")
+DIGESTS = Outbox("deliveries", "digest_id", "bundled")
+NOTICES = Outbox("notice_deliveries", "id", "pending")
+
+
+def mark_sent(db: Database, box: Outbox, key: int | str, now: datetime, *, outcome: str | None, **also: Any) -> None:
+    """Record a successful attempt, the receiver's answer as ``outcome`` (and any column in ``also``)."""
+    extra = "".join(f", {column} = ?" for column in also)
+    with db.atomic():
+        db.execute(
+            f"UPDATE {box.table} SET status = 'sent', attempts = attempts + 1, sent_at = ?, last_error = NULL,"
+            f" outcome = ?{extra} WHERE {box.where}",
+            [now.isoformat(), outcome, *also.values(), key],
+        )
+
+
+def mark_failed(
+    db: Database,
+    box: Outbox,
+    key: int | str,
+    *,
+    error: str,
+    permanent: bool,
+    retry_at: datetime | None,
+    dead: bool = False,
+) -> None:
+    """Record a failed attempt: ``dead`` or ``failed`` (``permanent``) for good, else waiting until ``retry_at``."""
+    status = "dead" if dead else "failed" if permanent else box.waiting
+    with db.atomic():
+        db.execute(
+            f"UPDATE {box.table} SET status = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ?"
+            f" WHERE {box.where}",
+            [status, error, retry_at.isoformat() if retry_at else None, key],
+        )
