@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from monitor.fetch.guard import GuardedBackend
 from monitor.fetch.robots import RobotsCache
 
 MAX_REDIRECTS = 10
@@ -17,15 +18,17 @@ MAX_REDIRECTS = 10
 
 def build_client(*, user_agent: str, timeout: float, concurrency: int) -> httpx.AsyncClient:
     """Return the one AsyncClient the daemon shares: keep-alive pool, redirects, gzip/brotli, our User-Agent."""
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency, keepalive_expiry=30.0)
+    transport = httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
+    # httpx has no public way to choose the network backend; its pool (httpcore) does. Connections opened inside
+    # guard.public_only() then go only to the public address the guard resolved (tests/fetch prove it).
+    pool = transport._pool
+    pool._network_backend = GuardedBackend(pool._network_backend)  # type: ignore[union-attr]
     return httpx.AsyncClient(
         headers={"User-Agent": user_agent},
         # Waiting for a free pooled connection is our own queue, not the server's slowness: no pool timeout.
         timeout=httpx.Timeout(timeout, pool=None),
-        limits=httpx.Limits(
-            max_connections=concurrency,
-            max_keepalive_connections=concurrency,
-            keepalive_expiry=30.0,
-        ),
+        transport=transport,
         follow_redirects=True,
         max_redirects=MAX_REDIRECTS,
         # Feeds and pages never need credentials from ~/.netrc or proxies from the environment of a daemon.

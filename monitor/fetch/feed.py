@@ -9,6 +9,7 @@ import httpx
 
 from monitor.errors import FetchError
 from monitor.fetch.client import MAX_REDIRECTS, HostLimiter
+from monitor.fetch.guard import public_only
 from monitor.fetch.http import (
     PERMANENT_REDIRECTS,
     REDIRECT_STATUSES,
@@ -50,13 +51,15 @@ async def fetch_feed(
     max_bytes: int,
     limiter: HostLimiter | None = None,
     check: UrlCheck | None = None,
+    public: bool = False,
     clock: Clock = utc_now,
 ) -> FetchResult:
     """GET a feed conditionally; raise FetchError with a reason on any failure or error status.
 
     Redirects are followed by hand, so that ``check`` (given for URLs found inside fetched bodies, which are not
     trusted like configured ones) judges every hop before we connect to it, and so that the leading run of
-    301/308 hops can be reported as where the feed now lives.
+    301/308 hops can be reported as where the feed now lives. With ``public``, connections go to public
+    addresses only, judged when connecting (see ``guard.public_only``).
     """
     max_redirects = client.max_redirects if client.max_redirects is not None else MAX_REDIRECTS
     current, moved, permanent = url, None, True
@@ -68,7 +71,8 @@ async def fetch_feed(
                 await stack.enter_async_context(limiter.slot(current))
             try:
                 request = client.build_request("GET", current, headers=conditional_headers(validators))
-                response = await client.send(request, stream=True, follow_redirects=False)
+                with public_only(public):
+                    response = await client.send(request, stream=True, follow_redirects=False)
                 stack.push_async_callback(response.aclose)
                 if response.status_code in REDIRECT_STATUSES and response.next_request is not None:
                     current = str(response.next_request.url)

@@ -8,7 +8,7 @@ import httpx
 
 from monitor.errors import FetchError
 from monitor.fetch.client import MAX_REDIRECTS, HostLimiter
-from monitor.fetch.guard import check_public, check_scheme
+from monitor.fetch.guard import check_public, check_scheme, public_only
 from monitor.fetch.http import (
     REDIRECT_STATUSES,
     FetchResult,
@@ -52,7 +52,8 @@ async def fetch_page(
                 await stack.enter_async_context(limiter.slot(current, polite=True))
             try:
                 request = client.build_request("GET", current, headers={"Accept": PAGE_ACCEPT})
-                response = await client.send(request, stream=True, follow_redirects=False)
+                with public_only(not allow_private):
+                    response = await client.send(request, stream=True, follow_redirects=False)
                 stack.push_async_callback(response.aclose)
                 if response.status_code in REDIRECT_STATUSES and response.next_request is not None:
                     seen.add(current)

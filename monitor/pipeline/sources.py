@@ -41,7 +41,8 @@ async def read_source(rt: Runtime, source: Source, state: SourceState, validator
     found = state.current_url is not None and state.discovered_from is not None
     response = await fetch_feed(
         rt.client, url, validators=validators, max_bytes=fetch.max_bytes, limiter=rt.limiter,
-        check=partial(guard_found_url, rt) if found else None, clock=rt.clock,
+        check=partial(guard_found_url, rt) if found else None, public=found and not fetch.allow_private_networks,
+        clock=rt.clock,
     )
     moved = response.permanent_redirect
     if moved:
@@ -70,7 +71,7 @@ async def _read_discovered(rt: Runtime, source: Source, page_url: str, feed_url:
     fetch = rt.settings.fetch
     response = await fetch_feed(
         rt.client, feed_url, validators=Validators(), max_bytes=fetch.max_bytes, limiter=rt.limiter,
-        check=partial(guard_found_url, rt), clock=rt.clock,
+        check=partial(guard_found_url, rt), public=not fetch.allow_private_networks, clock=rt.clock,
     )
     feed = parse_feed(response.body, response.url)
     hint = larger(feed_min_interval(response.body), response.max_age)
@@ -87,7 +88,7 @@ async def _read_sitemap(rt: Runtime, response: FetchResult, moved: str | None) -
         try:
             part = await fetch_feed(
                 rt.client, child, validators=Validators(), max_bytes=fetch.max_bytes, limiter=rt.limiter,
-                check=partial(guard_found_url, rt), clock=rt.clock,
+                check=partial(guard_found_url, rt), public=not fetch.allow_private_networks, clock=rt.clock,
             )
             entries.extend(parse_sitemap(part.body, part.url).entries)
         except (FetchError, ParseError) as exc:  # one broken child must not hide the others' stories

@@ -354,3 +354,21 @@ async def test_guard_check_refuses_a_redirect_to_loopback(
             client, server.url("/found.xml"), validators=Validators(), max_bytes=MB, check=guard.check_public
         )
     assert info.value.reason == "blocked" and "::1" in str(info.value)
+
+
+async def test_found_feed_connections_are_judged_when_connecting(
+    server: FeedServer, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A found feed whose name turns private between the check and the connection (DNS rebinding).
+    answers = iter(["93.184.216.34", "127.0.0.1"])
+
+    async def rebinding(host: str, port: int) -> list[str]:
+        return [next(answers)]
+
+    monkeypatch.setattr(guard, "lookup", rebinding)
+    server.routes["/found.xml"] = Reply(200, {"Content-Type": "application/rss+xml"}, RSS)
+    url = f"http://rebind.test:{server.port}/found.xml"
+    with pytest.raises(FetchError) as info:
+        await fetch_feed(client, url, validators=Validators(), max_bytes=MB, check=guard.check_public, public=True)
+    assert info.value.reason == "blocked" and "127.0.0.1" in str(info.value)
+    assert server.requests == []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx
 import pytest
@@ -87,6 +87,50 @@ async def test_every_redirect_hop_is_checked(
         await page(client, server.url("/evil"), allow_private=False)
     assert info.value.reason == "blocked"
     assert "10.0.0.1" in str(info.value)
+
+
+def resolver(*answers: str) -> Callable[[str, int], Awaitable[list[str]]]:
+    """A DNS stand-in that gives each answer in turn (the last one from then on)."""
+    calls = 0
+
+    async def lookup(host: str, port: int) -> list[str]:
+        nonlocal calls
+        calls += 1
+        return [answers[min(calls, len(answers)) - 1]]
+
+    return lookup
+
+
+async def test_dns_rebinding_is_refused_when_connecting(
+    server: FeedServer, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The name is public for the check, then private for the connection: the connection is judged too.
+    monkeypatch.setattr(guard, "lookup", resolver("93.184.216.34", "127.0.0.1"))
+    server.routes["/a"] = Reply(200, HTML, PAGE)
+    with pytest.raises(FetchError) as info:
+        await page(client, f"http://rebind.test:{server.port}/a", allow_private=False)
+    assert info.value.reason == "blocked" and "127.0.0.1" in str(info.value)
+    assert server.requests == []
+
+
+async def test_guarded_connections_go_to_the_address_that_was_judged(
+    server: FeedServer, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No real DNS knows rebind.test: the page arrives only because the client connected to the guard's answer.
+    monkeypatch.setattr(guard, "lookup", resolver("127.0.0.1"))
+    monkeypatch.setattr(guard, "is_public_address", lambda address: str(address) == "127.0.0.1")
+    server.routes["/a"] = Reply(200, HTML, PAGE)
+    result = await page(client, f"http://rebind.test:{server.port}/a", allow_private=False)
+    assert result.body == PAGE
+    assert [seen.headers.get("host") for seen in server.requests] == [f"rebind.test:{server.port}"]
+
+
+async def test_configured_urls_connect_without_the_guard(
+    server: FeedServer, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(guard, "lookup", resolver("10.0.0.1"))  # would be refused if it were asked
+    server.routes["/a"] = Reply(200, HTML, PAGE)
+    assert (await page(client, server.url("/a"), allow_private=True)).body == PAGE
 
 
 async def test_non_html_content_type_is_refused(server: FeedServer, client: httpx.AsyncClient) -> None:
