@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from monitor.errors import NotifyError
 from monitor.notify import Channel, Digest
-from monitor.store import digests, notices
+from monitor.store import digests, notices, sends
 
 if TYPE_CHECKING:
     from monitor.dispatch.dispatcher import Dispatcher
@@ -44,7 +44,7 @@ async def send_digest(d: Dispatcher, channel: Channel, digest_id: str) -> None:
         try:
             outcome = await d._deliver(digest, channel)
         except NotifyError as exc:
-            d._record_failure(channel, digest_id, digest_id, queued, max(p.attempts for p in parts), exc)
+            d._record_failure(channel, sends.DIGESTS, digest_id, digest_id, queued, max(p.attempts for p in parts), exc)
             return
         sent_at = d.rt.clock()
         d._bookkeep(
@@ -90,7 +90,7 @@ async def send_notice(d: Dispatcher, channel: Channel, pending: notices.PendingN
             outcome = await d._deliver(pending.notice, channel)
         except NotifyError as exc:
             d._record_failure(
-                channel, pending.id, pending.notice.id, pending.queued_at, pending.attempts, exc, notice=True
+                channel, sends.NOTICES, pending.id, pending.notice.id, pending.queued_at, pending.attempts, exc
             )
             return
         sent_at = d.rt.clock()

@@ -24,7 +24,7 @@ from monitor.errors import NotifyError
 from monitor.notify import Channel, Message, deliver
 from monitor.runtime import CycleStats, Runtime
 from monitor.store import deliveries as outbox
-from monitor.store import digests, notices, stories
+from monitor.store import digests, notices, sends, stories
 
 log = logging.getLogger("monitor.dispatch")
 
@@ -281,7 +281,7 @@ class Dispatcher:
         try:
             outcome = await self._deliver(alert, channel)
         except NotifyError as exc:
-            self._record_failure(channel, pending.id, alert.id, pending.queued_at, pending.attempts, exc)
+            self._record_failure(channel, sends.ALERTS, pending.id, alert.id, pending.queued_at, pending.attempts, exc)
             return
         finally:
             self._in_flight_by_route[channel.id, index] -= 1
@@ -299,17 +299,16 @@ class Dispatcher:
     def _record_failure(
         self,
         channel: Channel,
-        delivery_id: int | str,
+        box: sends.Outbox,
+        key: int | str,
         message_id: str,
         queued_at: datetime | None,
         attempts: int,
         exc: NotifyError,
-        *,
-        notice: bool = False,
     ) -> None:
         """Record a failure; back off when the database refuses (else a failing receiver is retried in a tight loop)."""
         try:
-            failures.record_failed(self, channel, delivery_id, message_id, queued_at, attempts, exc, notice=notice)
+            failures.record_failed(self, channel, box, key, message_id, queued_at, attempts, exc)
         except Exception:  # noqa: BLE001 - logged by _trouble, then backed off
             self._trouble(f"recording the failed delivery of {message_id} to {channel.id}")
 

@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING
 from monitor.dispatch.policy import retry_delay
 from monitor.errors import NotifyError
 from monitor.notify import Channel
-from monitor.store import deliveries as outbox
-from monitor.store import digests, notices
+from monitor.store import sends
 
 if TYPE_CHECKING:
     from monitor.dispatch.dispatcher import Dispatcher
@@ -23,36 +22,21 @@ MAX_FAILURES_KEPT = 100
 def record_failed(
     d: Dispatcher,
     channel: Channel,
-    delivery_id: int | str,
+    box: sends.Outbox,
+    key: int | str,
     message_id: str,
     queued_at: datetime | None,
     attempts: int,
     exc: NotifyError,
-    *,
-    notice: bool = False,
 ) -> None:
-    """Record a failure: retry after a backoff (or the receiver's Retry-After), or dead-letter it.
-
-    ``delivery_id`` is a delivery's row id, a digest's id (str), or with ``notice`` a notice delivery's id.
-    """
+    """Record a failure of the send ``key`` in ``box``: retry after a backoff (or Retry-After), or dead-letter it."""
     now = d.rt.clock()
     delay = exc.retry_after if exc.retry_after is not None else retry_delay(attempts)
     retry_at = now + timedelta(seconds=delay)
     # Dead-letter once the next try would fall beyond the channel's limit: it is visible in `monitor deliveries`.
     dead = not exc.permanent and (retry_at - (queued_at or now)).total_seconds() > channel.give_up_after
     when = None if exc.permanent or dead else retry_at
-    if notice and isinstance(delivery_id, int):
-        notices.mark_notice_failed(
-            d.rt.db, delivery_id, error=str(exc), permanent=exc.permanent, retry_at=when, dead=dead
-        )
-    elif isinstance(delivery_id, str):
-        digests.mark_bundle_failed(
-            d.rt.db, delivery_id, error=str(exc), permanent=exc.permanent, retry_at=when, dead=dead
-        )
-    else:
-        outbox.mark_delivery_failed(
-            d.rt.db, delivery_id, error=str(exc), permanent=exc.permanent, retry_at=when, dead=dead
-        )
+    sends.mark_failed(d.rt.db, box, key, error=str(exc), permanent=exc.permanent, retry_at=when, dead=dead)
     d.stats.delivery_failures += 1
     d._count(channel.id, "failed" if exc.permanent else "dead" if dead else "retry")
     if len(d.stats.failures) < MAX_FAILURES_KEPT:
