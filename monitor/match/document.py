@@ -14,12 +14,15 @@ FIELDS = (TITLE, TEXT)
 # Prefix keys longer than this add no selectivity to the index and only multiply lookups.
 PREFIX_KEY_LEN = 6
 _SPAN = re.Match.span
+# Every character that may fold to an Arabic letter (the Arabic blocks, presentation forms, mathematical
+# letters): a text without any has no word behind a clitic, and skips looking for them word by word.
+_ARABIC_RE = re.compile("[\u0600-\u06ff\u0750-\u077f\u0870-\u08ff\ufb50-\ufdff\ufe70-\ufeff\U0001ee00-\U0001eeff]")
 # The same few names recur in hit after hit and document after document: fold each multi-word span once.
 _fold = lru_cache(maxsize=1 << 16)(fold)
 
 
-def _index(folded: list[str]) -> dict[str, list[int]]:
-    """Map each folded word (and its Arabic clitic-free forms) to its positions."""
+def _index(folded: list[str], arabic: bool) -> dict[str, list[int]]:
+    """Map each folded word (and, when the text is ``arabic``, its clitic-free forms) to its positions."""
     index: dict[str, list[int]] = {}
     get = index.get
     for pos, word in enumerate(folded):
@@ -29,17 +32,17 @@ def _index(folded: list[str]) -> dict[str, list[int]]:
         else:
             found.append(pos)
     index.pop("", None)
-    for word in [w for w in index if w[0] in CLITIC_START]:
+    for word in [w for w in index if w[0] in CLITIC_START] if arabic else ():
         for variant in arabic_variants(word):
             index[variant] = sorted({*index.get(variant, ()), *index[word]})
     return index
 
 
-def _with_variants(words: set[str]) -> set[str]:
-    """Return ``words`` plus the clitic-free forms of the Arabic ones."""
+def _with_variants(words: set[str], arabic: bool) -> set[str]:
+    """Return ``words`` plus, when the text is ``arabic``, the clitic-free forms of the Arabic ones."""
     words.discard("")
-    extra = [v for w in words if w[0] in CLITIC_START for v in arabic_variants(w)]
-    words.update(extra)
+    if arabic:
+        words.update([v for w in words if w[0] in CLITIC_START for v in arabic_variants(w)])
     return words
 
 
@@ -47,7 +50,7 @@ class AnalysedDocument:
     """Folded, position-indexed title and text of one ``MatchDocument``."""
 
     __slots__ = (
-        "_folded", "_indexes", "_prefix_cache", "_prefix_groups", "_prefixes", "_spans", "_surfaces",
+        "_arabic", "_folded", "_indexes", "_prefix_cache", "_prefix_groups", "_prefixes", "_spans", "_surfaces",
         "_vocab", "cuts",
         "doc", "folded_surfaces", "lang", "source_words", "texts",
     )  # fmt: skip
@@ -56,6 +59,7 @@ class AnalysedDocument:
         self.doc = doc
         self.texts = (doc.title or "", doc.text or "")
         self._folded = tuple(fold_tokens(tokenize(t)) for t in self.texts)
+        self._arabic = any(_ARABIC_RE.search(t) for t in self.texts)
         self._indexes: tuple[dict[str, list[int]], ...] | None = None
         self.source_words = tuple(analyse_words(doc.source or ""))
         self.lang = (doc.language or "").lower().replace("_", "-").split("-")[0]
@@ -73,13 +77,13 @@ class AnalysedDocument:
         """Return the word-to-positions map of title and text, built on first use."""
         # Built lazily: the prefilter needs only the vocabulary, and most documents match no topic.
         if self._indexes is None:
-            self._indexes = tuple(_index(f) for f in self._folded)
+            self._indexes = tuple(_index(f, self._arabic) for f in self._folded)
         return self._indexes
 
     def vocabulary(self) -> set[str]:
         """Return every folded word of title and text, with Arabic clitic-free forms (shared: do not modify)."""
         if self._vocab is None:
-            self._vocab = _with_variants(set(self._folded[TITLE]).union(self._folded[TEXT]))
+            self._vocab = _with_variants(set(self._folded[TITLE]).union(self._folded[TEXT]), self._arabic)
         return self._vocab
 
     def prefixes(self, length: int) -> set[str]:

@@ -6,7 +6,7 @@ import importlib
 
 import pytest
 
-from monitor.match.fold import analyse_words, arabic_variants, fold, fold_tokens, tokenize
+from monitor.match.fold import CLITIC_START, analyse_words, arabic_variants, fold, fold_tokens, tokenize
 
 fold_module = importlib.import_module("monitor.match.fold")  # the package re-exports the function as ``fold``
 
@@ -84,3 +84,18 @@ def test_fold_tokens_memo_gives_the_same_answer_when_it_fills_up(monkeypatch: py
         batch = [*words[:n], f"word{n}", f"WORD{n}"]
         assert fold_module.fold_tokens(batch) == [fold(w) for w in batch]
     assert len(fold_module._FOLDED) <= 8 + len(batch)  # emptied when full: at most one batch beyond the cap
+
+
+def test_only_arabic_script_characters_fold_to_a_clitic_letter() -> None:
+    # A document without any character the Arabic pattern finds skips the clitic work: prove that is safe for
+    # every code point (presentation forms and mathematical Arabic letters fold to plain letters, and are in it).
+    from monitor.match.document import _ARABIC_RE
+
+    missed = [
+        hex(cp)
+        for cp in range(0x110000)
+        if not 0xD800 <= cp < 0xE000
+        and any(c in CLITIC_START for c in fold(chr(cp)))
+        and not _ARABIC_RE.search(chr(cp))
+    ]
+    assert missed == []
