@@ -6,6 +6,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
+from monitor.dispatch import failures
 from monitor.errors import NotifyError
 from monitor.notify import Channel, Digest
 from monitor.store import digests, notices, sends
@@ -44,7 +45,9 @@ async def send_digest(d: Dispatcher, channel: Channel, digest_id: str) -> None:
         try:
             outcome = await d._deliver(digest, channel)
         except NotifyError as exc:
-            d._record_failure(channel, sends.DIGESTS, digest_id, digest_id, queued, max(p.attempts for p in parts), exc)
+            failures.record_failed(
+                d, channel, sends.DIGESTS, digest_id, digest_id, queued, max(p.attempts for p in parts), exc
+            )
             return
         sent_at = d.rt.clock()
         d._bookkeep(
@@ -89,8 +92,8 @@ async def send_notice(d: Dispatcher, channel: Channel, pending: notices.PendingN
         try:
             outcome = await d._deliver(pending.notice, channel)
         except NotifyError as exc:
-            d._record_failure(
-                channel, sends.NOTICES, pending.id, pending.notice.id, pending.queued_at, pending.attempts, exc
+            failures.record_failed(
+                d, channel, sends.NOTICES, pending.id, pending.notice.id, pending.queued_at, pending.attempts, exc
             )
             return
         sent_at = d.rt.clock()

@@ -281,7 +281,9 @@ class Dispatcher:
         try:
             outcome = await self._deliver(alert, channel)
         except NotifyError as exc:
-            self._record_failure(channel, sends.ALERTS, pending.id, alert.id, pending.queued_at, pending.attempts, exc)
+            failures.record_failed(
+                self, channel, sends.ALERTS, pending.id, alert.id, pending.queued_at, pending.attempts, exc
+            )
             return
         finally:
             self._in_flight_by_route[channel.id, index] -= 1
@@ -295,22 +297,6 @@ class Dispatcher:
         self.stats.sent += 1
         self._count(channel.id, "sent")
         log.info("delivered %s to %s: %s", alert.id, channel.id, outcome)
-
-    def _record_failure(
-        self,
-        channel: Channel,
-        box: sends.Outbox,
-        key: int | str,
-        message_id: str,
-        queued_at: datetime | None,
-        attempts: int,
-        exc: NotifyError,
-    ) -> None:
-        """Record a failure; back off when the database refuses (else a failing receiver is retried in a tight loop)."""
-        try:
-            failures.record_failed(self, channel, box, key, message_id, queued_at, attempts, exc)
-        except Exception:  # noqa: BLE001 - logged by _trouble, then backed off
-            self._trouble(f"recording the failed delivery of {message_id} to {channel.id}")
 
     async def digest_pass(self, *, spawn: bool = False) -> None:
         """Bundle held deliveries whose digest time came, and send every due digest (as tasks when ``spawn``)."""

@@ -29,17 +29,24 @@ def record_failed(
     attempts: int,
     exc: NotifyError,
 ) -> None:
-    """Record a failure of the send ``key`` in ``box``: retry after a backoff (or Retry-After), or dead-letter it."""
-    now = d.rt.clock()
-    delay = exc.retry_after if exc.retry_after is not None else retry_delay(attempts)
-    retry_at = now + timedelta(seconds=delay)
-    # Dead-letter once the next try would fall beyond the channel's limit: it is visible in `monitor deliveries`.
-    dead = not exc.permanent and (retry_at - (queued_at or now)).total_seconds() > channel.give_up_after
-    when = None if exc.permanent or dead else retry_at
-    sends.mark_failed(d.rt.db, box, key, error=str(exc), permanent=exc.permanent, retry_at=when, dead=dead)
-    d.stats.delivery_failures += 1
-    d._count(channel.id, "failed" if exc.permanent else "dead" if dead else "retry")
-    if len(d.stats.failures) < MAX_FAILURES_KEPT:
-        d.stats.failures.append(f"delivery {message_id} to {channel.id}: {exc}")
-    fate = "permanently" if exc.permanent else "for good (dead-lettered)" if dead else f", retry in {delay:.0f}s"
-    log.warning("delivery of %s to %s failed %s: %s", message_id, channel.id, fate, exc)
+    """Record a failure of the send ``key`` in ``box``: retry after a backoff (or Retry-After), or dead-letter it.
+
+    If the database refuses, the trouble is logged and the dispatcher backs off (else a failing receiver would
+    be retried in a tight loop).
+    """
+    try:
+        now = d.rt.clock()
+        delay = exc.retry_after if exc.retry_after is not None else retry_delay(attempts)
+        retry_at = now + timedelta(seconds=delay)
+        # Dead-letter once the next try would fall beyond the channel's limit: it is visible in `monitor deliveries`.
+        dead = not exc.permanent and (retry_at - (queued_at or now)).total_seconds() > channel.give_up_after
+        when = None if exc.permanent or dead else retry_at
+        sends.mark_failed(d.rt.db, box, key, error=str(exc), permanent=exc.permanent, retry_at=when, dead=dead)
+        d.stats.delivery_failures += 1
+        d._count(channel.id, "failed" if exc.permanent else "dead" if dead else "retry")
+        if len(d.stats.failures) < MAX_FAILURES_KEPT:
+            d.stats.failures.append(f"delivery {message_id} to {channel.id}: {exc}")
+        fate = "permanently" if exc.permanent else "for good (dead-lettered)" if dead else f", retry in {delay:.0f}s"
+        log.warning("delivery of %s to %s failed %s: %s", message_id, channel.id, fate, exc)
+    except Exception:  # noqa: BLE001 - logged by _trouble, then backed off
+        d._trouble(f"recording the failed delivery of {message_id} to {channel.id}")
