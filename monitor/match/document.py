@@ -50,7 +50,7 @@ class AnalysedDocument:
     """Folded, position-indexed title and text of one ``MatchDocument``."""
 
     __slots__ = (
-        "_arabic", "_folded", "_indexes", "_prefix_cache", "_prefix_groups", "_prefixes", "_spans", "_surfaces",
+        "_arabic", "_folded", "_indexes", "_prefix_cache", "_prefix_groups", "_prefixes", "_spans",
         "_vocab", "cuts",
         "doc", "folded_surfaces", "lang", "source_words", "texts",
     )  # fmt: skip
@@ -67,7 +67,6 @@ class AnalysedDocument:
         self._spans: dict[int, list[tuple[int, int]]] = {}
         self.cuts: dict[tuple[int, int], str] = {}  # snippet text per (first, last) character of the body
         self.folded_surfaces: dict[tuple[int, int, int], tuple[str, str]] = {}  # (field, first, last) word
-        self._surfaces: dict[tuple[int, int, int], str] = {}
         self._vocab: set[str] | None = None
         self._prefixes: dict[int, set[str]] = {}
         self._prefix_groups: dict[int, dict[str, list[str]]] = {}  # prefix length -> prefix -> words
@@ -141,9 +140,5 @@ class AnalysedDocument:
 
     def surface(self, field: int, start: int, end: int) -> str:
         """Return the original text from word ``start`` to word ``end`` inclusive."""
-        key = (field, start, end)
-        found = self._surfaces.get(key)
-        if found is None:
-            spans = self.spans(field)
-            found = self._surfaces[key] = self.texts[field][spans[start][0] : spans[end][1]]
-        return found
+        spans = self.spans(field)
+        return self.texts[field][spans[start][0] : spans[end][1]]
