@@ -66,6 +66,14 @@ async def check_public(url: str) -> None:
     await public_addresses(host, port, url)
 
 
+async def check_url(url: str, allow_private: bool) -> None:
+    """Refuse non-http(s) URLs always, and non-public addresses unless private networks are allowed."""
+    if allow_private:
+        check_scheme(url)
+    else:
+        await check_public(url)
+
+
 async def public_addresses(host: str, port: int, url: str) -> list[IPAddress]:
     """Return the addresses of ``host``, raising FetchError unless every one of them is public."""
     literal = parse_address(host)

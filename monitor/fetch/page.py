@@ -8,7 +8,7 @@ import httpx
 
 from monitor.errors import FetchError
 from monitor.fetch.client import MAX_REDIRECTS, HostLimiter
-from monitor.fetch.guard import check_public, check_scheme, public_only
+from monitor.fetch.guard import check_url, public_only
 from monitor.fetch.http import (
     REDIRECT_STATUSES,
     FetchResult,
@@ -44,7 +44,7 @@ async def fetch_page(
     current = url
     seen: set[str] = set()
     for _hop in range(max_redirects + 1):
-        await _check(current, allow_private)
+        await check_url(current, allow_private)
         if limiter is not None and limiter.robots is not None and not await limiter.robots.allowed(client, current):
             raise FetchError("disallowed by robots.txt", url=current, reason="robots")
         async with AsyncExitStack() as stack:
@@ -67,14 +67,6 @@ async def fetch_page(
             except (httpx.HTTPError, httpx.InvalidURL, TimeoutError, OSError) as exc:
                 raise transport_error(exc, current) from exc
     raise FetchError(f"more than {max_redirects} redirects", url=url, reason="redirects")
-
-
-async def _check(url: str, allow_private: bool) -> None:
-    """Refuse non-http(s) URLs always, and non-public addresses unless private networks are allowed."""
-    if allow_private:
-        check_scheme(url)
-    else:
-        await check_public(url)
 
 
 async def _page_result(response: httpx.Response, max_bytes: int, deadline: float | None, clock: Clock) -> FetchResult:

@@ -9,7 +9,7 @@ from functools import partial
 from monitor.config import Source
 from monitor.errors import FetchError, ParseError
 from monitor.fetch import FetchResult, Validators, fetch_feed
-from monitor.fetch.guard import check_public, check_scheme
+from monitor.fetch.guard import check_url
 from monitor.models import ParsedFeed
 from monitor.parse import feed_min_interval, find_feed_links, looks_like_html, parse_feed, parse_listing, parse_sitemap
 from monitor.runtime import Runtime
@@ -123,10 +123,7 @@ async def guard_found_url(rt: Runtime, url: str) -> None:
     """Refuse a URL found in a fetched body (a discovered feed, a child sitemap) that points at a private address,
     unless private networks are allowed: only the configured URLs are trusted (found by tests/hostile).
     Passed to fetch_feed as its ``check``, so every redirect hop of such a URL is judged too."""
-    if rt.settings.fetch.allow_private_networks:
-        check_scheme(url)
-    else:
-        await check_public(url)
+    await check_url(url, rt.settings.fetch.allow_private_networks)
 
 
 def larger(first: float | None, second: float | None) -> float | None:
