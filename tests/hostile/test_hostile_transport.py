@@ -26,7 +26,6 @@ from hostile_poll import poll_beside_healthy
 
 from monitor.errors import FetchError
 from monitor.fetch import fetch_page, guard
-from monitor.fetch import page as page_module
 
 Defence = Callable[[str], None]
 BODY = feed([item(n, title=f"Item {n}", text="Tartus harbour " * 40) for n in range(20)])
@@ -111,7 +110,7 @@ def test_feed_link_redirecting_to_a_private_address_is_not_fetched(tmp_path: Pat
             if "/public/" not in url:
                 await real(url)
 
-        monkeypatch.setattr(page_module, "check_public", check)
+        monkeypatch.setattr(guard, "check_public", check)  # check_url (the page fetch's per-hop check) calls it
 
         async def fetch() -> FetchError:
             async with httpx.AsyncClient() as client:
