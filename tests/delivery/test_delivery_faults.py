@@ -17,7 +17,7 @@ from monitor import store
 from monitor.dispatch import Dispatcher
 from monitor.dispatch import dispatcher as dispatcher_module
 from monitor.store import deliveries as outbox
-from monitor.store import digests
+from monitor.store import digests, sends
 
 ROUTES = [{"topics": ["*"], "channels": ["hook"]}]
 
@@ -80,7 +80,9 @@ def test_a_send_the_database_cannot_record_goes_out_once_and_is_recorded_later(
 
 
 def test_a_failure_the_database_cannot_record_backs_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(outbox, "mark_delivery_failed", Fault(outbox.mark_delivery_failed))
+    # Every failed send is recorded through sends.mark_failed (alerts, digests and notices alike).
+    fault = Fault(sends.mark_failed)
+    monkeypatch.setattr(sends, "mark_failed", fault)
     with Receiver() as receiver:
         receiver.default = Answer(status=503)
         settings = settings_for(tmp_path, [hook(receiver.url)], ROUTES)
@@ -96,6 +98,7 @@ def test_a_failure_the_database_cannot_record_backs_off(tmp_path: Path, monkeypa
                 task.cancel()
 
         asyncio.run(scenario())
+    assert fault.calls >= 1, "the failure was recorded through the faulty store call"
     # One try per 0.3 s back-off (at most 4 in 1 s), not one per round trip.
     assert 1 <= len(receiver.got) <= 5, len(receiver.got)
 
