@@ -69,13 +69,6 @@ def mark_bundle_sent(db: Database, digest_id: str, now: datetime, *, outcome: st
     sends.mark_sent(db, sends.DIGESTS, digest_id, now, outcome=outcome)
 
 
-def mark_bundle_failed(
-    db: Database, digest_id: str, *, error: str, permanent: bool, retry_at: datetime | None, dead: bool = False
-) -> None:
-    """Record a failed digest attempt on all its deliveries (retried as one, or dead-lettered together)."""
-    sends.mark_failed(db, sends.DIGESTS, digest_id, error=error, permanent=permanent, retry_at=retry_at, dead=dead)
-
-
 def next_digest_time(db: Database) -> datetime | None:
     """Return the earliest time a held group or a bundled digest becomes due (None: nothing waits)."""
     row = db.execute(
