@@ -24,6 +24,7 @@ from monitor.config import Settings, Source
 from monitor.daemon_reload import reload_config
 from monitor.dispatch import Dispatcher, check_health, check_spikes, deliver_due
 from monitor.errors import ConfigError
+from monitor.extract import warm_up
 from monitor.fetch import HostLimiter, RobotsCache, build_client
 from monitor.match import Matcher
 from monitor.pipeline import SourceProbe, next_poll_time, planned_polls, poll_all, poll_source, probe_source
@@ -50,6 +51,7 @@ async def open_runtime(settings: Settings, *, scratch: bool = False) -> AsyncIte
     ``scratch``: an empty in-memory database instead of the configured one (``monitor check --probe``).
     """
     matcher = Matcher(settings.topics)
+    warm_up()
     db = store.open_database(None if scratch else settings.database)
     client = build_client(
         user_agent=settings.user_agent, timeout=settings.fetch.timeout, concurrency=settings.fetch.concurrency
@@ -295,7 +297,7 @@ class Service:
         self.metrics.record_poll(
             ok=stats.sources_ok, not_modified=stats.not_modified, failed=failed, entries=stats.new_entries,
             articles=stats.articles_new, errors_by_reason=reasons, hits_by_topic=stats.hits_by_topic, deliveries={},
-            duration=duration,
+            duration=duration, outcomes=stats.outcomes,
         )
 
     async def _prune(self) -> None:

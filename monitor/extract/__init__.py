@@ -6,6 +6,7 @@ import re
 
 from selectolax.lexbor import LexborHTMLParser
 
+from monitor.extract.appdata import app_data_text
 from monitor.extract.body import Body, extract_body
 from monitor.extract.decode import decode_for_parser, decode_html
 from monitor.extract.guard import MAX_PAGE_CHARS, parser_input
@@ -13,7 +14,7 @@ from monitor.extract.metadata import PageMeta, read_metadata
 from monitor.extract.text import detect_language
 from monitor.models import Article
 
-__all__ = ["extract"]
+__all__ = ["detect_language", "extract", "warm_up"]
 
 # Below this many characters of prose (a CJK character carries about as much as a word) the page
 # is a front, a video or a stub, not an article worth matching.
@@ -38,8 +39,12 @@ def _from_article_body(body: str) -> str:
     return "\n\n".join(p for p in paragraphs if p)
 
 
-def _choose_text(body: Body, meta: PageMeta) -> tuple[str, str | None]:
-    """Pick between the scored body and JSON-LD articleBody; give a skip reason for non-articles."""
+def _choose_text(body: Body, meta: PageMeta, *, brief_ok: bool) -> tuple[str, str | None]:
+    """Pick between the scored body and JSON-LD articleBody; give a skip reason for non-articles.
+
+    Length alone never rejects a page that declares itself an article (JSON-LD, og:type) or, with ``brief_ok``, a
+    page a feed item links to: flashes, briefs and "developing" stubs are how breaking news arrives.
+    """
     found, link_share = body.text, body.link_density
     if meta.declares_listing:
         return "", "no article body: the page declares itself a listing"
@@ -54,7 +59,7 @@ def _choose_text(body: Body, meta: PageMeta) -> tuple[str, str | None]:
         return "", "no article body"
     if link_share > _MAX_LINK_DENSITY:
         return "", "no article body: content is mostly links"
-    if _too_short(found):
+    if _too_short(found) and not (brief_ok or meta.declares_article):
         return "", "no article body: text too short"
     return found, None
 
@@ -72,7 +77,7 @@ def _too_large(size: int, url: str | None) -> Article:
     return Article(title="", text="", url=url, skip_reason=reason)
 
 
-def _extract(html: str | bytes, url: str | None) -> Article:
+def _extract(html: str | bytes, url: str | None, brief_ok: bool) -> Article:
     # Checked on the raw input too, so that a huge body is not decoded only to be refused.
     if len(html) > MAX_PAGE_CHARS:
         return _too_large(len(html), url)
@@ -95,7 +100,10 @@ def _extract(html: str | bytes, url: str | None) -> Article:
         meta = PageMeta()
     # A page that declares itself a listing gets no body, so the body search can be skipped.
     body = Body("", 0.0) if meta.declares_listing else extract_body(tree)
-    found, skip = _choose_text(body, meta)
+    if meta.app_data and not meta.article_body and _too_short(body.text):
+        # The body is rendered by JavaScript from the page's app data: read the text there, as articleBody.
+        meta.article_body = app_data_text(meta.app_data)
+    found, skip = _choose_text(body, meta, brief_ok=brief_ok)
     found = _drop_repeated_title(found, meta.title)
     language = meta.language or detect_language(found or meta.description or meta.title)
     return Article(
@@ -116,10 +124,22 @@ def _extract(html: str | bytes, url: str | None) -> Article:
     )
 
 
-def extract(html: str | bytes, url: str | None = None) -> Article:
-    """Return the article in ``html``; on any failure an empty Article whose skip_reason says why."""
+def extract(html: str | bytes, url: str | None = None, *, brief_ok: bool = False) -> Article:
+    """Return the article in ``html``; on any failure an empty Article whose skip_reason says why.
+
+    ``brief_ok``: the page is known to be an item (a feed links to it), so a short body is a brief, not a stub;
+    only its structure (a listing, teasers, mostly links, no text) makes it "not an article".
+    """
     try:
-        return _extract(html, url)
+        return _extract(html, url, brief_ok)
     # A monitoring daemon reads hostile pages all day: one bad page must cost one article, not the loop.
     except Exception as exc:  # noqa: BLE001
         return Article(title="", text="", url=url, skip_reason=f"extraction failed: {type(exc).__name__}")
+
+
+def warm_up() -> None:
+    """Load what extraction would otherwise load on first use (py3langid unpacks its model through a temporary
+    file, ~0.5 s): the daemon calls this at start, so no article pays for it mid-poll and a full disk or a
+    file-size limit cannot make an item fail later."""
+    detect_language("The language model is loaded once, before the first poll.")
+    extract("<html lang=en><head><title>t</title></head><body><article><p>Warm up.</p></article></body></html>")

@@ -36,17 +36,19 @@ class PageMeta:
     image: str | None = None
     paywalled: bool = False
     article_body: str = ""
+    app_data: tuple[str, ...] = ()  # raw JSON of a JavaScript app's page data (monitor.extract.appdata)
     declares_article: bool = False
     declares_listing: bool = False
 
 
-def _meta_and_scripts(tree: LexborHTMLParser) -> tuple[dict[str, list[str]], list[str]]:
-    """Return meta contents by key and the JSON-LD blocks, in one walk over the document."""
+def _meta_and_scripts(tree: LexborHTMLParser) -> tuple[dict[str, list[str]], list[str], list[str]]:
+    """Return meta contents by key, the JSON-LD blocks and the app data blocks, in one walk over the document."""
     tags: dict[str, list[str]] = {}
     scripts: list[str] = []
+    app_data: list[str] = []
     for node in tree.css(sel.META_AND_JSONLD_SELECTOR):
         if node.tag == "script":
-            scripts.append(node.text(deep=True))
+            (app_data if node.attributes.get("id") else scripts).append(node.text(deep=True))
             continue
         attrs = node.attributes
         content = attrs.get("content")
@@ -56,7 +58,7 @@ def _meta_and_scripts(tree: LexborHTMLParser) -> tuple[dict[str, list[str]], lis
             key = attrs.get(attr)
             if key:
                 tags.setdefault(key.strip().lower(), []).append(content.strip())
-    return tags, scripts
+    return tags, scripts, app_data
 
 
 def _first(tags: dict[str, list[str]], keys: tuple[str, ...]) -> str | None:
@@ -110,9 +112,21 @@ def _read_page_byline_and_time(tree: LexborHTMLParser, meta: PageMeta) -> None:
         meta.published = _first_date([node.attributes.get("datetime") for node in times[:3]])
 
 
+def _live_updates(updates: Any) -> str:
+    """Return a live blog's updates (JSON-LD liveBlogUpdate) as paragraphs: each update's headline and body."""
+    paragraphs: list[str] = []
+    for update in updates if isinstance(updates, list) else [updates]:
+        if isinstance(update, dict):
+            for key in ("headline", "articleBody"):
+                value = update.get(key)
+                if isinstance(value, str) and value.strip():
+                    paragraphs.append(value.strip())
+    return "\n\n".join(paragraphs)
+
+
 def read_metadata(tree: LexborHTMLParser, url: str | None) -> PageMeta:
     """Read every metadata field from the intact tree (call before the body clean-up)."""
-    tags, scripts = _meta_and_scripts(tree)
+    tags, scripts, app_data = _meta_and_scripts(tree)
     linked = read_linked_data(scripts)
     art: dict[str, Any] = linked.article or {}
     og_type = (_first(tags, ("og:type",)) or "").lower()
@@ -170,5 +184,6 @@ def read_metadata(tree: LexborHTMLParser, url: str | None) -> PageMeta:
     meta.section = first_string(art.get("articleSection")) or _first(tags, sel.META_SECTION)
     meta.image = resolve_url(first_string(art.get("image"), "url") or _first(tags, sel.META_IMAGE), url)
     body = art.get("articleBody")
-    meta.article_body = body.strip() if isinstance(body, str) else ""
+    meta.article_body = body.strip() if isinstance(body, str) else _live_updates(art.get("liveBlogUpdate"))
+    meta.app_data = tuple(app_data)
     return meta

@@ -109,7 +109,9 @@ BODY_JUNK_SELECTOR = "figure, figcaption, h1, [hidden], [aria-hidden=true]"
 
 # --- Metadata. ---
 # One walk collects both, since every walk over a big page costs as much as a small extraction.
-META_AND_JSONLD_SELECTOR = 'meta[content], script[type="application/ld+json" i]'
+META_AND_JSONLD_SELECTOR = (
+    'meta[content], script[type="application/ld+json" i], script#__NEXT_DATA__, script#__NUXT_DATA__'
+)
 ARTICLE_TYPES: frozenset[str] = frozenset(
     {
         "article", "newsarticle", "reportagenewsarticle", "analysisnewsarticle", "opinionnewsarticle",

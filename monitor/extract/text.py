@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
 import py3langid
@@ -17,6 +18,7 @@ _LINE = "\ue001"
 _ZERO_WIDTH = ("\u200b", "\u2060", "\ufeff")
 # py3langid costs time in proportion to the sample; 300 characters decided every corpus page alike.
 _LANG_SAMPLE = 300
+log = logging.getLogger("monitor.extract")
 _WORD = re.compile(r"\w")
 _DOUBLE_LINE = re.compile(r"\ue001\s*\ue001[\s\ue001]*")
 
@@ -75,5 +77,9 @@ def detect_language(text: str) -> str | None:
     sample = text[:_LANG_SAMPLE]
     if len(sample.strip()) < 20:
         return None
-    code, _ = py3langid.classify(sample)
+    try:
+        code, _ = py3langid.classify(sample)
+    except OSError as exc:  # its model is unpacked through a temporary file: a full disk must not cost the article
+        log.warning("language detection unavailable: %s", exc)
+        return None
     return str(code) if code else None
