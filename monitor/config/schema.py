@@ -9,7 +9,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    model_validator,
+)
 
 from monitor.models import Topic
 
@@ -148,16 +157,43 @@ class WebhookChannel(_Channel):
         return [s for s in listed if s]  # an empty ${VAR} means "unsigned", not a signature with an empty key
 
 
+_LOOPBACK_HOSTS = re.compile(r"^(localhost|127(\.\d{1,3}){3}|::1|\[::1\])$", re.IGNORECASE)
+
+
 class SmtpSettings(_Model):
     """How to reach the mail server."""
 
     host: str
     port: int = Field(587, ge=1, le=65535)
-    starttls: bool = True
-    ssl: bool = False
+    starttls: bool | Literal["auto"] = Field(
+        "auto",
+        description="auto: use STARTTLS whenever the server offers it, and insist on it when a username or password"
+        " is set; true: insist on it; false: plain SMTP (a local relay)",
+    )
+    ssl: bool = Field(False, description="implicit TLS from the first byte (port 465)")
     username: str | None = None
     password: str | None = None
     timeout: Duration = 30.0
+
+    @model_validator(mode="after")
+    def _no_password_in_clear(self) -> SmtpSettings:
+        # A password may cross the loopback interface in clear, never a network.
+        clear = self.starttls is False and not self.ssl and bool(self.username or self.password)
+        if clear and not _LOOPBACK_HOSTS.match(self.host):
+            raise ValueError(
+                f"starttls: false would send the SMTP login to {self.host} in clear: use starttls: auto (or"
+                " true), or ssl: true on port 465"
+            )
+        return self
+
+    @property
+    def start_tls(self) -> bool | None:
+        """Return aiosmtplib's ``start_tls``: True insist, False never, None when offered."""
+        if self.ssl:
+            return False  # the connection is TLS already
+        if self.starttls == "auto":
+            return True if self.username or self.password else None
+        return self.starttls
 
 
 class EmailChannel(_Channel):
@@ -247,13 +283,28 @@ class RouteConfig(_Model):
 
     def accepts(self, topic_id: str, score: float, language: str | None, source: tuple[str, ...]) -> bool:
         """Return True when a hit on ``topic_id`` passes this route's filters (``source``: its id and name)."""
+        return self.refusal(topic_id, score, language, source) is None
+
+    def refusal(self, topic_id: str, score: float, language: str | None, source: tuple[str, ...]) -> str | None:
+        """Return which of this route's filters a hit fails, in words, or None when the route takes it."""
         if "*" not in self.topics and topic_id not in self.topics:
-            return False
+            return f"topic {topic_id} is not in topics {self.topics}"
         if self.min_score is not None and score < self.min_score:
-            return False
+            return f"score {score:g} is below min_score {self.min_score:g}"
         if self.languages is not None and (language or "") not in self.languages:
-            return False
-        return self.sources is None or any(s in self.sources for s in source)
+            return f"language {language or 'unknown'} is not in languages {self.languages}"
+        if self.sources is not None and not any(s in self.sources for s in source):
+            return f"source {source[-1] if source else '?'} is not in sources {self.sources}"
+        return None
+
+    def timing(self) -> str:
+        """Return when this route sends what it takes, in words."""
+        parts = [f"digest at '{self.digest}' ({self.timezone})" if self.digest else "instant"]
+        if self.quiet_hours:
+            parts.append(f"held during quiet hours {self.quiet_hours} ({self.timezone})")
+        if self.max_per_hour:
+            parts.append(f"beyond {self.max_per_hour} an hour folded into a digest")
+        return ", ".join(parts)
 
 
 class HealthSettings(_Model):

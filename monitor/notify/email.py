@@ -51,8 +51,10 @@ async def send_message(smtp: SmtpSettings, message: EmailMessage, *, channel_id:
             username=smtp.username,
             password=smtp.password,
             use_tls=smtp.ssl,
-            # True insists on STARTTLS (a server that drops it is an error, not a plain-text fallback).
-            start_tls=False if smtp.ssl else smtp.starttls,
+            # True insists on STARTTLS (a server that drops it is an error, not a plain-text fallback); None uses
+            # it when offered, for a local relay without TLS (the login, if any, never goes in clear: see
+            # SmtpSettings).
+            start_tls=smtp.start_tls,
             timeout=smtp.timeout,
         )
     except aiosmtplib.SMTPRecipientsRefused as exc:

@@ -82,3 +82,75 @@ def test_untrusted_certificate_is_refused(
     assert caught.value.permanent is False
     assert "CERTIFICATE_VERIFY_FAILED" in str(caught.value)
     assert handler.messages == []
+
+
+class TlsRecordingHandler(RecordingHandler):
+    """Also remembers, per message, whether the session was inside TLS when DATA arrived."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.over_tls: list[bool] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.over_tls.append(session.ssl is not None)
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_starttls_auto_sends_through_a_plain_local_relay(smtp_server: SmtpFactory, make_alert: AlertFactory) -> None:
+    """No `starttls:` key against a relay that offers no STARTTLS: the message goes (it failed before)."""
+    handler = TlsRecordingHandler()
+    port = smtp_server(handler)
+    channel = channel_for(port)
+    assert channel.smtp.starttls == "auto"
+    asyncio.run(send_email(channel, make_alert()))
+    assert handler.over_tls == [False] and len(handler.messages) == 1
+
+
+def test_starttls_auto_uses_tls_when_the_server_offers_it(
+    smtp_server: SmtpFactory, server_context: ssl.SSLContext, make_alert: AlertFactory
+) -> None:
+    handler = TlsRecordingHandler()
+    port = smtp_server(handler, tls_context=server_context)
+    asyncio.run(send_email(channel_for(port), make_alert()))
+    assert handler.over_tls == [True]
+
+
+def test_starttls_auto_with_a_login_refuses_a_server_without_tls(
+    smtp_server: SmtpFactory, make_alert: AlertFactory
+) -> None:
+    """With credentials, auto insists on STARTTLS: the password is never sent in clear."""
+    handler = TlsRecordingHandler()
+    attempts: list[str] = []
+
+    def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
+        attempts.append(mechanism)
+        return AuthResult(success=True, handled=False)
+
+    port = smtp_server(handler, authenticator=authenticator, auth_require_tls=False)
+    with pytest.raises(NotifyError) as caught:
+        asyncio.run(send_email(channel_for(port, username="bot", password="s3cret"), make_alert()))
+    assert "STARTTLS" in str(caught.value)
+    assert attempts == [] and handler.messages == []
+
+
+def test_starttls_auto_with_a_login_logs_in_over_tls(
+    smtp_server: SmtpFactory, server_context: ssl.SSLContext, make_alert: AlertFactory
+) -> None:
+    handler = TlsRecordingHandler()
+    port = smtp_server(handler, tls_context=server_context, authenticator=_authenticator)
+    asyncio.run(send_email(channel_for(port, username="bot", password="s3cret"), make_alert()))
+    assert handler.over_tls == [True]
+
+
+def test_starttls_false_sends_plain_and_refuses_a_clear_login_to_a_remote_host(
+    smtp_server: SmtpFactory, server_context: ssl.SSLContext, make_alert: AlertFactory
+) -> None:
+    handler = TlsRecordingHandler()
+    port = smtp_server(handler, tls_context=server_context)
+    asyncio.run(send_email(channel_for(port, starttls=False), make_alert()))
+    assert handler.over_tls == [False]
+    with pytest.raises(ValueError, match="in clear"):
+        EmailChannel.model_validate(
+            {"id": "mail", "type": "email", "from": "m@example.org", "to": ["a@example.org"],
+             "smtp": {"host": "smtp.example.org", "starttls": False, "username": "bot", "password": "x"}}
+        )  # fmt: skip
