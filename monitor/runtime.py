@@ -54,6 +54,7 @@ class CycleStats:
     pages: int = 0
     page_failures: int = 0
     feed_text_used: int = 0
+    headline_only: int = 0  # items matched on their headline alone: neither the page nor the feed had text
     not_articles: int = 0
     articles_new: int = 0
     articles_known: int = 0
@@ -68,6 +69,8 @@ class CycleStats:
     # For the daemon's metrics (monitor.ops): failed polls by reason, hits by topic.
     fetch_errors: Counter[str] = field(default_factory=Counter)
     hits_by_topic: Counter[str] = field(default_factory=Counter)
+    # How each processed item ended (monitor.store.items.OUTCOMES): every new item ends in exactly one.
+    outcomes: Counter[str] = field(default_factory=Counter)
 
     def summary(self) -> list[str]:
         """Return one line per stage, as ``monitor once`` prints them."""
@@ -76,11 +79,13 @@ class CycleStats:
             f"fetch:   {self.sources} sources polled, {self.sources_ok} ok ({self.not_modified} unchanged), "
             f"{failed} failed; {self.entries} entries, {self.new_entries} new",
             f"extract: {self.pages} pages fetched, {self.page_failures} failed, {self.feed_text_used} from feed text, "
-            f"{self.not_articles} not articles",
+            f"{self.headline_only} headline only, {self.not_articles} not articles",
             f"match:   {self.matched} articles matched, {self.hits} hits",
             f"store:   {self.articles_new} new articles, {self.articles_known} already known, "
             f"{self.articles_revised} revised, "
             f"{self.queued} deliveries queued",
+            # Every new item ends in exactly one outcome: this line adds up to the items processed.
+            "items:   " + (", ".join(f"{n} {o.replace('_', ' ')}" for o, n in sorted(self.outcomes.items())) or "none"),
             f"deliver: {self.sent} sent, {self.delivery_failures} failed, {self.pending} waiting for retry",
         ]
         lines.extend(f"  failed: {failure}" for failure in self.failures)

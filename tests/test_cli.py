@@ -156,7 +156,7 @@ def test_once_as_a_process_prints_one_line_per_stage(tmp_path: Path, news_site: 
         )
     assert done.returncode == 0, done.stderr
     stages = [line.split(":")[0] for line in done.stdout.splitlines() if not line.startswith(" ")]
-    assert stages == ["fetch", "extract", "match", "store", "deliver"]
+    assert stages == ["fetch", "extract", "match", "store", "items", "deliver"]
     assert len(sink.received) > 0
 
 

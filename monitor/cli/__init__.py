@@ -201,5 +201,8 @@ from monitor.cli.extract import extract_command as _extract_command  # noqa: E40
 main.add_command(_extract_command)
 
 from monitor.cli.ops import ui as _ui  # noqa: E402
+from monitor.cli.trace import trace as _trace  # noqa: E402
+
+main.add_command(_trace)
 
 main.add_command(_ui)

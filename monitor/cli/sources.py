@@ -15,7 +15,7 @@ from monitor.cli.common import EXIT_STORE, config_option, fail, load_settings
 from monitor.config import Settings, Source
 from monitor.errors import StoreError
 from monitor.fetch.policy import is_silent
-from monitor.store import SourceState
+from monitor.store import SourceState, items
 
 
 def _open(settings: Settings) -> Any:
@@ -73,9 +73,12 @@ def _record(source: Source, state: SourceState, now: datetime) -> dict[str, Any]
 @click.group(invoke_without_command=True)
 @config_option
 @click.option("--failing", is_flag=True, help="Only sources that are failing or disabled.")
+@click.option("--items", "by_item", is_flag=True,
+              help="How each source's items ended (new, duplicate, not an article, failed) and where their text came "
+                   "from (page, feed, headline).")
 @click.option("--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.pass_context
-def sources(ctx: click.Context, config_path: Path, failing: bool, output: str) -> None:
+def sources(ctx: click.Context, config_path: Path, failing: bool, by_item: bool, output: str) -> None:
     """Print every configured source with its health: last success, failures, last error, next poll."""
     if ctx.invoked_subcommand is not None:
         return
@@ -83,14 +86,39 @@ def sources(ctx: click.Context, config_path: Path, failing: bool, output: str) -
     db = _open(settings)
     now = datetime.now(UTC)
     rows = [(s, store.source_state(db, s.id)) for s in settings.sources]
+    outcomes, origins = items.outcome_counts(db), items.text_origin_counts(db)
     db.close()
     if failing:
         rows = [(s, st) for s, st in rows if st.disabled or st.consecutive_failures]
     if output == "json":
         for source, state in rows:
-            click.echo(json.dumps(_record(source, state, now), ensure_ascii=False))
+            record = _record(source, state, now)
+            record["items"] = outcomes.get(source.id, {})
+            record["text_from"] = origins.get(source.id, {})
+            click.echo(json.dumps(record, ensure_ascii=False))
+        return
+    if by_item:
+        _item_table(rows, outcomes, origins)
         return
     _table(rows, now)
+
+
+def _item_table(
+    rows: list[tuple[Source, SourceState]], outcomes: dict[str, dict[str, int]], origins: dict[str, dict[str, int]]
+) -> None:
+    """Print each source's item outcomes and text origins: every item it listed ends in exactly one outcome."""
+    shown = [o for o in items.OUTCOMES if o != "unchanged"]
+    header = ("SOURCE", *(o.replace("_", " ").upper() for o in shown), "TEXT FROM")
+    lines = [header]
+    for source, _state in rows:
+        counts, text = outcomes.get(source.id, {}), origins.get(source.id, {})
+        lines.append((
+            source.name[:32], *(str(counts.get(o, 0)) for o in shown),
+            ", ".join(f"{origin} {n}" for origin, n in sorted(text.items(), key=lambda kv: -kv[1])) or "-",
+        ))
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header) - 1)]
+    for line in lines:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=False)) + "  " + line[-1])
 
 
 def _table(rows: list[tuple[Source, SourceState]], now: datetime) -> None:

@@ -10,7 +10,15 @@ from monitor.dedup.identity import (
     materially_changed,
     text_similarity,
 )
-from monitor.dedup.signature import SAME_STORY, Signature, fingerprint, normalize_text, signature, similarity
+from monitor.dedup.signature import (
+    SAME_STORY,
+    Signature,
+    fingerprint,
+    identity_text,
+    normalize_text,
+    signature,
+    similarity,
+)
 from monitor.dedup.stories import Candidate, StoryChoice, choose_story, update_channels
 from monitor.dedup.urls import canonical_url, normalize_url, site_of, url_key
 
@@ -26,6 +34,7 @@ __all__ = [
     "choose_story",
     "entry_hash",
     "fingerprint",
+    "identity_text",
     "item_key",
     "judge_identity",
     "materially_changed",

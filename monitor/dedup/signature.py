@@ -178,6 +178,19 @@ class Signature:
         ]
 
 
+# A body shorter than this (a brief, a flash, a headline alone) is known by its headline and body together: on its
+# own it is too short to tell apart from another outlet's brief, and an empty body would make every headline-only
+# item of a site "the same article".
+SHORT_BODY_CHARS = 500
+
+
+def identity_text(title: str, text: str) -> str:
+    """Return the text an article is recognised by: its body, with the headline in front when the body is short."""
+    if len(text) >= SHORT_BODY_CHARS:
+        return text
+    return f"{title}\n\n{text}" if text else title
+
+
 def signature(text: str) -> Signature:
     """Return the MinHash signature of ``text``'s 4-word phrases, with the fingerprint of its normalised body."""
     words = _words(text)

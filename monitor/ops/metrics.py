@@ -30,6 +30,8 @@ class Metrics:
         self.fetch_errors = Counter("monitor_fetch_errors", "Failed source polls by reason.", ["reason"], registry=r)
         self.entries = Counter("monitor_entries_new", "New feed entries seen.", registry=r)
         self.articles = Counter("monitor_articles_new", "New articles stored.", registry=r)
+        self.items = Counter("monitor_items", "Processed feed items by outcome (new, duplicate, revised, not_article, "
+                             "failed): every new item ends in one.", ["outcome"], registry=r)
         self.hits = Counter("monitor_hits", "Topic hits stored, by topic.", ["topic"], registry=r)
         self.deliveries = Counter("monitor_deliveries", "Sends by channel and outcome (sent; retry: failed, tried "
                                   "again later; failed: refused for good; dead: given up).",
@@ -57,6 +59,7 @@ class Metrics:
         hits_by_topic: Mapping[str, int],
         deliveries: Mapping[tuple[str, str], int],
         duration: float,
+        outcomes: Mapping[str, int] | None = None,
     ) -> None:
         """Add what one poll did."""
         for outcome, count in (("ok", ok - not_modified), ("not_modified", not_modified), ("failed", failed)):
@@ -68,6 +71,8 @@ class Metrics:
             self.fetch_errors.labels(reason).inc(count)
         for topic, count in hits_by_topic.items():
             self.hits.labels(topic).inc(count)
+        for outcome, count in (outcomes or {}).items():
+            self.items.labels(outcome).inc(count)
         for (channel, outcome), count in deliveries.items():
             self.deliveries.labels(channel, outcome).inc(count)
         self.poll_duration.observe(duration)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 from monitor import dedup, store
 from monitor.config import Source
 from monitor.errors import ExtractError, FetchError
-from monitor.extract import extract
-from monitor.fetch import fetch_page
+from monitor.extract import detect_language, extract
+from monitor.fetch import FetchResult, fetch_page
 from monitor.models import Article, FeedEntry, MatchDocument
 from monitor.pipeline.stories import place
 from monitor.runtime import CycleStats, Runtime
@@ -19,8 +20,6 @@ from monitor.textutil import html_to_text, one_line
 
 log = logging.getLogger("monitor.pipeline")
 
-# A feed's own full text is used instead of the page when the page cannot be had and the feed carries this much.
-MIN_FEED_TEXT = 200
 # Titles and bylines end up in email subjects, chat messages and logs: bounded and on one line.
 MAX_TITLE_CHARS = 1000
 MAX_AUTHORS = 20
@@ -33,61 +32,97 @@ def bounded(article: Article) -> Article:
     return replace(article, title=one_line(article.title, MAX_TITLE_CHARS), authors=tuple(a for a in authors if a))
 
 
-async def process_safely(rt: Runtime, source: Source, key: str, entry: FeedEntry, stats: CycleStats) -> bool:
-    """Process one entry; an unexpected error is logged and counted, and the entry is left for the next poll."""
+async def process_safely(
+    rt: Runtime, source: Source, key: str, entry: FeedEntry, stats: CycleStats, seen: items.SeenRow | None = None
+) -> bool:
+    """Process one entry; an unexpected error is logged, counted and recorded as the item's outcome ("failed"),
+    and the entry is retried on the next poll."""
     try:
-        await process_entry(rt, source, key, entry, stats)
+        await process_entry(rt, source, key, entry, stats, seen)
     except sqlite3.Error as exc:  # disk full, locked, read-only: the transaction rolled back; one clear line
         log.error("entry not stored, will retry on the next poll: %s %s: database error: %s", source.name, entry.url,
                   exc)
-        stats.failures.append(f"{source.name}: entry {entry.url}: database error: {exc}")
+        _record_failure(rt, source, key, entry, f"database error: {exc}", stats)
         return False
     except Exception as exc:  # one bad item must not take its source, or the daemon, down with it
         log.exception("entry failed, will retry on the next poll: %s %s", source.name, entry.url)
-        stats.failures.append(f"{source.name}: entry {entry.url}: internal error: {exc!r}")
+        _record_failure(rt, source, key, entry, f"internal error: {exc!r}", stats)
         return False
     return True
 
 
-async def process_entry(rt: Runtime, source: Source, key: str, entry: FeedEntry, stats: CycleStats) -> None:
-    """Turn one new (or changed) feed item into a stored, matched article in its story, with its deliveries queued.
+def _record_failure(rt: Runtime, source: Source, key: str, entry: FeedEntry, error: str, stats: CycleStats) -> None:
+    stats.failures.append(f"{source.name}: entry {entry.url}: {error}")
+    stats.outcomes["failed"] += 1
+    try:
+        _record(rt, source, key, entry, items.ItemOutcome("failed", detail=f"{error}; retried on the next poll"))
+    except sqlite3.Error as exc:  # the database that failed may refuse this too: the log line above still says it
+        log.error("item outcome not recorded: %s %s: %s", source.name, entry.url, exc)
 
-    An article already stored under an equivalent URL, or with the same body on the same site, is the same
-    article; if its body was rewritten, the stored text is replaced and only topics it newly matches alert. A
-    near-duplicate of a stored body joins that article's story: its hits are recorded, but a topic and channel
-    that already alerted for the story are not alerted again.
-    """
-    await _store_entry(rt, source, key, entry, stats)
-    # What the item looked like, for the next poll: a changed title or text, a reused or minted guid.
-    items.describe_item(
-        rt.db, source.id, key, link_key=dedup.url_key(entry.url), title=entry.title,
+
+def _record(rt: Runtime, source: Source, key: str, entry: FeedEntry, result: items.ItemOutcome) -> None:
+    items.record_item(
+        rt.db, source.id, key, result, link=entry.url, link_key=dedup.url_key(entry.url), title=entry.title,
         entry_hash=dedup.entry_hash(entry), now=rt.clock(),
     )
 
 
-async def _store_entry(rt: Runtime, source: Source, key: str, entry: FeedEntry, stats: CycleStats) -> None:
-    article, url = await article_for(rt, entry, stats)
-    article = bounded(article)
+async def process_entry(
+    rt: Runtime, source: Source, key: str, entry: FeedEntry, stats: CycleStats, seen: items.SeenRow | None = None
+) -> items.ItemOutcome:
+    """Turn one new (or changed) feed item into a stored, matched article in its story, with its deliveries queued,
+    and record the item's outcome.
+
+    An article already stored under an equivalent URL, or with the same body on the same site, is the same
+    article; if its body was rewritten, the stored text is replaced and only topics it newly matches alert. A
+    near-duplicate of a stored body joins that article's story: its hits are recorded, but a topic and channel
+    that already alerted for the story are not alerted again. ``seen`` is the item's record from an earlier poll
+    (a changed item, or a page to fetch again): its stored article is the one a re-fetch revises.
+    """
+    result = await _store_entry(rt, source, key, entry, stats, seen)
+    stats.outcomes[result.outcome] += 1
+    _record(rt, source, key, entry, result)
+    return result
+
+
+async def _store_entry(
+    rt: Runtime, source: Source, key: str, entry: FeedEntry, stats: CycleStats, seen: items.SeenRow | None
+) -> items.ItemOutcome:
+    found = await article_for(rt, entry, stats)
+    article, url = bounded(found.article), found.url
     now = rt.clock()
-    if not article.text:
+    trail = found.trail(now, attempts=seen.attempts if seen is not None else 0)
+    if not article.text and not article.title:
         stats.not_articles += 1
-        log.info("not an article: %s (%s)", entry.url, article.skip_reason)
-        store.mark_seen(rt.db, source.id, key, None, now)
-        return
-    outlet, url_key, sig = dedup.site_of(url), dedup.url_key(url), dedup.signature(article.text)
-    known = store.find_article(rt.db, url)
+        log.info("not an article: %s (%s)", entry.url, found.why_no_text)
+        return replace(trail, outcome="not_article", detail=f"no text and no headline: {found.why_no_text}")
+    sig = dedup.signature(dedup.identity_text(article.title, article.text))
+    outlet, url_key = dedup.site_of(url), dedup.url_key(url)
+    known = seen.article_id if seen is not None and seen.article_id is not None else None
+    known = known if known is not None else store.find_article(rt.db, url)
     if known is None:
         known = stories.find_same_article(rt.db, url_key, sig.fingerprint, outlet)
         if known is not None:
             log.info("same article as #%d under another URL or with the same body: %s", known, url)
     if known is not None:
         store.mark_seen(rt.db, source.id, key, known, now)
-        if not revise_article(rt, source, known, article, sig, stats):
-            stats.articles_known += 1
-        return
+        if revise_article(rt, source, known, article, sig, stats):
+            return replace(trail, outcome="revised", article_id=known, detail=f"stored text of #{known} replaced")
+        stats.articles_known += 1
+        mine = seen is not None and seen.article_id == known
+        return replace(
+            trail, outcome="unchanged" if mine else "duplicate", article_id=known,
+            detail=f"article #{known} not rewritten" if mine else f"same article as #{known}",
+        )
     matches = rt.matcher.match(
         MatchDocument(title=article.title, text=article.text, source=source.name, language=article.language)
     )
+    if found.not_article and not matches:
+        # The page is a listing, a video or an error page and the feed has only a headline, which no topic wants:
+        # not kept, so the archive holds articles; a headline that matches is kept and alerts.
+        stats.not_articles += 1
+        log.info("not an article: %s (%s; headline matches no topic)", entry.url, found.why_no_text)
+        return replace(trail, outcome="not_article", detail=f"{found.why_no_text}; the headline matches no topic")
     # No await from here on: the story lookup and the write below see the same database state.
     member, choice = place(rt.db, sig, url)
     origin = (source.id, source.name)
@@ -111,7 +146,8 @@ async def _store_entry(rt: Runtime, source: Source, key: str, entry: FeedEntry, 
         rt.on_queued()  # wakes the dispatcher: alerts leave within a second of being stored
     if not saved.is_new:
         stats.articles_known += 1
-        return
+        return replace(trail, outcome="duplicate", article_id=saved.article_id,
+                       detail=f"same article as #{saved.article_id}")
     if saved.joined:
         log.info(
             "article joins story %s (similarity %.2f to #%s): %s; not alerted again: %s",
@@ -122,6 +158,9 @@ async def _store_entry(rt: Runtime, source: Source, key: str, entry: FeedEntry, 
     stats.hits += saved.hits
     stats.hits_by_topic.update(m.topic_id for m in matches)
     stats.queued += saved.deliveries + saved.updates
+    quiet = f"; kept quiet as story {saved.story_id} already alerted: {saved.suppressed}" if saved.suppressed else ""
+    detail = f"stored as #{saved.article_id}: {saved.hits} hits, {saved.deliveries + saved.updates} deliveries{quiet}"
+    return replace(trail, outcome="new", article_id=saved.article_id, detail=detail)
 
 
 def revise_article(
@@ -167,12 +206,61 @@ def revise_article(
     return True
 
 
-async def article_for(rt: Runtime, entry: FeedEntry, stats: CycleStats) -> tuple[Article, str]:
-    """Return the article behind a feed entry and its canonical URL: the page when it can be had, else the feed."""
+# A page that failed for one of these reasons is fetched again later (the feed's text stands in meanwhile).
+_TRANSIENT = frozenset({"timeout", "connect", "dns", "tls", "transport", "empty"})
+PAGE_RETRIES = 3
+PAGE_RETRY_AFTER = timedelta(minutes=10)
+
+
+def _transient(error: FetchError | ExtractError | None) -> bool:
+    if not isinstance(error, FetchError):
+        return False
+    if error.reason == "http":
+        return error.status is None or error.status == 429 or error.status >= 500
+    return error.reason in _TRANSIENT
+
+
+@dataclass(frozen=True)
+class FoundArticle:
+    """The article behind a feed entry, its canonical URL, and how it was had (for the item's recorded outcome)."""
+
+    article: Article
+    url: str
+    text_from: str  # page, feed content, feed summary, headline
+    page: FetchResult | None = None
+    page_error: FetchError | ExtractError | None = None
+    skip_reason: str | None = None  # the extractor's reason for finding no body on the page
+    not_article: bool = False  # the page is no article and the feed item has no text: only its headline is left
+
+    @property
+    def why_no_text(self) -> str:
+        if self.skip_reason:
+            return self.skip_reason
+        return f"page failed: {self.page_error}" if self.page_error else "the feed item has no text"
+
+    def trail(self, now: datetime, *, attempts: int) -> items.ItemOutcome:
+        """Return the item's outcome record so far: what was fetched and extracted, and when to fetch again."""
+        retry = _transient(self.page_error) and attempts < PAGE_RETRIES
+        page = self.page
+        return items.ItemOutcome(
+            outcome="new",
+            text_from=self.text_from,
+            text_chars=len(self.article.text),
+            page_url=page.url if page is not None else None,
+            page_status=page.status if page is not None else getattr(self.page_error, "status", None),
+            page_bytes=len(page.body) if page is not None else None,
+            page_error=str(self.page_error) if self.page_error is not None else None,
+            skip_reason=self.skip_reason,
+            retry_at=now + PAGE_RETRY_AFTER * 3**attempts if retry else None,
+        )
+
+
+async def article_for(rt: Runtime, entry: FeedEntry, stats: CycleStats) -> FoundArticle:
+    """Return the article behind a feed entry: the page's metadata with the longest text of the page body, the
+    feed's content and the feed's summary; the headline alone when none has any (a short item is still news)."""
     from_feed = _article_from_feed(entry)
     if not rt.settings.fetch.fetch_articles:
-        stats.feed_text_used += 1
-        return from_feed, canonical_url(entry.url, None)
+        return _with_best_text(from_feed, entry, None, canonical_url(entry.url, None), stats)
     stats.pages += 1
     try:
         page = await fetch_page(
@@ -182,24 +270,41 @@ async def article_for(rt: Runtime, entry: FeedEntry, stats: CycleStats) -> tuple
             allow_private=rt.settings.fetch.allow_private_networks,
             limiter=rt.limiter,
         )
-        article = extract(page.body, url=page.url)
+        article = extract(page.body, url=page.url, brief_ok=True)
     except (FetchError, ExtractError) as exc:
         stats.page_failures += 1
         log.warning("article page failed, using the feed's text: %s", exc)
-        stats.feed_text_used += 1
-        return from_feed, canonical_url(entry.url, None)
+        found = _with_best_text(from_feed, entry, None, canonical_url(entry.url, None), stats)
+        return replace(found, page_error=exc)
     url = canonical_url(page.url, article.canonical_url)
-    if not article.text and len(from_feed.text) >= MIN_FEED_TEXT:
+    found = _with_best_text(_merge(article, entry), entry, article.text, url, stats)
+    return replace(found, page=page, skip_reason=article.skip_reason,
+                   not_article=article.skip_reason is not None and found.text_from == "headline")
+
+
+def _with_best_text(
+    article: Article, entry: FeedEntry, page_text: str | None, url: str, stats: CycleStats
+) -> FoundArticle:
+    """Give ``article`` the longest of the page's text and the feed's content and summary (the page wins ties)."""
+    candidates = [("page", page_text or "")] if page_text is not None else []
+    if entry.content:
+        candidates.append(("feed content", html_to_text(entry.content)))
+    if entry.summary:
+        candidates.append(("feed summary", html_to_text(entry.summary)))
+    origin, text = max(candidates, key=lambda c: len(c[1]), default=("headline", ""))
+    if not text:
+        origin = "headline"
+        stats.headline_only += 1
+    elif origin != "page":
         stats.feed_text_used += 1
-        return replace(from_feed, language=article.language or from_feed.language), url
-    return _merge(article, entry), url
+    language = article.language or detect_language(text or article.title)
+    return FoundArticle(replace(article, text=text, language=language), url, origin)
 
 
 def _article_from_feed(entry: FeedEntry) -> Article:
-    text = html_to_text(entry.content or entry.summary)
     return Article(
         title=entry.title,
-        text=text,
+        text="",
         url=entry.url,
         authors=entry.authors,
         published=entry.published,

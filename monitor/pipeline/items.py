@@ -31,13 +31,15 @@ def entry_key(entry: FeedEntry, identity: str | None = None) -> str:
 
 def select_entries(
     rt: Runtime, source: Source, feed_entries: Sequence[FeedEntry]
-) -> tuple[dict[str, FeedEntry], set[str], list[str]]:
-    """Return a feed's entries by item key, the keys never processed, and processed items to look at again.
+) -> tuple[dict[str, FeedEntry], set[str], list[str], dict[str, items.SeenRow]]:
+    """Return a feed's entries by item key, the keys never processed (or whose processing failed), processed items
+    to look at again, and the records of the processed ones.
 
     First judges whether the feed lies about item identity (a guid reused for another item, new guids for items
     already seen) and, if so, switches the source to URL or content identity for good, with a log line. An item
     is looked at again when what the feed says about it changed (its title or text), at most every
-    ``RECHECK_AFTER``: a developing story is re-fetched, and its stored text replaced if it was rewritten.
+    ``RECHECK_AFTER``: a developing story is re-fetched, and its stored text replaced if it was rewritten. An item
+    whose page failed for a passing reason (its feed text stood in) is looked at again when its retry is due.
     """
     identity = items.item_identity(rt.db, source.id) or "guid"
     seen_links = items.seen_by_link(rt.db, source.id, (dedup.url_key(e.url) for e in feed_entries if e.url))
@@ -57,17 +59,23 @@ def select_entries(
         identity = verdict.identity
         entries, seen = _keyed(rt, source, feed_entries, identity)
     now, unseen, changed = rt.clock(), set(), []
+    records: dict[str, items.SeenRow] = {}
     for key, entry in entries.items():
         row = seen.get(key)
         if row is None and identity == "url":  # seen before the switch, under its guid
             row = seen_links.get(dedup.url_key(entry.url))
-        if row is None:
+        if row is not None:
+            records[key] = row
+        if row is None or (row.outcome == "failed" and row.article_id is None):
             unseen.add(key)
-        elif row.entry_hash not in (None, dedup.entry_hash(entry)) and (
+            continue
+        retry_due = row.retry_at is not None and row.retry_at <= now
+        edited = row.entry_hash not in (None, dedup.entry_hash(entry)) and (
             row.checked_at is None or now - row.checked_at >= RECHECK_AFTER
-        ):
+        )
+        if retry_due or edited:
             changed.append(key)
-    return entries, unseen, changed[:MAX_RECHECKS]
+    return entries, unseen, changed[:MAX_RECHECKS], records
 
 
 def _keyed(

@@ -16,7 +16,7 @@ from monitor.pipeline.entries import process_safely
 from monitor.pipeline.items import newest_first, select_entries
 from monitor.pipeline.sources import SourceRead, larger, read_source
 from monitor.runtime import CycleStats, Runtime
-from monitor.store import SourceState
+from monitor.store import SourceState, items
 
 log = logging.getLogger("monitor.pipeline")
 
@@ -39,6 +39,8 @@ async def poll_source(rt: Runtime, source: Source, stats: CycleStats) -> None:
             return
         stats.sources += 1
         validators = Validators(etag=state.etag, last_modified=state.last_modified, body_hash=state.body_hash)
+        if items.retry_due(rt.db, source.id, rt.clock()):
+            validators = Validators()  # an item's page is due again: read the whole feed, not a 304
         try:
             read = await read_source(rt, source, state, validators)
         except (FetchError, ParseError) as exc:
@@ -53,7 +55,7 @@ async def poll_source(rt: Runtime, source: Source, stats: CycleStats) -> None:
             stats.not_modified += 1
             _record_success(rt, source, state, read, read.validators, entries=0, fresh=[])
             return
-        entries, unseen, changed = select_entries(rt, source, read.feed.entries)
+        entries, unseen, changed, seen = select_entries(rt, source, read.feed.entries)
         stats.entries += len(entries)
         stats.new_entries += len(unseen)
         fresh = newest_first(unseen, entries)[:MAX_NEW_ENTRIES]
@@ -61,7 +63,7 @@ async def poll_source(rt: Runtime, source: Source, stats: CycleStats) -> None:
             log.warning("source has %d new entries: processing the newest %d now, the rest on the next polls: %s",
                         len(unseen), len(fresh), source.name)
         done = await asyncio.gather(
-            *(process_safely(rt, source, key, entries[key], stats) for key in [*fresh, *changed])
+            *(process_safely(rt, source, key, entries[key], stats, seen.get(key)) for key in [*fresh, *changed])
         )
         # Validators are stored only now, and only if every new entry was processed: otherwise the next poll must
         # fetch the whole feed again rather than get a 304 and never retry the entries that failed (or were left).

@@ -220,3 +220,28 @@ def m006_item_identity(db: Database) -> None:
         seen.add_column(column, str)
     seen.create_index(["source_id", "link_key"])
     db.table("articles").add_column("revised_at", str)
+
+
+@migrations()
+def m008_item_outcomes(db: Database) -> None:
+    """Every processed feed item's outcome and how it got there (page fetch, extraction, where its text came from),
+    so no item is dropped silently and ``monitor trace`` can say why an item did or did not alert."""
+    seen = db.table("seen_items")
+    for column, kind in (
+        ("outcome", str),  # new, duplicate, revised, unchanged, not_article, failed
+        ("detail", str),  # the reason in words: "headline only: page 403", "same article as #12", an error
+        ("link", str),  # the item's link as the feed gave it
+        ("text_from", str),  # page, feed content, feed summary, headline
+        ("text_chars", int),
+        ("page_url", str),  # where the page fetch ended (after redirects)
+        ("page_status", int),
+        ("page_bytes", int),
+        ("page_error", str),  # why the page could not be had (FetchError reason and message)
+        ("skip_reason", str),  # why the extractor found no article body on the page
+        ("attempts", int),  # processing attempts that failed, and page re-fetches tried
+        ("retry_at", str),  # when to try the item's page again (it failed, the feed's text stood in)
+        ("updated_at", str),
+    ):
+        seen.add_column(column, kind)
+    db.execute("CREATE INDEX idx_seen_items_outcome ON seen_items (source_id, outcome)")
+    db.execute("CREATE INDEX idx_seen_items_retry ON seen_items (retry_at) WHERE retry_at IS NOT NULL")
