@@ -48,7 +48,7 @@ lint: $(VENV)/.installed-test
 
 # Each benchmark prints its figures (and says so and exits 0 when ../shared/corpus is absent).
 bench: $(VENV)/.installed-bench
-	for script in extract parse poll match stories deliver soak; do \
+	for script in extract parse poll match stories deliver recall soak; do \
 		echo "== benchmarks/$$script.py"; $(BIN)/python benchmarks/$$script.py || exit 1; done
 
 clean:

@@ -159,7 +159,7 @@ async def _store_entry(
     stats.hits_by_topic.update(m.topic_id for m in matches)
     stats.queued += saved.deliveries + saved.updates
     quiet = f"; kept quiet as story {saved.story_id} already alerted: {saved.suppressed}" if saved.suppressed else ""
-    detail = f"stored as #{saved.article_id}: {saved.hits} hits, {saved.deliveries + saved.updates} deliveries{quiet}"
+    detail = f"stored as #{saved.article_id}; hits: {saved.hits}, deliveries: {saved.deliveries + saved.updates}{quiet}"
     return replace(trail, outcome="new", article_id=saved.article_id, detail=detail)
 
 

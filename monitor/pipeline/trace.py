@@ -116,13 +116,20 @@ def _topics(result: Trace, db: Database, stored: StoredArticle, compiled: list[C
 
 
 def _first_failed(tree: Clause) -> str | None:
-    """Return the label of the deepest first clause that failed: the one to change for the topic to match."""
+    """Return the first clause, depth first, that failed and that a user would change: an alias or OR group none of
+    whose terms occurs is named as a whole; a NEAR whose parts occur too far apart is named itself."""
     if tree.matched:
         return None
+    if tree.label.startswith("OR"):
+        group = tree.label.removeprefix("OR").strip()
+        if group or all(not child.children for child in tree.children):
+            return f"{group or 'OR group'} (none of its terms occurs)"
+        # Alternatives of their own: say what failed in each.
+        return "neither " + " nor ".join(f"[{_first_failed(child)}]" for child in tree.children)
     for child in tree.children:
         if not child.matched:
-            return _first_failed(child) or child.label
-    return tree.label
+            return _first_failed(child)
+    return tree.label if tree.children else f"{tree.label} (does not occur)"
 
 
 def _routes_and_fates(result: Trace, db: Database, settings: Settings, stored: StoredArticle) -> None:
