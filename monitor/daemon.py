@@ -65,9 +65,9 @@ async def open_runtime(settings: Settings, *, scratch: bool = False) -> AsyncIte
                 settings.fetch.per_host,
                 min_delay=settings.fetch.min_delay,
                 robots=RobotsCache() if settings.fetch.robots_txt else None,
+                concurrency=settings.fetch.concurrency,
             ),
             matcher=matcher,
-            poll_slots=asyncio.Semaphore(settings.fetch.concurrency),
             topic_titles={t.id: t.title for t in settings.topics},
         )
         store.sync_sources(db, settings.sources, rt.clock())

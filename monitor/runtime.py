@@ -7,7 +7,6 @@ importing the pipeline's stage order.
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,7 +35,6 @@ class Runtime:
     limiter: HostLimiter
     matcher: Matcher
     clock: Callable[[], datetime] = utc_now
-    poll_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(32))
     topic_titles: dict[str, str] = field(default_factory=dict)
     # Called after hits and their deliveries are stored, so the dispatcher (monitor.dispatch) sends them at once.
     on_queued: Callable[[], None] = lambda: None

@@ -20,8 +20,11 @@ from monitor.config import Source
 
 log = logging.getLogger("monitor.scheduler")
 
-# First polls are spread over this many seconds so a large config does not fire every source at once.
+# First polls (at start and after a reload) are spread so a large config does not fire every source at once: over
+# at least this many seconds, and at most this many first polls a second (10,000 sources: over 200 s), never
+# beyond a source's own interval.
 START_SPREAD_SECONDS = 5.0
+START_POLLS_PER_SECOND = 50.0
 
 # After a poll: when to poll the source next, or None to stop polling it (disabled, e.g. 410 Gone).
 NextRun = Callable[[Source], datetime | None]
@@ -52,11 +55,12 @@ def build_scheduler(
             if next_run is not None:
                 reschedule(scheduler, source, next_run(source))
 
+    spread = max(START_SPREAD_SECONDS, len(sources) / START_POLLS_PER_SECOND)
     for source in sources:
         if source.id in disabled:
             log.info("not scheduled (disabled): %s", source.name)
             continue
-        first = now + timedelta(seconds=random.uniform(0, min(START_SPREAD_SECONDS, source.interval)))
+        first = now + timedelta(seconds=random.uniform(0, min(spread, source.interval)))
         remembered = (planned or {}).get(source.id)
         if remembered is not None and remembered > first:
             first = remembered

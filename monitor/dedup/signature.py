@@ -16,7 +16,6 @@ import zlib
 from dataclasses import dataclass
 
 import numpy as np
-from datasketch import MinHash  # type: ignore[import-untyped]  # no stubs or py.typed
 
 # 128 permutations in 32 bands of 4 rows: a pair with Jaccard J becomes a candidate with probability
 # 1 - (1 - J^4)^32, i.e. 0.87 at J = 0.5, 0.99 at 0.6, 0.0003 at 0.1. Candidates are then checked against
@@ -39,10 +38,22 @@ _CHAR_GRAM = 6
 _WORD = re.compile(r"\w+")
 _MIX = np.uint64(0x100000001B3)  # the 64-bit FNV prime: mixes neighbouring token hashes
 _LOW32 = np.uint64(0xFFFFFFFF)
-_TEMPLATE = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME)
-# datasketch's permutations (a odd, b) for our seed: the "affine32" scheme maps a 32-bit hash h to a*fmix32(h)+b
-# modulo 2**32. We apply them with numpy ourselves (see _minhash); tests check the values equal datasketch's.
-_PERM_A, _PERM_B = (np.asarray(p, dtype=np.uint32) for p in _TEMPLATE.permutations)
+
+def _affine32_permutations(seed: int, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return datasketch's "affine32" permutations (a odd, b) for ``seed``, drawn as it draws them.
+
+    Drawn here rather than taken from a datasketch MinHash: importing datasketch imports SciPy (a quarter of a
+    second at every process start). tests/dedup check both the permutations and whole signatures against
+    datasketch's.
+    """
+    gen = np.random.RandomState(seed)
+    a = gen.randint(0, 1 << 31, count, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, count, dtype=np.uint32)
+    return a, b
+
+
+# The "affine32" scheme maps a 32-bit hash h to a*fmix32(h)+b modulo 2**32; we apply it with numpy (_minhash).
+_PERM_A, _PERM_B = _affine32_permutations(SEED, NUM_PERM)
 _EMPTY = np.full(NUM_PERM, 0xFFFFFFFF, dtype=np.uint32)
 _BAND_PREFIX = [band.to_bytes(2, "little") for band in range(NUM_PERM)]  # the band number, hashed with it
 _CHUNK = 4096  # shingles per step: bounds the (shingles x NUM_PERM) matrix to 2 MB on huge pages

@@ -62,7 +62,9 @@ async def fetch_page(
                         raise FetchError("redirect loop", url=url, reason="redirects")
                     continue
                 return await _page_result(response, max_bytes, read_timeout(client), clock)
-            except FetchError:
+            except FetchError as exc:
+                if exc.retry_after is not None and limiter is not None:
+                    limiter.defer(current, exc.retry_after)  # the host's other pages wait too
                 raise
             except (httpx.HTTPError, httpx.InvalidURL, TimeoutError, OSError) as exc:
                 raise transport_error(exc, current) from exc

@@ -43,6 +43,7 @@ class RobotsCache:
         self._clock = clock
         self._rules: dict[str, _Rules] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        self._agent = "*"
 
     async def allowed(self, client: httpx.AsyncClient, url: str) -> bool:
         """Whether our User-Agent may fetch ``url`` (one robots.txt fetch per site per day)."""
@@ -54,8 +55,19 @@ class RobotsCache:
                 rules = self._rules[site] = await self._load(client, site)
         if rules.parser is None:
             return rules.allow_all
-        agent = str(client.headers.get("user-agent", "*"))
+        agent = self._agent = str(client.headers.get("user-agent", "*"))
         return rules.parser.can_fetch(agent, url)
+
+    def crawl_delay(self, url: str) -> float | None:
+        """Return the site's Crawl-delay for our User-Agent, from a robots.txt already read (None if none)."""
+        rules = self._rules.get(origin(url))
+        if rules is None or rules.parser is None:
+            return None
+        delay = rules.parser.crawl_delay(self._agent)
+        try:
+            return float(delay) if delay is not None else None
+        except ValueError:
+            return None
 
     async def _load(self, client: httpx.AsyncClient, site: str) -> _Rules:
         now = self._clock()

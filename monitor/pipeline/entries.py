@@ -207,7 +207,7 @@ def revise_article(
 
 
 # A page that failed for one of these reasons is fetched again later (the feed's text stands in meanwhile).
-_TRANSIENT = frozenset({"timeout", "connect", "dns", "tls", "transport", "empty"})
+_TRANSIENT = frozenset({"timeout", "connect", "dns", "tls", "transport", "empty", "deferred"})
 PAGE_RETRIES = 3
 PAGE_RETRY_AFTER = timedelta(minutes=10)
 

@@ -31,45 +31,48 @@ async def poll_all(rt: Runtime, stats: CycleStats) -> None:
 
 
 async def poll_source(rt: Runtime, source: Source, stats: CycleStats) -> None:
-    """Fetch and parse one source, process its new entries, and record the source's health and next poll."""
-    async with rt.poll_slots:
-        state = store.source_state(rt.db, source.id)
-        if state.disabled:
-            log.info("source disabled, not polled: %s: %s", source.name, state.disabled_reason)
-            return
-        stats.sources += 1
-        validators = Validators(etag=state.etag, last_modified=state.last_modified, body_hash=state.body_hash)
-        if items.retry_due(rt.db, source.id, rt.clock()):
-            validators = Validators()  # an item's page is due again: read the whole feed, not a 304
-        try:
-            read = await read_source(rt, source, state, validators)
-        except (FetchError, ParseError) as exc:
-            _record_failure(rt, source, state, exc, stats)
-            return
-        except Exception as exc:  # a bug or a parser surprise on one source must not stop the others
-            log.exception("source failed unexpectedly: %s (%s)", source.name, source.url)
-            _record_failure(rt, source, state, exc, stats)
-            return
-        if read.feed is None:
-            stats.sources_ok += 1
-            stats.not_modified += 1
-            _record_success(rt, source, state, read, read.validators, entries=0, fresh=[])
-            return
-        entries, unseen, changed, seen = select_entries(rt, source, read.feed.entries)
-        stats.entries += len(entries)
-        stats.new_entries += len(unseen)
-        fresh = newest_first(unseen, entries)[:MAX_NEW_ENTRIES]
-        if len(fresh) < len(unseen):
-            log.warning("source has %d new entries: processing the newest %d now, the rest on the next polls: %s",
-                        len(unseen), len(fresh), source.name)
-        done = await asyncio.gather(
-            *(process_safely(rt, source, key, entries[key], stats, seen.get(key)) for key in [*fresh, *changed])
-        )
-        # Validators are stored only now, and only if every new entry was processed: otherwise the next poll must
-        # fetch the whole feed again rather than get a 304 and never retry the entries that failed (or were left).
-        kept = read.validators if all(done) and len(fresh) == len(unseen) else validators
-        _record_success(rt, source, state, read, kept, entries=len(entries), fresh=[entries[k] for k in fresh])
+    """Fetch and parse one source, process its new entries, and record the source's health and next poll.
+
+    No slot is held here: the global limit counts requests in flight (``HostLimiter``), so a source whose pages
+    wait for their host's delay idles no other source.
+    """
+    state = store.source_state(rt.db, source.id)
+    if state.disabled:
+        log.info("source disabled, not polled: %s: %s", source.name, state.disabled_reason)
+        return
+    stats.sources += 1
+    validators = Validators(etag=state.etag, last_modified=state.last_modified, body_hash=state.body_hash)
+    if items.retry_due(rt.db, source.id, rt.clock()):
+        validators = Validators()  # an item's page is due again: read the whole feed, not a 304
+    try:
+        read = await read_source(rt, source, state, validators)
+    except (FetchError, ParseError) as exc:
+        _record_failure(rt, source, state, exc, stats)
+        return
+    except Exception as exc:  # a bug or a parser surprise on one source must not stop the others
+        log.exception("source failed unexpectedly: %s (%s)", source.name, source.url)
+        _record_failure(rt, source, state, exc, stats)
+        return
+    if read.feed is None:
         stats.sources_ok += 1
+        stats.not_modified += 1
+        _record_success(rt, source, state, read, read.validators, entries=0, fresh=[])
+        return
+    entries, unseen, changed, seen = select_entries(rt, source, read.feed.entries)
+    stats.entries += len(entries)
+    stats.new_entries += len(unseen)
+    fresh = newest_first(unseen, entries)[:MAX_NEW_ENTRIES]
+    if len(fresh) < len(unseen):
+        log.warning("source has %d new entries: processing the newest %d now, the rest on the next polls: %s",
+                    len(unseen), len(fresh), source.name)
+    done = await asyncio.gather(
+        *(process_safely(rt, source, key, entries[key], stats, seen.get(key)) for key in [*fresh, *changed])
+    )
+    # Validators are stored only now, and only if every new entry was processed: otherwise the next poll must
+    # fetch the whole feed again rather than get a 304 and never retry the entries that failed (or were left).
+    kept = read.validators if all(done) and len(fresh) == len(unseen) else validators
+    _record_success(rt, source, state, read, kept, entries=len(entries), fresh=[entries[k] for k in fresh])
+    stats.sources_ok += 1
 
 
 def _bounds(rt: Runtime, source: Source) -> Intervals:

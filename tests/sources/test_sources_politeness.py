@@ -95,3 +95,69 @@ async def test_feeds_are_not_delayed(server: FeedServer) -> None:
         async with limiter.slot(server.url("/feed.xml")):
             pass
     assert time.monotonic() - start < 1.0
+
+
+def _arrivals(server: FeedServer, paths: list[str]) -> dict[str, list[float]]:
+    """Record each request's arrival time per Host header (one server reached under two host names)."""
+    arrivals: dict[str, list[float]] = {}
+
+    def timed(seen: Seen) -> Reply:
+        arrivals.setdefault(seen.headers.get("host", "").split(":")[0], []).append(time.monotonic())
+        return PAGE
+
+    for path in paths:
+        server.routes[path] = timed
+    return arrivals
+
+
+async def test_a_host_waiting_for_its_delay_holds_no_global_slot(
+    server: FeedServer, client: httpx.AsyncClient
+) -> None:
+    """One global slot, two hosts, three pages each at 0.4 s per host: the hosts interleave (about 0.8 s in all),
+    instead of the slot sitting idle on one host's delay (2 s); each host still gets its full gap."""
+    import asyncio
+
+    paths = [f"/story/{n}" for n in range(3)]
+    arrivals = _arrivals(server, paths)
+    limiter = HostLimiter(2, min_delay=0.4, concurrency=1)
+    other = server.url("/").replace("127.0.0.1", "localhost")
+    urls = [server.url(p) for p in paths] + [other.rstrip("/") + p for p in paths]
+    started = time.monotonic()
+    await asyncio.gather(*(get(client, url, limiter) for url in urls))
+    took = time.monotonic() - started
+    assert sorted(arrivals) == ["127.0.0.1", "localhost"]
+    for host, times in arrivals.items():
+        gaps = [b - a for a, b in itertools.pairwise(sorted(times))]
+        assert all(gap >= 0.39 for gap in gaps), (host, gaps)
+    assert took < 1.6, took
+
+
+async def test_robots_crawl_delay_widens_the_gap(server: FeedServer, client: httpx.AsyncClient) -> None:
+    import asyncio
+
+    server.routes["/robots.txt"] = Reply(200, {"Content-Type": "text/plain"}, b"User-agent: *\nCrawl-delay: 1\n")
+    arrivals = _arrivals(server, ["/a", "/b", "/c"])
+    limiter = HostLimiter(3, min_delay=0.1, robots=RobotsCache(), concurrency=8)
+    await get(client, server.url("/a"), limiter)  # robots.txt is read with the first page
+    await asyncio.gather(get(client, server.url("/b"), limiter), get(client, server.url("/c"), limiter))
+    times = sorted(arrivals["127.0.0.1"])
+    assert all(b - a >= 0.95 for a, b in itertools.pairwise(times)), times
+
+
+async def test_retry_after_on_a_page_holds_its_host_and_a_long_one_defers_its_pages(
+    server: FeedServer, client: httpx.AsyncClient
+) -> None:
+    server.routes["/busy"] = Reply(429, {"Retry-After": "1"})
+    arrivals = _arrivals(server, ["/next"])
+    limiter = HostLimiter(2, concurrency=8)
+    with pytest.raises(FetchError):
+        await get(client, server.url("/busy"), limiter)
+    asked = time.monotonic()
+    await get(client, server.url("/next"), limiter)
+    assert arrivals["127.0.0.1"][0] - asked >= 0.9
+    server.routes["/busy"] = Reply(503, {"Retry-After": "3600"})
+    with pytest.raises(FetchError):
+        await get(client, server.url("/busy"), limiter)
+    with pytest.raises(FetchError) as caught:
+        await get(client, server.url("/next"), limiter)
+    assert caught.value.reason == "deferred" and len(arrivals["127.0.0.1"]) == 1

@@ -74,3 +74,25 @@ async def test_remembered_next_poll_survives_a_restart_and_disabled_sources_get_
     assert jobs[waiting.id].next_run_time == now + timedelta(hours=1)
     # a stale plan from long ago does not delay the first poll; it runs in the start spread
     assert jobs[fresh.id].next_run_time <= now + timedelta(seconds=5)
+
+
+async def test_first_polls_of_many_sources_are_spread_not_fired_at_once() -> None:
+    """10,000 sources at a 10-minute interval: first polls over about 200 s, about 50 a second, none later than
+    the interval; a small config still starts within seconds."""
+
+    async def nothing(*_: object) -> None:
+        return None
+
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    many = [Source(f"src-{n}", f"Source {n}", f"http://127.0.0.1:1/{n}.xml", interval=600) for n in range(10_000)]
+    scheduler = build_scheduler(many, poll=nothing, retry_deliveries=nothing, retry_interval=3600, now=now)
+    offsets = sorted((j.next_run_time - now).total_seconds() for j in scheduler.get_jobs() if j.id != "deliveries")
+    assert len(offsets) == 10_000 and 190 <= offsets[-1] <= 200
+    per_second: dict[int, int] = {}
+    for offset in offsets:
+        per_second[int(offset)] = per_second.get(int(offset), 0) + 1
+    assert max(per_second.values()) < 100  # ~50 a second, with random clumping
+
+    few = [Source(f"src-{n}", f"Source {n}", f"http://127.0.0.1:1/{n}.xml", interval=600) for n in range(20)]
+    scheduler = build_scheduler(few, poll=nothing, retry_deliveries=nothing, retry_interval=3600, now=now)
+    assert all((j.next_run_time - now).total_seconds() <= 5 for j in scheduler.get_jobs() if j.id != "deliveries")
