@@ -28,8 +28,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from email.utils import format_datetime
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
 
