@@ -118,17 +118,23 @@ def serve(hosts: int, port: int, items: int, latency: float, ready: Connection) 
 # --- the runs ---------------------------------------------------------------------------------------------------
 
 
-def write_config(folder: Path, *, feeds: int, hosts: int, port: int, min_delay: str) -> Path:
-    sources = [{"name": f"feed {f}", "url": f"http://{host_address(f % hosts)}:{port}/feed/{f}.xml"}
-               for f in range(feeds)]
+def write_config(
+    folder: Path, *, feeds: int, hosts: int, port: int, min_delay: str, interval: str = "10m", health: int = 0
+) -> Path:
+    sources = [{"name": f"feed {f}", "url": f"http://{host_address(f % hosts)}:{port}/feed/{f}.xml",
+                "interval": interval} for f in range(feeds)]
     config = {
         "database": "monitor.db",
-        "fetch": {"timeout": "30s", "allow_private_networks": True, "min_delay": min_delay, "robots_txt": False},
+        "fetch": {"timeout": "30s", "allow_private_networks": True, "min_delay": min_delay},
         "sources": sources,
         "topics": [{"id": "harbour", "title": "Harbour", "query": "breakwater AND fishermen"}],
         "channels": [{"id": "log", "type": "log"}],
         "routes": [{"topics": ["*"], "channels": ["log"]}],
     }
+    if health:
+        config["health"] = {"enabled": True, "listen": f"127.0.0.1:{health}"}
+        # Every feed at the stated interval (adaptive polling would stretch these dated, silent feeds to 2 h).
+        config["fetch"]["adaptive_intervals"] = False
     path = folder / "monitor.yaml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
     return path
@@ -164,6 +170,70 @@ def naive(feeds: int, hosts: int, port: int) -> float:
     return time.perf_counter() - started
 
 
+def _proc_stats(pid: int) -> tuple[float, float]:
+    """Return (CPU seconds, RSS MB) of a process, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    cpu = (int(fields[11]) + int(fields[12])) / ticks
+    rss = int(fields[21]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    return cpu, rss
+
+
+def _lag_p95(metrics: str, skip: dict[float, float] | None = None) -> tuple[float, dict[float, float], float]:
+    """Return the p95 poll lag (upper bucket bound) from /metrics, the cumulative buckets and the count."""
+    buckets: dict[float, float] = {}
+    for line in metrics.splitlines():
+        if line.startswith("monitor_poll_lag_seconds_bucket"):
+            bound = line.split('le="', 1)[1].split('"', 1)[0]
+            buckets[float("inf") if bound == "+Inf" else float(bound)] = float(line.rsplit(" ", 1)[1])
+    if skip:
+        buckets = {b: n - skip.get(b, 0.0) for b, n in buckets.items()}
+    total = buckets.get(float("inf"), 0.0)
+    for bound in sorted(buckets):
+        if total and buckets[bound] >= 0.95 * total:
+            return bound, buckets, total
+    return float("nan"), buckets, total
+
+
+def run_daemon(args: argparse.Namespace) -> None:
+    """The daemon for a while: CPU share and RSS of its process, poll lag p95 from its /metrics after warm-up."""
+    health = args.port + 1
+    with tempfile.TemporaryDirectory() as tmp:
+        config = write_config(Path(tmp), feeds=args.feeds, hosts=args.hosts, port=args.port, min_delay="1s",
+                              interval=args.interval, health=health)
+        daemon = subprocess.Popen([*MONITOR, "run", "-c", str(config)], stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+        try:
+            started = time.monotonic()
+            samples = []
+            warm: dict[float, float] | None = None
+            warm_cpu = warm_at = 0.0
+            while time.monotonic() - started < args.daemon_minutes * 60:
+                time.sleep(5)
+                cpu, rss = _proc_stats(daemon.pid)
+                samples.append((time.monotonic() - started, cpu, rss))
+                if warm is None and time.monotonic() - started >= args.warmup * 60:
+                    text = httpx.get(f"http://127.0.0.1:{health}/metrics", timeout=10).text
+                    _, warm, _ = _lag_p95(text)
+                    warm_cpu, warm_at = cpu, time.monotonic() - started
+            text = httpx.get(f"http://127.0.0.1:{health}/metrics", timeout=10).text
+            p95_all, _, polls_all = _lag_p95(text)
+            p95, _, polls = _lag_p95(text, warm)
+            end, cpu, _ = samples[-1]
+            rss_max = max(r for _, _, r in samples)
+            rss_steady = [r for t, _, r in samples if t >= warm_at]
+            print(f"daemon: {args.feeds} feeds on {args.hosts} hosts, {args.latency * 1000:.0f} ms, interval "
+                  f"{args.interval}, {args.daemon_minutes:g} minutes (the first {args.warmup:g} are warm-up)")
+            print(f"  poll lag p95 after warm-up <= {p95:g} s over {polls:.0f} polls (whole run: <= {p95_all:g} s, "
+                  f"{polls_all:.0f} polls)")
+            print(f"  CPU: {100 * (cpu - warm_cpu) / (end - warm_at):.1f} % of a core after warm-up, "
+                  f"{100 * cpu / end:.1f} % over the whole run")
+            print(f"  RSS: max {rss_max:.0f} MB; after warm-up {min(rss_steady):.0f}-{max(rss_steady):.0f} MB")
+        finally:
+            daemon.terminate()
+            daemon.wait(30)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--feeds", type=int, default=500)
@@ -172,6 +242,11 @@ def main() -> int:
     parser.add_argument("--latency", type=float, default=0.05)
     parser.add_argument("--naive", type=int, default=50, help="feeds the naive loop reads (scaled to all)")
     parser.add_argument("--port", type=int, default=18080)
+    parser.add_argument("--daemon-minutes", type=float, default=0,
+                        help="instead: run the daemon this long and report lag, CPU and RSS (the issue's scale run: "
+                             "--feeds 10000 --hosts 1000 --latency 0.1 --items 1 --daemon-minutes 22)")
+    parser.add_argument("--warmup", type=float, default=11, help="minutes of the daemon run not counted in lag")
+    parser.add_argument("--interval", default="10m", help="poll interval of each feed (daemon run)")
     args = parser.parse_args()
 
     receive, send = multiprocessing.Pipe(duplex=False)
@@ -183,6 +258,12 @@ def main() -> int:
     receive.recv()
     pages = args.feeds * args.items
     per_host_pages = pages / args.hosts
+    if args.daemon_minutes:
+        try:
+            run_daemon(args)
+        finally:
+            server.terminate()
+        return 0
     try:
         print(f"{args.feeds} feeds on {args.hosts} hosts, {args.items} new items each, {args.latency * 1000:.0f} ms "
               f"per response; defaults otherwise (per_host 2, concurrency 32)")
