@@ -5,43 +5,96 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 import fastfeedparser
+import fastfeedparser.main
 import feedparser
 
 from monitor.errors import ParseError
 from monitor.models import FeedEntry, ParsedFeed
-from monitor.parse.clean import absolute_url, document_base, plain_text, to_datetime, utf8_if_undeclared
+from monitor.parse.charset import to_utf8
+from monitor.parse.clean import absolute_url, document_base, plain_text
+from monitor.parse.dates import parse_date
+from monitor.parse.entities import repair_ampersands
 
 _HTML_START = (b"<!doctype html", b"<html")
 _EMAIL_NAME = re.compile(r"^[^\s@()]+@[^\s()]+\s*\((.+)\)$")
+# Text fastfeedparser drops: a title or summary whose value is markup (Atom type="xhtml", XHTML written
+# unescaped in an RSS <description>) or base64. When a feed has any, feedparser reads it instead.
+_MARKUP_TEXT = re.compile(
+    rb"<(?:[\w-]+:)?(?:title|description|summary|subtitle)\b[^>]*>\s*<(?![!/])|\smode\s*=\s*[\"']base64"
+)
+# American feeds write 06/09/2021 for June 9th; everyone else (and every dotted date) puts the day first.
+_AMERICAN = re.compile(rb"<(?:[\w-]+:)?language>\s*en-us\s*<|\sxml:lang\s*=\s*[\"']en-us[\"']", re.IGNORECASE)
+_HEAD_BYTES = 4096
 
 
-def parse_feed(body: bytes, url: str) -> ParsedFeed:
-    """Parse a fetched feed body; raise ``ParseError`` when it is not a feed."""
+def _date_text(value: str) -> str:
+    """Stand in for fastfeedparser's date parser: hand the feed's date text through as written.
+
+    fastfeedparser reads dates itself (with ``dateparser`` when that happens to be installed) and keeps no
+    raw text, so a zone it does not know becomes UTC and a year alone takes today's day and month. Its
+    extractor takes the date function as a module global at each call; with this one we get the text and
+    read it with ``monitor.parse.dates``. tests/parse/test_parse_dates.py fails if an upgrade changes that.
+    """
+    return value
+
+
+fastfeedparser.main._parse_date = _date_text
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """What every entry of one document is read against."""
+
+    base: str
+    month_first: bool
+
+
+def parse_feed(body: bytes, url: str, *, content_type: str = "") -> ParsedFeed:
+    """Parse a fetched feed body; raise ``ParseError`` when it is not a feed.
+
+    ``content_type`` is the HTTP Content-Type header: its charset comes before the XML declaration's.
+    """
     if not isinstance(body, bytes | bytearray | memoryview):
         # A str would be taken for a URL or a path by both parsers, which would then do I/O of their own.
         raise TypeError("parse_feed takes the fetched bytes, not a str")
-    data = utf8_if_undeclared(bytes(body))
-    if not data.strip():
+    if not bytes(body).strip():
         raise ParseError("empty body", url=url)
-    base = document_base(data, url)
+    decoded = to_utf8(bytes(body), content_type)
+    context = _Context(document_base(decoded.data, url), bool(_AMERICAN.search(decoded.data, 0, _HEAD_BYTES)))
+    parsed = _parse(decoded.data, url, context)
+    problems = [decoded.problem] if decoded.problem else []
+    unread = [entry.date_text for entry in parsed.entries if entry.date_text]
+    if unread:
+        problems.append(f"{len(unread)} of {len(parsed.entries)} entry dates unreadable, e.g. {unread[0]!r}")
+    return replace(parsed, charset=decoded.charset, problems=tuple(problems))
+
+
+def _parse(data: bytes, url: str, context: _Context) -> ParsedFeed:
+    """Parse UTF-8 ``data`` with fastfeedparser, or feedparser where that finds nothing or would lose text."""
     fast_parsed: ParsedFeed | None = None
+    lost_text = _MARKUP_TEXT.search(data) is not None
     try:
-        fast = fastfeedparser.parse(data)
+        # feedparser gets the body as it came: its own loose parser reads HTML entities and bare "&" itself.
+        fast = fastfeedparser.parse(repair_ampersands(data))
     except ValueError as exc:
         problem = str(exc) or "not a feed"
     except Exception as exc:  # noqa: BLE001 - a third-party parser bug must not escape as a crash
         problem = f"{type(exc).__name__}: {exc}"
     else:
-        fast_parsed = _from_dict(fast, base)
-        if fast_parsed.entries:
+        fast_parsed = _from_dict(fast, context)
+        if fast_parsed.entries and not lost_text:
             return fast_parsed
         problem = "no entries with a usable link" if fast.get("entries") else "no entries"
-    slow = _parse_slow(data, url, base, problem)
-    if slow is not None and (slow.entries or fast_parsed is None):
+    slow = _parse_slow(data, url, context, problem)
+    fast_count = len(fast_parsed.entries) if fast_parsed is not None else 0
+    if slow is not None and ((slow.entries or lost_text) and len(slow.entries) >= fast_count or fast_parsed is None):
         return slow
+    if fast_parsed is not None and fast_parsed.entries:
+        return fast_parsed
     if fast_parsed is not None and (_looks_like_feed(fast_parsed) or slow is not None):
         # A valid feed that simply has nothing usable right now (e.g. a JSON Feed with no items).
         return fast_parsed
@@ -50,16 +103,16 @@ def parse_feed(body: bytes, url: str) -> ParsedFeed:
     raise ParseError(f"{kind} ({problem})", url=url)
 
 
-def _parse_slow(data: bytes, url: str, base: str, problem: str) -> ParsedFeed | None:
+def _parse_slow(data: bytes, url: str, context: _Context, problem: str) -> ParsedFeed | None:
     """Parse with feedparser (RSS 0.90, broken XML); return None when it finds no feed either."""
     try:
         # BytesIO, not bytes: feedparser tries open() on a bytes argument, which could read a local file.
-        result = feedparser.parse(io.BytesIO(data), response_headers={"content-location": base})
+        result = feedparser.parse(io.BytesIO(data), response_headers={"content-location": context.base})
     except Exception as exc:  # feedparser should never raise; if it does, the body is the cause
         raise ParseError(f"not a feed ({problem}; feedparser: {exc})", url=url) from exc
     if not result.get("version") and not result.get("entries"):
         return None
-    return _from_dict(result, base)
+    return _from_dict(result, context)
 
 
 def _looks_like_feed(parsed: ParsedFeed) -> bool:
@@ -67,21 +120,22 @@ def _looks_like_feed(parsed: ParsedFeed) -> bool:
     return bool(parsed.title or parsed.link)
 
 
-def _from_dict(raw: Mapping[str, Any], base: str) -> ParsedFeed:
+def _from_dict(raw: Mapping[str, Any], context: _Context) -> ParsedFeed:
     """Build a ParsedFeed from the dict shape that fastfeedparser and feedparser share."""
     feed = raw.get("feed") or {}
-    entries = tuple(entry for item in raw.get("entries") or () if (entry := _entry(item, base)) is not None)
+    entries = tuple(entry for item in raw.get("entries") or () if (entry := _entry(item, context)) is not None)
     return ParsedFeed(
         title=plain_text(feed.get("title")),
         entries=entries,
-        link=absolute_url(feed.get("link"), base),
+        link=absolute_url(feed.get("link"), context.base),
     )
 
 
-def _entry(item: Mapping[str, Any], base: str) -> FeedEntry | None:
+def _entry(item: Mapping[str, Any], context: _Context) -> FeedEntry | None:
     """Build one FeedEntry, or None when the item has no usable link."""
     guid = item.get("id") or item.get("guid")
     guid_text = guid.strip() if isinstance(guid, str) and guid.strip() else None
+    base = context.base
     link = absolute_url(item.get("link"), base) or _alternate_link(item.get("links"), base)
     if link is None and guid_text and guid_text.startswith(("http://", "https://")):
         # Atom entries without <link> but with a URL as <id>: feedparser treats that id as the permalink too.
@@ -90,6 +144,8 @@ def _entry(item: Mapping[str, Any], base: str) -> FeedEntry | None:
         return None
     summary = _text(item.get("summary") or item.get("description"))
     content = _content(item.get("content"))
+    date_text = _raw_date(item, guid_text)
+    published = parse_date(date_text, month_first=context.month_first) if date_text else None
     return FeedEntry(
         url=link,
         title=plain_text(item.get("title")),
@@ -97,10 +153,20 @@ def _entry(item: Mapping[str, Any], base: str) -> FeedEntry | None:
         summary=summary,
         # fastfeedparser copies the description into content when there is none; that is no full text.
         content="" if content == summary else content,
-        published=to_datetime(item.get("published_parsed") or item.get("published"))
-        or to_datetime(item.get("updated_parsed") or item.get("updated")),
+        published=published,
         authors=_authors(item),
+        date_text="" if published else date_text,
     )
+
+
+def _raw_date(item: Mapping[str, Any], guid: str | None) -> str:
+    """Return the entry's date as the feed wrote it: published (or issued, dc:date), else updated."""
+    for key in ("published", "updated"):
+        value = item.get(key)
+        # fastfeedparser tries an RSS guid as a date when there is none; a guid is not a date we were given.
+        if isinstance(value, str) and value.strip() and value.strip() != guid:
+            return " ".join(value.split())
+    return ""
 
 
 def _alternate_link(links: object, base: str) -> str | None:

@@ -55,12 +55,13 @@ async def read_source(rt: Runtime, source: Source, state: SourceState, validator
         feed = parse_listing(response.body, response.url, selector=source.selector)
         return SourceRead(feed, response.status, response.validators, moved, min_interval=response.max_age)
     try:
-        feed = parse_feed(response.body, response.url)
+        feed = parse_feed(response.body, response.url, content_type=response.content_type)
     except ParseError:
         links = find_feed_links(response.body, response.url) if looks_like_html(response.body) else []
         if not links:
             raise
         return await _read_discovered(rt, source, response.url, links[0])
+    _report_problems(source.name, feed)
     hint = larger(feed_min_interval(response.body), response.max_age)
     return SourceRead(feed, response.status, response.validators, moved, min_interval=hint)
 
@@ -73,10 +74,17 @@ async def _read_discovered(rt: Runtime, source: Source, page_url: str, feed_url:
         rt.client, feed_url, validators=Validators(), max_bytes=fetch.max_bytes, limiter=rt.limiter,
         check=partial(guard_found_url, rt), public=not fetch.allow_private_networks, clock=rt.clock,
     )
-    feed = parse_feed(response.body, response.url)
+    feed = parse_feed(response.body, response.url, content_type=response.content_type)
+    _report_problems(source.name, feed)
     hint = larger(feed_min_interval(response.body), response.max_age)
     where = response.permanent_redirect or feed_url
     return SourceRead(feed, response.status, response.validators, where, discovered_from=page_url, min_interval=hint)
+
+
+def _report_problems(name: str, feed: ParsedFeed) -> None:
+    """Log what the parse stage found wrong with a feed (a charset that lies, dates it could not read)."""
+    for problem in feed.problems:
+        log.warning("feed problem: %s: %s", name, problem)
 
 
 async def _read_sitemap(rt: Runtime, response: FetchResult, moved: str | None) -> SourceRead:

@@ -1,0 +1,46 @@
+"""Make a feed's ampersands well-formed XML: HTML's named entities as character references, stray ``&`` escaped.
+
+XML knows five named entities; feeds written by HTML tools use all of HTML's (``&eacute;``, ``&nbsp;``,
+``&mdash;``) without a DTD, and some write a bare ``&`` in a link. Either makes the document ill-formed, and
+fastfeedparser's recovery then cuts a title at the first such entity. Rewriting them before parsing keeps the
+fast parser on the fast path. CDATA sections are left alone: there ``&eacute;`` is literal text already.
+"""
+
+from __future__ import annotations
+
+import re
+from html.entities import html5, name2codepoint
+
+# Predefined XML entities and character references are fine; anything else starting with "&" is not XML.
+_AMPERSAND = re.compile(rb"&(?!(?:amp|lt|gt|quot|apos|#\d{1,7}|#[xX][0-9a-fA-F]{1,6});)(?:([A-Za-z][A-Za-z0-9]{1,31});)?")
+_CDATA = re.compile(rb"(<!\[CDATA\[.*?\]\]>)", re.DOTALL)
+# A document with its own DTD may declare entities of its own; its references are the XML parser's to resolve.
+_DECLARES_ENTITIES = re.compile(rb"<!ENTITY", re.IGNORECASE)
+_HEAD_BYTES = 4096
+
+
+def repair_ampersands(data: bytes) -> bytes:
+    """Return ``data`` with undeclared HTML entities as numeric references and stray ``&`` as ``&amp;``."""
+    if _AMPERSAND.search(data) is None or _DECLARES_ENTITIES.search(data, 0, _HEAD_BYTES):
+        return data
+    if data.lstrip()[:1] in (b"{", b"["):
+        return data  # JSON Feed: "&" is just a character there
+    if b"<![CDATA[" not in data:
+        return _AMPERSAND.sub(_replacement, data)
+    parts = _CDATA.split(data)
+    # split() with one group alternates outside, CDATA, outside...: only the outside parts are XML text.
+    return b"".join(part if index % 2 else _AMPERSAND.sub(_replacement, part) for index, part in enumerate(parts))
+
+
+def _replacement(match: re.Match[bytes]) -> bytes:
+    name = match.group(1)
+    if name is None:
+        return b"&amp;"
+    word = name.decode("ascii")
+    if word in name2codepoint:
+        # HTML 4's table first: it is the one feed tools were written against (&lang; is U+2329 there, not U+27E8).
+        return b"&#%d;" % name2codepoint[word]
+    text = html5.get(word + ";")
+    if text is None:
+        return b"&amp;" + name + b";"  # not an entity of HTML either: show it as written, as a browser would
+    return b"".join(b"&#%d;" % ord(char) for char in text)
