@@ -33,7 +33,8 @@ _XML_DECL_ANY = re.compile(r"""^\s*<\?xml[^>]*\?>""")
 _HTTP_CHARSET = re.compile(r"""charset\s*=\s*["']?\s*([A-Za-z0-9._:\-]{1,40})""", re.IGNORECASE)
 # Labels that name a subset of what publishers actually send: decode as the superset (WHATWG does the same).
 _SUPERSETS = {"iso8859-1": "cp1252", "ascii": "cp1252", "gb2312": "gb18030", "gbk": "gb18030", "euc_kr": "cp949"}
-_DETECT_BYTES = 100_000
+# charset-normalizer takes ~35 ms on 100 KB; a 32 KB sample of a feed decides as well.
+_DETECT_BYTES = 32_768
 # Legacy charsets of news sites, most used first (Latin, Cyrillic, Arabic, Greek, Central European, CJK).
 _PREFERRED = ("cp1252", "cp1251", "koi8_r", "cp1256", "cp1253", "cp1250", "cp1255", "cp949", "euc_kr", "gb2312",
               "gb18030", "big5", "shift_jis", "euc_jp", "tis_620")

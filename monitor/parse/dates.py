@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import time
 import warnings
+from functools import lru_cache
 from datetime import UTC, datetime, timedelta, timezone
 
 from dateutil import parser as dateutil_parser
@@ -51,6 +52,12 @@ _WORD = re.compile(r"[^\W\d_]{3,}")
 # would read "2003-12-31T25:14:55Z" as the next morning and "2013-xx-27" as December.
 # Most feeds write this; Python reads it fastest. (fromisoformat also takes "2013-01-27-01" and "22013".)
 _ISO_FAST = re.compile(r"^\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:?\d\d)?$")
+# The RFC 822 layout of most RSS feeds, with a numeric zone or GMT: read directly (feedparser's handlers take 10 us).
+_RFC822_FAST = re.compile(
+    r"^(?:[A-Z][a-z]{2}, )?(\d{1,2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{4}) "
+    r"(\d\d):(\d\d):(\d\d) (?:GMT|UTC|UT|Z|([+-])(\d\d)(\d\d))$"
+)
+_MONTHS = {name: number for number, name in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), 1)}
 _YEAR_FIRST = re.compile(r"^\d{4}(?:$|-)")
 _YEAR_FIRST_OTHER = re.compile(r"^\d{4}[/.]\d")
 # ISO 8601's two-digit-year forms ("031231", "03-12-31", "-0312"); five bare digits are left alone, being
@@ -62,6 +69,8 @@ _EARLY = datetime(1901, 1, 1)
 _LATE = datetime(1902, 2, 2)
 
 
+# Every poll of a feed reads the same dates again; fastfeedparser caches its date parsing the same way.
+@lru_cache(maxsize=8192)
 def parse_date(text: object, *, month_first: bool = False) -> datetime | None:
     """Return the moment a feed date names, in UTC, or None when it names none we can be sure of.
 
@@ -80,6 +89,9 @@ def parse_date(text: object, *, month_first: bool = False) -> datetime | None:
             return _utc(datetime.fromisoformat(value))
         except ValueError:
             pass
+    common = _RFC822_FAST.match(value)
+    if common is not None:
+        return _from_rfc822(common)
     if not value.isascii():
         for handler in _NON_ASCII:
             struct = handler(value)
@@ -102,6 +114,16 @@ def parse_date(text: object, *, month_first: bool = False) -> datetime | None:
     if not _WORD.search(value):
         return None
     return _dateutil(value, dayfirst=not month_first)
+
+
+def _from_rfc822(match: re.Match[str]) -> datetime | None:
+    day, month, year, hour, minute, second, sign, zone_hours, zone_minutes = match.groups()
+    offset = timedelta(hours=int(zone_hours or 0), minutes=int(zone_minutes or 0)) * (-1 if sign == "-" else 1)
+    try:
+        moment = datetime(int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second), tzinfo=UTC)
+        return moment - offset
+    except (ValueError, OverflowError):
+        return None  # 31 Feb, hour 24, or shifted out of the calendar: not a date
 
 
 def _offset_for(match: re.Match[str]) -> str:

@@ -12,8 +12,8 @@ import re
 from html.entities import html5, name2codepoint
 
 # Predefined XML entities and character references are fine; anything else starting with "&" is not XML.
-_AMPERSAND = re.compile(rb"&(?!(?:amp|lt|gt|quot|apos|#\d{1,7}|#[xX][0-9a-fA-F]{1,6});)(?:([A-Za-z][A-Za-z0-9]{1,31});)?")
-_CDATA = re.compile(rb"(<!\[CDATA\[.*?\]\]>)", re.DOTALL)
+_AMP = rb"&(?!(?:amp|lt|gt|quot|apos|#\d{1,7}|#[xX][0-9a-fA-F]{1,6});)(?:([A-Za-z][A-Za-z0-9]{1,31});)?"
+_AMPERSAND = re.compile(_AMP)
 # A document with its own DTD may declare entities of its own; its references are the XML parser's to resolve.
 _DECLARES_ENTITIES = re.compile(rb"<!ENTITY", re.IGNORECASE)
 _HEAD_BYTES = 4096
@@ -25,11 +25,20 @@ def repair_ampersands(data: bytes) -> bytes:
         return data
     if data.lstrip()[:1] in (b"{", b"["):
         return data  # JSON Feed: "&" is just a character there
-    if b"<![CDATA[" not in data:
-        return _AMPERSAND.sub(_replacement, data)
-    parts = _CDATA.split(data)
-    # split() with one group alternates outside, CDATA, outside...: only the outside parts are XML text.
-    return b"".join(part if index % 2 else _AMPERSAND.sub(_replacement, part) for index, part in enumerate(parts))
+    # Step over CDATA sections with bytes.find (a lazy ".*?" regex over them costs ten times as much).
+    parts: list[bytes] = []
+    position = 0
+    while (start := data.find(b"<![CDATA[", position)) >= 0:
+        end = data.find(b"]]>", start)
+        end = len(data) if end < 0 else end + 3
+        parts += (_repaired(data[position:start]), data[start:end])
+        position = end
+    parts.append(_repaired(data[position:]))
+    return b"".join(parts)
+
+
+def _repaired(chunk: bytes) -> bytes:
+    return _AMPERSAND.sub(_replacement, chunk) if b"&" in chunk else chunk
 
 
 def _replacement(match: re.Match[bytes]) -> bytes:
