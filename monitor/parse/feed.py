@@ -53,9 +53,10 @@ def _date_text(value: str) -> str:
     """Stand in for fastfeedparser's date parser: hand the feed's date text through as written.
 
     fastfeedparser reads dates itself (with ``dateparser`` when that happens to be installed) and keeps no
-    raw text, so a zone it does not know becomes UTC and a year alone takes today's day and month. Its
-    extractor takes the date function as a module global at each call; with this one we get the text and
-    read it with ``monitor.parse.dates``. tests/parse/test_parse_dates.py fails if an upgrade changes that.
+    raw text, so a zone it does not know becomes UTC and a year alone takes today's day and month. Its native
+    extractor converts the common layouts itself (rightly, zone names included) and calls the module global
+    ``_parse_date`` for the rest; with this one in its place we get that text and read it with
+    ``monitor.parse.dates``. tests/parse/test_parse_dates.py fails if an upgrade changes that.
     """
     return value
 
