@@ -86,10 +86,10 @@ def to_utf8(body: bytes, content_type: str = "") -> Decoded:
 
 def _checked(body: bytes, wanted: str, source: str | None) -> Decoded:
     """Read ``body`` as ``wanted``; when that fails, as UTF-8 or the detected charset, saying what was wrong."""
-    if wanted.startswith(("utf-16", "utf-32")) and source in ("the HTTP header", "the XML declaration"):
-        if _XML_DECL.match(body[:512]):
-            # A declaration readable as single bytes cannot be true of a UTF-16/32 body (feedparser: "bogus").
-            wanted = "utf-8"
+    declared = source in ("the HTTP header", "the XML declaration")
+    if wanted.startswith(("utf-16", "utf-32")) and declared and _XML_DECL.match(body[:512]):
+        # A declaration readable as single bytes cannot be true of a UTF-16/32 body (feedparser: "bogus").
+        wanted = "utf-8"
     text = _decode(body, wanted)
     if text is not None:
         return _encoded(body, text, wanted, None)
@@ -133,7 +133,7 @@ def _detect(body: bytes) -> str:
 def _encoded(body: bytes, text: str, codec: str, problem: str | None) -> Decoded:
     """Return ``text`` as UTF-8 bytes with the declaration saying so (``body`` itself when that is the same)."""
     charset = _SUPERSETS.get(codec, codec) if codec in ("gb2312", "gbk") else codec
-    if codec == "utf-8" and not body.startswith(codecs.BOM_UTF8) and "\ufffd" not in text[:0]:
+    if codec == "utf-8" and not body.startswith(codecs.BOM_UTF8):
         return Decoded(body, charset, problem)
     text = _XML_DECL_ANY.sub('<?xml version="1.0" encoding="utf-8"?>', text.lstrip("\ufeff"), count=1)
     return Decoded(text.encode("utf-8"), charset, problem)

@@ -11,12 +11,14 @@ from __future__ import annotations
 import re
 import time
 import warnings
-from functools import lru_cache
 from datetime import UTC, datetime, timedelta, timezone
+from functools import lru_cache
 
 from dateutil import parser as dateutil_parser
 from feedparser.datetimes import (
     _parse_date as feedparser_date,
+)
+from feedparser.datetimes import (
     _parse_date_greek,
     _parse_date_hungarian,
     _parse_date_iso8601,
@@ -57,7 +59,7 @@ _RFC822_FAST = re.compile(
     r"^(?:[A-Z][a-z]{2}, )?(\d{1,2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{4}) "
     r"(\d\d):(\d\d):(\d\d) (?:GMT|UTC|UT|Z|([+-])(\d\d)(\d\d))$"
 )
-_MONTHS = {name: number for number, name in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), 1)}
+_MONTHS = {name: number for number, name in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), 1)}  # noqa: SIM905
 _YEAR_FIRST = re.compile(r"^\d{4}(?:$|-)")
 _YEAR_FIRST_OTHER = re.compile(r"^\d{4}[/.]\d")
 # ISO 8601's two-digit-year forms ("031231", "03-12-31", "-0312"); five bare digits are left alone, being

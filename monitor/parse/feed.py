@@ -111,7 +111,7 @@ def _parse(data: bytes, url: str, context: _Context) -> ParsedFeed:
         problem = "no entries with a usable link" if fast.get("entries") else "no entries"
     slow = _parse_slow(data, url, context, problem)
     fast_count = len(fast_parsed.entries) if fast_parsed is not None else 0
-    if slow is not None and ((slow.entries or lost_text) and len(slow.entries) >= fast_count or fast_parsed is None):
+    if slow is not None and (((slow.entries or lost_text) and len(slow.entries) >= fast_count) or fast_parsed is None):
         return slow
     if fast_parsed is not None and fast_parsed.entries:
         return fast_parsed

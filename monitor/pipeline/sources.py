@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import partial
 
 from monitor.config import Source
@@ -115,6 +116,7 @@ class SourceProbe:
     feed_url: str | None = None  # the feed a page announced, or where a permanent redirect leads
     discovered: bool = False
     error: str | None = None
+    problems: tuple[str, ...] = ()  # what looks wrong though the read worked: a lying charset, odd dates
 
 
 async def probe_source(rt: Runtime, source: Source) -> SourceProbe:
@@ -124,7 +126,24 @@ async def probe_source(rt: Runtime, source: Source) -> SourceProbe:
     except (FetchError, ParseError) as exc:
         return SourceProbe(source, ok=False, error=str(exc))
     entries = len(read.feed.entries) if read.feed is not None else 0
-    return SourceProbe(source, True, entries, read.current_url, discovered=read.discovered_from is not None)
+    problems = feed_problems(read.feed, rt.clock()) if read.feed is not None else ()
+    return SourceProbe(
+        source, True, entries, read.current_url, discovered=read.discovered_from is not None, problems=problems
+    )
+
+
+# An entry dated further ahead than this is a wrong time zone (or a wrong clock) at the source.
+FUTURE_SLACK = timedelta(hours=1)
+
+
+def feed_problems(feed: ParsedFeed, now: datetime) -> tuple[str, ...]:
+    """Return what the parse stage found wrong with a feed, plus entries dated in the future."""
+    ahead = [entry.published for entry in feed.entries if entry.published and entry.published > now + FUTURE_SLACK]
+    if not ahead:
+        return feed.problems
+    hours = (max(ahead) - now).total_seconds() / 3600
+    note = f"{len(ahead)} of {len(feed.entries)} entries dated up to {hours:.1f} h in the future (a wrong time zone?)"
+    return (*feed.problems, note)
 
 
 async def guard_found_url(rt: Runtime, url: str) -> None:

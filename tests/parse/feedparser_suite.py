@@ -139,7 +139,7 @@ def _judge(node: ast.expr, ours: ParsedFeed | None, ref: Any, content_type: str,
         return None
     operands = [node.left, *node.comparators]
     try:
-        expected = eval(compile(ast.Expression(operands[-1]), "<expect>", "eval"), {"__builtins__": {}})  # noqa: S307
+        expected = eval(compile(ast.Expression(operands[-1]), "<expect>", "eval"), {"__builtins__": {}})
     except Exception:  # noqa: BLE001 - an operand that is itself a path: not a literal clause
         return None
     for operand in operands[:-1]:
@@ -160,7 +160,8 @@ def _judge(node: ast.expr, ours: ParsedFeed | None, ref: Any, content_type: str,
         if value is _NO_LINK:
             return Clause(shown, expected, None, False, "no-link")
         agrees = compare(expected, value)
-        return Clause(shown, expected, value, agrees, None if agrees else _why(label, name, content_type, expected, value))
+        why = None if agrees else _why(label, name, content_type, expected, value)
+        return Clause(shown, expected, value, agrees, why)
     return None
 
 
@@ -198,19 +199,19 @@ def _reader(path: list[object], ref: Any) -> Reader | None:
 
         return read
 
-    if key == "title" and tail in ([], ["value"]) or key == "title_detail" and tail == ["value"]:
+    if (key == "title" and tail in ([], ["value"])) or (key == "title_detail" and tail == ["value"]):
         return "title", on_entry(lambda e: e.title), _same_text
     if key == "link" and not tail:
         return "link", on_entry(lambda e: e.url), _same_exact
     if key == "id" and not tail:
         return "id", on_entry(lambda e: e.guid), _same_exact
-    if key in ("summary", "description") and not tail or key == "summary_detail" and tail == ["value"]:
+    if (key in ("summary", "description") and not tail) or (key == "summary_detail" and tail == ["value"]):
         return "summary", on_entry(lambda e: (e.summary, e.content)), _same_body
     if key == "content" and tail == [0, "value"]:
         return "content", on_entry(lambda e: (e.content, e.summary)), _same_body
-    if key in _DATE_KEYS and not tail or key in _UPDATED_KEYS and not tail and not entries[index].get("published"):
+    if (key in _DATE_KEYS and not tail) or (key in _UPDATED_KEYS and not tail and not entries[index].get("published")):
         return "date", on_entry(lambda e: e.published), _same_date
-    if key == "author" and not tail or key == "author_detail" and tail == ["name"]:
+    if (key == "author" and not tail) or (key == "author_detail" and tail == ["name"]):
         return "author", on_entry(lambda e: e.authors[0] if e.authors else ""), _same_text
     if key == "authors" and len(tail) == 2 and tail[1] == "name" and isinstance(tail[0], int):
         slot = tail[0]
@@ -242,9 +243,10 @@ def _same_date(expected: object, ours: object) -> bool:
 
 def _same_charset(expected: object, ours: object) -> bool:
     try:
-        return isinstance(expected, str) and isinstance(ours, str) and codecs.lookup(expected).name == codecs.lookup(ours).name
+        same: bool = codecs.lookup(str(expected)).name == codecs.lookup(str(ours)).name
     except LookupError:
         return False
+    return same and isinstance(expected, str)
 
 
 def _why(label: str, name: str, content_type: str, expected: object, ours: object) -> str | None:

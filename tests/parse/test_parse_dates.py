@@ -74,7 +74,8 @@ def feed(language: str, *dates: str) -> bytes:
         f"<item><title>Item {n}</title><link>https://e.example/{n}</link><pubDate>{d}</pubDate></item>"
         for n, d in enumerate(dates)
     )
-    return f'<rss version="2.0"><channel><title>T</title><language>{language}</language>{items}</channel></rss>'.encode()
+    channel = f"<title>T</title><language>{language}</language>{items}"
+    return f'<rss version="2.0"><channel>{channel}</channel></rss>'.encode()
 
 
 def test_feed_language_decides_slashed_dates_and_unreadable_text_is_kept() -> None:

@@ -73,7 +73,8 @@ def test_undeclared_html_entities_do_not_cut_titles_or_summaries() -> None:
 
 
 def test_entities_inside_cdata_are_left_to_the_html() -> None:
-    body = rss(item("<![CDATA[Q&A: caf&eacute;s]]>", "https://e.example/qa", "<![CDATA[<p>Tom &amp; Jerry &eacute;</p>]]>"))
+    summary = "<![CDATA[<p>Tom &amp; Jerry &eacute;</p>]]>"
+    body = rss(item("<![CDATA[Q&A: caf&eacute;s]]>", "https://e.example/qa", summary))
     entry = parse(body).entries[0]
     assert entry.title == "Q&A: caf\u00e9s"
     assert entry.summary == "<p>Tom &amp; Jerry &eacute;</p>"  # CDATA is text already: kept byte for byte
