@@ -14,13 +14,8 @@ from dataclasses import dataclass
 
 from charset_normalizer import from_bytes
 
-_BOMS: tuple[tuple[bytes, str], ...] = (
-    (codecs.BOM_UTF32_LE, "utf-32-le"),
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
+from monitor.textutil import BOMS
+
 # "<?" in UTF-16/32 without a BOM (XML 1.0 appendix F).
 _BOMLESS: tuple[tuple[bytes, str], ...] = (
     (b"\x00\x00\x00<", "utf-32-be"),
@@ -67,7 +62,7 @@ def _codec(label: str) -> str | None:
 
 def to_utf8(body: bytes, content_type: str = "") -> Decoded:
     """Decode ``body`` by the XML precedence rules and return it as UTF-8 with a matching declaration."""
-    for bom, name in _BOMS:
+    for bom, name in BOMS:
         if body.startswith(bom):
             return _checked(body[len(bom) :], name, "byte order mark")
     http = http_charset(content_type)
