@@ -22,12 +22,11 @@ from monitor.parse.entities import repair_ampersands
 _HTML_START = (b"<!doctype html", b"<html")
 _EMAIL_NAME = re.compile(r"^[^\s@()]+@[^\s()]+\s*\((.+)\)$")
 # Text fastfeedparser drops: a title or summary whose value is markup (Atom type="xhtml", XHTML written
-# unescaped in an RSS <description>) or base64. When a feed has any, feedparser reads it instead. Each check
-# starts with a literal, so the regex engine skips through a 100 KB feed in microseconds.
-# Checked only when the fast result has an empty title or summary. A title, description or summary with an
-# element inside (Atom type="xhtml", XHTML written unescaped in RSS).
+# unescaped in an RSS <description>), or leaves encoded (base64). Looked for only when the fast result has an
+# empty title or summary or a base64-looking title; each pattern starts with a literal, which the regex
+# engine skips to quickly. When one matches, feedparser reads the feed instead.
 _MARKUP_CHILD = tuple(re.compile(rb"<%s\b[^>]*>[^<]*<[a-zA-Z]" % tag) for tag in (b"title", b"description", b"summary"))
-# Base64 text (Atom 0.3 mode="base64", Atom 1.0 binary types); each pattern starts with a literal, for speed.
+# Base64 text: Atom 0.3 mode="base64", Atom 1.0 binary types.
 _BASE64_TITLE = re.compile(r"^[A-Za-z0-9+/]{12,}={0,2}$")
 _BASE64 = (re.compile(rb"mode\s*=\s*[\"']base64"), re.compile(rb"<title\b[^>]*application/octet"))
 

@@ -6,7 +6,7 @@ that read a field monitor has (feed title and link; entry title, link, id, summa
 charset used) and compare our value with the expected one. feedparser itself is used only to line entries up:
 it keeps items without a link, which we skip.
 
-Run ``python -m tests.parse.feedparser_suite`` for the table of numbers.
+Run ``python tests/parse/feedparser_suite.py`` for the table of numbers.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """feedparser's own test suite through monitor.parse: agreement per class (skipped when ../shared is absent).
 
 The mapping of its ``Expect:`` clauses onto our fields, and the deliberate differences with their reasons,
-live in tests/parse/feedparser_suite.py; ``python -m tests.parse.feedparser_suite`` prints the table.
+live in tests/parse/feedparser_suite.py; ``python tests/parse/feedparser_suite.py`` prints the table.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from collections import Counter
 from datetime import UTC, datetime
 
 import pytest
+from feedparser_suite import DELIBERATE, SUITE, FileResult, run_file, share, suite_files, tally
 
 from monitor.parse.dates import parse_date
-from tests.parse.feedparser_suite import DELIBERATE, SUITE, FileResult, run_file, share, suite_files, tally
 
 pytestmark = pytest.mark.skipif(not SUITE.is_dir(), reason=f"feedparser suite not found at {SUITE} (needs ../shared)")
 
