@@ -76,23 +76,27 @@ def to_utf8(body: bytes, content_type: str = "") -> Decoded:
     if wanted == "utf-8" and body.isascii():
         return Decoded(body, "utf-8")  # the fast path: nothing to decode
     source = "the HTTP header" if http else "the XML declaration" if declared else None
-    return _checked(body, wanted, source)
+    # When the header's charset cannot read the body, the declaration's may (a server default over a right file).
+    return _checked(body, wanted, source, declared if http else None)
 
 
-def _checked(body: bytes, wanted: str, source: str | None) -> Decoded:
-    """Read ``body`` as ``wanted``; when that fails, as UTF-8 or the detected charset, saying what was wrong."""
+def _checked(body: bytes, wanted: str, source: str | None, second: str | None = None) -> Decoded:
+    """Read ``body`` as ``wanted``; when that is not what it is, as UTF-8, ``second`` or the detected charset."""
     declared = source in ("the HTTP header", "the XML declaration")
     if wanted.startswith(("utf-16", "utf-32")) and declared and _XML_DECL.match(body[:512]):
         # A declaration readable as single bytes cannot be true of a UTF-16/32 body (feedparser: "bogus").
         wanted = "utf-8"
+    said = f"{source} says {wanted}" if source else "no charset declared"
+    utf8 = _decode(body, "utf-8") if not wanted.startswith("utf-") else None
+    if utf8 is not None and not body.isascii():
+        # Non-ASCII bytes that form valid UTF-8 are UTF-8: legacy text almost never does by chance, while a
+        # single-byte charset would read them without error, as mojibake.
+        return _encoded(body, utf8, "utf-8", f"{said} but the body is utf-8")
     text = _decode(body, wanted)
     if text is not None:
         return _encoded(body, text, wanted, None)
-    said = f"{source} says {wanted}" if source else "no charset declared"
-    if wanted != "utf-8":
-        text = _decode(body, "utf-8")
-        if text is not None:
-            return _encoded(body, text, "utf-8", f"{said} but the body is utf-8")
+    if second is not None and second != wanted and (text := _decode(body, second)) is not None:
+        return _encoded(body, text, second, f"{said} but the body is {second}, as its XML declaration says")
     guess = _detect(body)
     text = _decode(body, guess)
     if text is None:
@@ -128,7 +132,7 @@ def _detect(body: bytes) -> str:
 def _encoded(body: bytes, text: str, codec: str, problem: str | None) -> Decoded:
     """Return ``text`` as UTF-8 bytes with the declaration saying so (``body`` itself when that is the same)."""
     charset = _SUPERSETS.get(codec, codec) if codec in ("gb2312", "gbk") else codec
-    if codec == "utf-8" and not body.startswith(codecs.BOM_UTF8):
+    if codec == "utf-8" and problem is None and not body.startswith(codecs.BOM_UTF8):
         return Decoded(body, charset, problem)
     text = _XML_DECL_ANY.sub('<?xml version="1.0" encoding="utf-8"?>', text.lstrip("\ufeff"), count=1)
     return Decoded(text.encode("utf-8"), charset, problem)

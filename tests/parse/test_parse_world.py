@@ -176,3 +176,17 @@ def test_atom_xhtml_title_and_content_keep_their_text() -> None:
 def test_unescaped_xhtml_in_rss_description_keeps_its_text() -> None:
     feed = parse(rss(item("Plain", "https://e.example/1", "<p>Talks <b>resume</b> in the capital.</p>")))
     assert "Talks" in feed.entries[0].summary and "resume" in feed.entries[0].summary
+
+
+def test_utf8_body_under_a_single_byte_label_is_read_as_utf8() -> None:
+    body = rss(item(CYRILLIC, "https://e.example/1"), head='<?xml version="1.0" encoding="windows-1251"?>')
+    feed = parse(body.encode("utf-8"))
+    assert feed.entries[0].title == CYRILLIC  # not the mojibake windows-1251 would make of it
+    assert feed.problems == ("the XML declaration says cp1251 but the body is utf-8",)
+
+
+def test_a_wrong_http_charset_gives_way_to_the_xml_declaration() -> None:
+    body = rss(item(ARABIC, "https://e.example/1"), head='<?xml version="1.0" encoding="windows-1256"?>')
+    feed = parse(body.encode("windows-1256"), "application/rss+xml; charset=utf-8")
+    assert feed.entries[0].title == ARABIC
+    assert feed.problems == ("the HTTP header says utf-8 but the body is cp1256, as its XML declaration says",)
