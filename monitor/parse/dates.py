@@ -71,8 +71,6 @@ _EARLY = datetime(1901, 1, 1)
 _LATE = datetime(1902, 2, 2)
 
 
-# Every poll of a feed reads the same dates again; fastfeedparser caches its date parsing the same way.
-@lru_cache(maxsize=8192)
 def parse_date(text: object, *, month_first: bool = False) -> datetime | None:
     """Return the moment a feed date names, in UTC, or None when it names none we can be sure of.
 
@@ -83,6 +81,12 @@ def parse_date(text: object, *, month_first: bool = False) -> datetime | None:
         return _from_struct(text)
     if not isinstance(text, str):
         return None
+    return _parse_text(text, month_first)
+
+
+# Every poll of a feed reads the same dates again; fastfeedparser caches its date parsing the same way.
+@lru_cache(maxsize=8192)
+def _parse_text(text: str, month_first: bool) -> datetime | None:
     value = " ".join(text.split())
     if not value or len(value) > _MAX_CHARS:
         return None

@@ -114,6 +114,8 @@ def _parse(data: bytes, url: str, context: _Context) -> ParsedFeed:
         return slow
     if fast_parsed is not None and fast_parsed.entries:
         return fast_parsed
+    if slow is not None and slow.title and fast_parsed is not None and not fast_parsed.title:
+        return slow  # neither has entries; feedparser reads more feed titles (dc:title, RSS 0.90, odd case)
     if fast_parsed is not None and (_looks_like_feed(fast_parsed) or slow is not None):
         # A valid feed that simply has nothing usable right now (e.g. a JSON Feed with no items).
         return fast_parsed

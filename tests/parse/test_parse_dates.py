@@ -10,7 +10,7 @@ import fastfeedparser.main
 import pytest
 
 from monitor.parse import parse_feed
-from monitor.parse.dates import parse_date
+from monitor.parse.dates import _parse_text, parse_date
 
 
 def utc(*parts: int) -> datetime:
@@ -102,7 +102,7 @@ def test_results_do_not_depend_on_dateparser_being_installed(monkeypatch: pytest
     fake = types.ModuleType("dateparser")
     fake.parse = lambda *args, **kwargs: datetime(1999, 1, 1, tzinfo=UTC)  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "dateparser", fake)
-    parse_date.cache_clear()
+    _parse_text.cache_clear()
     with_it = parse_feed(body, "https://e.example/feed")
     assert [e.published for e in with_it.entries] == [e.published for e in without.entries]
     assert without.entries[0].published == utc(2003, 1, 1)
