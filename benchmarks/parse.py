@@ -24,7 +24,8 @@ def main() -> int:
         return 1
     bodies = [p.read_bytes() for d in FEED_DIRS for p in sorted((CORPUS / d).glob("*")) if p.is_file()]
     rounds = 3
-    start = time.perf_counter()
+    # CPU time as well as wall time: on a shared machine the wall clock measures the neighbours too.
+    start, cpu = time.perf_counter(), time.process_time()
     ours = 0
     for _ in range(rounds):
         ours = 0
@@ -32,13 +33,15 @@ def main() -> int:
             with contextlib.suppress(ParseError):
                 ours += len(parse_feed(body, "https://bench.example.org/feed").entries)
     ours_rate = rounds * len(bodies) / (time.perf_counter() - start)
-    start = time.perf_counter()
+    ours_cpu = rounds * len(bodies) / (time.process_time() - cpu)
+    start, cpu = time.perf_counter(), time.process_time()
     theirs = sum(len(feedparser.parse(io.BytesIO(body)).entries) for body in bodies)
     theirs_rate = len(bodies) / (time.perf_counter() - start)
+    theirs_cpu = len(bodies) / (time.process_time() - cpu)
     print(f"{len(bodies)} feeds, {sum(map(len, bodies)) / 1e6:.1f} MB")
-    print(f"parse_feed : {ours_rate:8.0f} feeds/s, {ours} entries")
-    print(f"feedparser : {theirs_rate:8.0f} feeds/s, {theirs} entries")
-    print(f"ratio      : {ours_rate / theirs_rate:8.1f}x")
+    print(f"parse_feed : {ours_rate:8.0f} feeds/s ({ours_cpu:.0f} by CPU time), {ours} entries")
+    print(f"feedparser : {theirs_rate:8.0f} feeds/s ({theirs_cpu:.0f} by CPU time), {theirs} entries")
+    print(f"ratio      : {ours_rate / theirs_rate:8.1f}x ({ours_cpu / theirs_cpu:.1f}x by CPU time)")
     return 0
 
 

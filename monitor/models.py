@@ -17,6 +17,7 @@ class FeedEntry:
     content: str = ""  # HTML from content:encoded / <content>, when the feed carries the full article
     published: datetime | None = None  # timezone-aware
     authors: tuple[str, ...] = ()
+    date_text: str = ""  # the feed's date as written, kept when it could not be read (published is then None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +27,8 @@ class ParsedFeed:
     title: str
     entries: tuple[FeedEntry, ...]
     link: str | None = None
+    charset: str = "utf-8"  # the charset the body was read in
+    problems: tuple[str, ...] = ()  # what looked wrong (a charset that lies, unreadable dates), for the user
 
 
 @dataclass(frozen=True, slots=True)

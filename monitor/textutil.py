@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 
 from selectolax.lexbor import LexborHTMLParser
 
+# Byte order marks and the codec each names; UTF-32 LE first, since its mark starts with UTF-16 LE's.
+BOMS: tuple[tuple[bytes, str], ...] = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
 _BLOCK_TAGS = "p, div, br, li, h1, h2, h3, h4, h5, h6, blockquote, tr, section, article"
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
 

@@ -70,7 +70,8 @@ def check(config_path: Path, probe: bool) -> None:
     """Validate a config and its topics; exit 0 if valid, 2 with file:line: key: reason for each problem.
 
     With --probe, also read every source as a poll would: a page that announces a feed says which feed
-    it leads to; a source that fails says why (exit 1 if any fails).
+    it leads to; a source that fails says why (exit 1 if any fails); a charset that lies or dates that look
+    wrong are reported as warnings.
     """
     settings = load_settings(config_path)
     click.echo(
@@ -97,6 +98,8 @@ def check(config_path: Path, probe: bool) -> None:
             click.echo(f"  ok   {found.source.name}: moved permanently to {found.feed_url} ({found.entries} entries)")
         else:
             click.echo(f"  ok   {found.source.name}: {found.entries} entries")
+        for problem in found.problems:
+            click.echo(f"  warn {found.source.name}: {problem}")
     if failed:
         sys.exit(1)
 

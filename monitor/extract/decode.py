@@ -7,13 +7,8 @@ import re
 
 from charset_normalizer import from_bytes
 
-_BOMS: tuple[tuple[bytes, str], ...] = (
-    (codecs.BOM_UTF32_LE, "utf-32-le"),
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
+from monitor.textutil import BOMS
+
 _META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([a-zA-Z0-9_:.\-]{1,40})""", re.IGNORECASE)
 # WHATWG maps these labels to windows-1252; pages labelled latin-1 routinely use its extra glyphs.
 _WHATWG_ALIASES = {
@@ -33,7 +28,7 @@ _DETECT_BYTES = 200_000
 
 def declared_charset(data: bytes) -> str | None:
     """Return the Python codec named by a BOM or a <meta charset> near the top, if any is valid."""
-    for bom, name in _BOMS:
+    for bom, name in BOMS:
         if data.startswith(bom):
             return name
     match = _META_CHARSET.search(data[:_SNIFF_BYTES])

@@ -1,33 +1,21 @@
-"""Pure helpers that turn raw feed field values into clean text, absolute URLs and aware datetimes."""
+"""Pure helpers that turn raw feed field values into clean text and absolute URLs (dates: ``dates.py``)."""
 
 from __future__ import annotations
 
 import html
 import re
-import time
-import warnings
-from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 
-from dateutil import parser as dateparser
 from selectolax.lexbor import LexborHTMLParser
 
-_DECLARED = re.compile(rb"""^\s*<\?xml[^>]*\bencoding\s*=""")
-_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+from monitor.parse.dates import parse_date
+
+# Kept for callers that read a single date without a feed around it (sitemaps, tests).
+to_datetime = parse_date
+
+_ESCAPED_AMPERSAND = re.compile(r"&(?:amp|#0*38|#[xX]0*26);")
 _TAG = re.compile(r"<[a-zA-Z!/?]")
 _XML_BASE = re.compile(rb"""<(?:[\w-]+:)?(?:rss|feed|rdf|RDF|channel)\b[^>]*?\sxml:base\s*=\s*["']([^"']+)["']""")
-
-
-def utf8_if_undeclared(body: bytes) -> bytes:
-    """Transcode a body that declares no encoding and is not UTF-8 from windows-1252, as browsers do."""
-    if body.isascii() or body.startswith(_BOMS) or _DECLARED.match(body[:512]):
-        return body
-    try:
-        body.decode("utf-8")
-    except UnicodeDecodeError:
-        # Undeclared XML defaults to UTF-8; a body that is not is almost always Latin-1/windows-1252.
-        return body.decode("cp1252", errors="replace").encode("utf-8")
-    return body
 
 
 def plain_text(value: object) -> str:
@@ -40,6 +28,7 @@ def plain_text(value: object) -> str:
     # Titles sometimes carry markup (escaped or not); a bare "<" as in "a < b" is left alone.
     if _TAG.search(text):
         tree = LexborHTMLParser(f"<body>{text}</body>")
+        tree.strip_tags(["script", "style"])  # their text is code, never part of a title
         text = tree.body.text(separator=" ") if tree.body is not None else text
     return " ".join(text.split())
 
@@ -51,9 +40,11 @@ def absolute_url(link: object, base: str) -> str | None:
     link = link.strip()
     if not link:
         return None
-    # Feeds write "&#038;" or "&amp;" in links that went through an HTML escaper twice.
-    if "&" in link:
-        link = html.unescape(link)
+    # The XML parser has decoded the link already; what is left is a link escaped twice ("&amp;" or "&#038;"
+    # after decoding). html.unescape() would also read HTML's legacy entities, which need no ";", and turn
+    # "&section=" into "\u00a7ion=" and "&region=" into "\u00aeion=".
+    if "&#" in link or "&amp;" in link:
+        link = _ESCAPED_AMPERSAND.sub("&", link)
     try:
         url = urljoin(base, link)
         parts = urlsplit(url)
@@ -74,33 +65,3 @@ def document_base(body: bytes, url: str) -> str:
     except ValueError:
         return url
     return base
-
-
-def to_datetime(value: object) -> datetime | None:
-    """Turn an ISO string, RFC 822 string or ``time.struct_time`` (UTC) into a datetime in UTC."""
-    if isinstance(value, time.struct_time):
-        try:
-            return datetime(*value[:6], tzinfo=UTC)
-        except ValueError:
-            return None
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = value.strip()
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        try:
-            # dateutil warns on unknown zone names ("EDT" is fine, "XYZ" is not); we fall back to UTC.
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                parsed = dateparser.parse(text)
-        except (ValueError, OverflowError, TypeError):
-            return None
-    if parsed.tzinfo is None:
-        # A date without a zone is most often UTC in feeds; guessing the server's zone would be worse.
-        parsed = parsed.replace(tzinfo=UTC)
-    # Always UTC: dates are stored as ISO text compared as strings, and shown labelled UTC; "+02:00" would lie.
-    try:
-        return parsed.astimezone(UTC)
-    except (OverflowError, ValueError):  # year 1 or 9999 shifted out of range by its offset
-        return None

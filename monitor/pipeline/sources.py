@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import partial
 
 from monitor.config import Source
@@ -55,12 +56,13 @@ async def read_source(rt: Runtime, source: Source, state: SourceState, validator
         feed = parse_listing(response.body, response.url, selector=source.selector)
         return SourceRead(feed, response.status, response.validators, moved, min_interval=response.max_age)
     try:
-        feed = parse_feed(response.body, response.url)
+        feed = parse_feed(response.body, response.url, content_type=response.content_type)
     except ParseError:
         links = find_feed_links(response.body, response.url) if looks_like_html(response.body) else []
         if not links:
             raise
         return await _read_discovered(rt, source, response.url, links[0])
+    _report_problems(source.name, feed)
     hint = larger(feed_min_interval(response.body), response.max_age)
     return SourceRead(feed, response.status, response.validators, moved, min_interval=hint)
 
@@ -73,10 +75,17 @@ async def _read_discovered(rt: Runtime, source: Source, page_url: str, feed_url:
         rt.client, feed_url, validators=Validators(), max_bytes=fetch.max_bytes, limiter=rt.limiter,
         check=partial(guard_found_url, rt), public=not fetch.allow_private_networks, clock=rt.clock,
     )
-    feed = parse_feed(response.body, response.url)
+    feed = parse_feed(response.body, response.url, content_type=response.content_type)
+    _report_problems(source.name, feed)
     hint = larger(feed_min_interval(response.body), response.max_age)
     where = response.permanent_redirect or feed_url
     return SourceRead(feed, response.status, response.validators, where, discovered_from=page_url, min_interval=hint)
+
+
+def _report_problems(name: str, feed: ParsedFeed) -> None:
+    """Log what the parse stage found wrong with a feed (a charset that lies, dates it could not read)."""
+    for problem in feed.problems:
+        log.warning("feed problem: %s: %s", name, problem)
 
 
 async def _read_sitemap(rt: Runtime, response: FetchResult, moved: str | None) -> SourceRead:
@@ -107,6 +116,7 @@ class SourceProbe:
     feed_url: str | None = None  # the feed a page announced, or where a permanent redirect leads
     discovered: bool = False
     error: str | None = None
+    problems: tuple[str, ...] = ()  # what looks wrong though the read worked: a lying charset, odd dates
 
 
 async def probe_source(rt: Runtime, source: Source) -> SourceProbe:
@@ -116,7 +126,24 @@ async def probe_source(rt: Runtime, source: Source) -> SourceProbe:
     except (FetchError, ParseError) as exc:
         return SourceProbe(source, ok=False, error=str(exc))
     entries = len(read.feed.entries) if read.feed is not None else 0
-    return SourceProbe(source, True, entries, read.current_url, discovered=read.discovered_from is not None)
+    problems = feed_problems(read.feed, rt.clock()) if read.feed is not None else ()
+    return SourceProbe(
+        source, True, entries, read.current_url, discovered=read.discovered_from is not None, problems=problems
+    )
+
+
+# An entry dated further ahead than this is a wrong time zone (or a wrong clock) at the source.
+FUTURE_SLACK = timedelta(hours=1)
+
+
+def feed_problems(feed: ParsedFeed, now: datetime) -> tuple[str, ...]:
+    """Return what the parse stage found wrong with a feed, plus entries dated in the future."""
+    ahead = [entry.published for entry in feed.entries if entry.published and entry.published > now + FUTURE_SLACK]
+    if not ahead:
+        return feed.problems
+    hours = (max(ahead) - now).total_seconds() / 3600
+    note = f"{len(ahead)} of {len(feed.entries)} entries dated up to {hours:.1f} h in the future (a wrong time zone?)"
+    return (*feed.problems, note)
 
 
 async def guard_found_url(rt: Runtime, url: str) -> None:

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from monitor.parse import find_feed_links, parse_feed
-from monitor.parse.clean import absolute_url, document_base, plain_text, to_datetime, utf8_if_undeclared
+from monitor.parse.charset import to_utf8
+from monitor.parse.clean import absolute_url, document_base, plain_text, to_datetime
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "feeds"
 
@@ -102,13 +103,11 @@ def test_find_feed_links_nothing(html: bytes) -> None:
     assert find_feed_links(html, "https://s.example/") == []
 
 
-def test_utf8_if_undeclared() -> None:
-    latin = "<rss><channel><title>Café</title></channel></rss>".encode("latin-1")
-    assert utf8_if_undeclared(latin) == "<rss><channel><title>Café</title></channel></rss>".encode()
+def test_to_utf8() -> None:
     declared = b'<?xml version="1.0" encoding="ISO-8859-1"?><rss><title>Caf\xe9</title></rss>'
-    assert utf8_if_undeclared(declared) == declared  # the parser honours the declaration itself
+    assert to_utf8(declared).data == '<?xml version="1.0" encoding="utf-8"?><rss><title>Café</title></rss>'.encode()
     utf8 = "<rss><title>Café</title></rss>".encode()
-    assert utf8_if_undeclared(utf8) is utf8
+    assert to_utf8(utf8).data is utf8  # nothing to do: the same bytes, not a copy
 
 
 def test_undeclared_latin1_feed_parses_with_accents() -> None:
