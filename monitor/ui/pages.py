@@ -107,7 +107,8 @@ class UiApp:
         summaries = ops.topic_summaries(self.db, since=now - timedelta(days=CHART_DAYS), now=now)
         charted = [(s, charts.day_bars(s.per_day, now.date(), CHART_DAYS)) for s in summaries]
         quiet = [t for t in self.settings.topics if t.id not in {s.topic for s in summaries}]
-        return "home.html", {"charted": charted, "quiet": quiet, "days": CHART_DAYS}
+        titles = self._titles()  # the config's titles win: stored ones are as old as the hit
+        return "home.html", {"charted": charted, "quiet": quiet, "days": CHART_DAYS, "titles": titles}
 
     def hits(self, params: dict[str, str]) -> tuple[str, dict[str, Any]]:
         topic = params.get("topic") or None

@@ -10,7 +10,6 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -116,9 +115,9 @@ def start_ui(archive: Archive, tmpdir: Path) -> Served:
 
 
 @pytest.fixture(scope="session")
-def served(archive: Archive) -> Iterator[Served]:
+def served(archive: Archive, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """Return ``monitor ui`` running in a subprocess on the archive (stopped with SIGTERM at the end)."""
-    served = start_ui(archive, Path(tempfile.mkdtemp(prefix="ui-tmp-")))
+    served = start_ui(archive, tmp_path_factory.mktemp("ui-tmp"))
     yield served
     served.proc.terminate()
     served.proc.wait(10)
