@@ -10,9 +10,10 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -88,6 +89,8 @@ class Served:
     url: str
     proc: subprocess.Popen[str]
     tmpdir: Path
+    log: list[str] = field(default_factory=list)  # its stderr, read all along so the pipe never fills
+    reader: threading.Thread | None = None  # ends when the process has closed its stderr
 
 
 def start_ui(archive: Archive, tmpdir: Path) -> Served:
@@ -101,17 +104,19 @@ def start_ui(archive: Archive, tmpdir: Path) -> Served:
         env=env,
     )
     assert proc.stderr is not None
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(proc.stderr.readline, "")), daemon=True)  # type: ignore[union-attr]
+    reader.start()
     deadline = time.monotonic() + 30
-    line = ""
-    while time.monotonic() < deadline:
-        line = proc.stderr.readline()
-        found = re.search(r"(http://127\.0\.0\.1:\d+/)", line)
-        if found:
-            return Served(found.group(1), proc, tmpdir)
-        if not line and proc.poll() is not None:
-            break
+    while time.monotonic() < deadline and proc.poll() is None:
+        for line in list(lines):
+            found = re.search(r"(http://127\.0\.0\.1:\d+/)", line)
+            if found:
+                return Served(found.group(1), proc, tmpdir, lines, reader)
+        time.sleep(0.05)
     proc.kill()
-    raise AssertionError(f"monitor ui did not start: {line!r}, exit {proc.poll()}")
+    proc.wait(5)
+    raise AssertionError(f"monitor ui did not start: {''.join(lines)!r}, exit {proc.poll()}")
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ The flags keep Chromium from calling home: on a closed network those calls are r
 from __future__ import annotations
 
 import os
-import shutil
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,7 +35,7 @@ def browser() -> Iterator[Any]:
         from playwright.sync_api import sync_playwright
     except ImportError:
         _require("playwright is not installed (pip install -e '.[test]')")
-    if not CHROMIUM.exists() and not shutil.which("chromium"):
+    if not CHROMIUM.exists():
         _require(f"no {CHROMIUM}: apt-get install chromium")
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
