@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -27,7 +27,7 @@ from monitor.demo.run import demo_config
 from monitor.demo.sink import WebhookSink, make_secret
 from monitor.demo.site import NewsSite
 from monitor.models import Article, Match
-from monitor.store import notices
+from monitor.store import notices, stories
 
 MONITOR = [sys.executable, "-m", "monitor"]
 HOSTILE_TITLE = '<script>alert("x")</script> Tartus & <b>bases</b>'
@@ -69,6 +69,27 @@ def _fill(workdir: Path) -> Archive:
             channels_for=lambda topic, score: ["demo-hook"],
             now=now,
         )
+        # Two more outlets report the Russian story later, so a story has several lanes.
+        story = db.execute(
+            "SELECT sa.story_id FROM story_articles sa JOIN articles a ON a.id = sa.article_id"
+            " WHERE a.url LIKE '%/ru/%'"
+        ).fetchone()[0]
+        for hours, outlet in ((2, "tass.ru"), (5, "reuters.com")):
+            url = f"https://{outlet}/tartus-{hours}"
+            stories.save_in_story(
+                db,
+                Article(title=f"{outlet}: Russia and Syria talk about Tartus", text="Тартус база " * 30, url=url),
+                url=url,
+                link=url,
+                source_id=settings.sources[1].id,
+                item_key=url,
+                matches=[],
+                topic_titles={},
+                channels_for=lambda topic, score: [],
+                member=stories.Membership(story, outlet, url, f"fp-{outlet}", b"", similarity=0.8),
+                updates_for=lambda topic, outlets: [],
+                now=now + timedelta(hours=hours),
+            )
         delivery = db.execute("SELECT id FROM deliveries ORDER BY id LIMIT 1").fetchone()[0]
         store.mark_delivery_failed(db, delivery, error="HTTP 410 Gone", permanent=True, retry_at=None)
         notices.start_condition(db, "disk.low", "disk.low", "data", "only 3% free on the data disk", now)

@@ -173,11 +173,14 @@ def test_story_shows_outlets_and_articles_over_time(archive: Archive, served: Se
         db.close()
     story_id = max(story_ids, key=lambda s: members[s])
     size, outlets = members[story_id]
+    assert (size, outlets) == (3, 3)  # the Russian article, then tass.ru 2 h and reuters.com 5 h later
     status, _, body = get(served, f"/stories/{story_id}")
     assert status == 200
     readable_page(body)
     assert body.count('<circle class="dot"') == size
-    assert body.count('class="axis outlet"') == outlets
+    assert re.findall(r'class="axis outlet"[^>]*>([^<]+)<', body) == ["127.0.0.1", "tass.ru", "reuters.com"]
+    xs = [float(x) for x in re.findall(r'<circle class="dot" cx="([\d.]+)"', body)]
+    assert xs == sorted(xs) and xs[1] - xs[0] == pytest.approx((xs[2] - xs[0]) * 2 / 5, abs=0.2)  # time scale
     assert body.count('<tr id="article-') == size
     assert get(served, "/stories/999999")[0] == 404
 
