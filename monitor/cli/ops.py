@@ -5,9 +5,8 @@ from __future__ import annotations
 import csv
 import json
 import shutil
-import subprocess
 import sys
-import tempfile
+import webbrowser
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,10 +14,9 @@ import click
 from sqlite_utils import Database
 
 from monitor import ops, store
-from monitor.cli.common import EXIT_STORE, config_option, fail, load_settings
+from monitor.cli.common import EXIT_STORE, config_option, fail, load_settings, run_async
 from monitor.config import Settings, parse_duration
 from monitor.errors import StoreError
-from monitor.ops import ui as datasette_ui
 
 
 def _open(settings: Settings) -> Database:
@@ -157,31 +155,28 @@ def install_service(config_path: Path, output: Path | None) -> None:
 
 @click.command("ui")
 @config_option
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address Datasette listens on.")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (the pages have no login: keep it local).")
 @click.option("--port", default=8001, show_default=True, type=click.IntRange(0, 65535), help="Port (0: any free).")
 @click.option("--open", "open_browser", is_flag=True, help="Open a browser on it.")
-@click.option("--metadata", "metadata_only", is_flag=True,
-              help="Print the Datasette metadata (canned queries) as JSON and exit, to run Datasette yourself.")
-def ui(config_path: Path, host: str, port: int, open_browser: bool, metadata_only: bool) -> None:
-    """Browse the database in Datasette, with canned queries: recent hits, hits per topic, source health."""
+def ui(config_path: Path, host: str, port: int, open_browser: bool) -> None:
+    """Browse the archive: hits per topic over time, stories, search and explain, sources, deliveries, health.
+
+    Serves until SIGTERM or Ctrl-C; reads the database only, so it can run beside the daemon.
+    """
+    from monitor.ui import UiApp, serve_ui
+
     settings = load_settings(config_path)
-    metadata = datasette_ui.datasette_metadata(settings.database)
-    if metadata_only:
-        click.echo(json.dumps(metadata, indent=2))
-        return
-    if not datasette_ui.datasette_available():
-        fail(f"error: {datasette_ui.INSTALL_HINT}", 1)
-    _open(settings).close()  # exists and is migrated: the canned queries need every table
-    with tempfile.TemporaryDirectory(prefix="monitor-ui-") as folder:
-        path = Path(folder) / "metadata.json"
-        path.write_text(json.dumps(metadata), encoding="utf-8")
-        command = datasette_ui.datasette_command(
-            settings.database, path, host=host, port=port, open_browser=open_browser
-        )
-        where = f"http://{host}:{port}/" if port else f"a free port on {host} (Datasette prints it)"
-        click.echo(f"Datasette on {where}; Ctrl-C stops it", err=True)
-        try:
-            code = subprocess.call(command)
-        except KeyboardInterrupt:
-            code = 0
-    sys.exit(code)
+    db = _open(settings)  # exists: a typo in the path must not show an empty archive
+
+    def ready(url: str) -> None:
+        click.echo(f"monitor ui on {url} ; Ctrl-C or SIGTERM stops it", err=True)
+        if open_browser:
+            webbrowser.open(url)
+
+    try:
+        run_async(serve_ui(UiApp(settings, db, lambda: datetime.now(UTC)), host, port, ready))
+    except OSError as exc:
+        fail(f"error: cannot listen on {host}:{port}: {exc.strerror or exc}", 1)
+    finally:
+        db.close()

@@ -14,7 +14,7 @@ from monitor import store
 from monitor.cli.common import EXIT_STORE, config_option, fail, load_settings
 from monitor.config import Settings, Source
 from monitor.errors import StoreError
-from monitor.fetch.policy import is_silent
+from monitor.lookup import source_health as health
 from monitor.store import SourceState, items
 
 
@@ -23,19 +23,6 @@ def _open(settings: Settings) -> Any:
         return store.open_database(settings.database)
     except StoreError as exc:
         fail(f"error: {exc}", EXIT_STORE)
-
-
-def health(state: SourceState, now: datetime) -> str:
-    """Return one word for a source's health: new, ok, failing, disabled or silent."""
-    if state.disabled:
-        return "disabled"
-    if state.consecutive_failures:
-        return "failing"
-    if state.last_success_at is None:
-        return "new"
-    if is_silent(state.last_new_item_at, state.average_gap_seconds, now):
-        return "silent"
-    return "ok"
 
 
 def _ago(when: datetime | None, now: datetime) -> str:

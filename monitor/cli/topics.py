@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
 from contextlib import nullcontext
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,52 +21,11 @@ from monitor import store
 from monitor.cli.common import EXIT_CONFIG, EXIT_STORE, config_option, fail, load_settings
 from monitor.config import Settings, load_topics, parse_duration
 from monitor.errors import ConfigError, QueryError, StoreError
+from monitor.lookup import ScanStats, archive_hits, document, search_topic
 from monitor.match import CompiledTopic, compile_topic
 from monitor.match.explain import Clause, Explanation, explain
-from monitor.match.fts import alphabet_for, candidate_chars, plan_query
 from monitor.models import Match, MatchDocument, Topic
-from monitor.store.archive import StoredArticle, count_articles, fts_chars, get_article, iter_articles
-
-
-@dataclass
-class ScanStats:
-    """How much of the archive a scan read."""
-
-    total: int = 0  # articles in the time window
-    read: int = 0  # articles the prefilter let through to the matcher
-    hits: int = 0
-
-
-def document(article: StoredArticle) -> MatchDocument:
-    """Return what the live pipeline matched for a stored article."""
-    return MatchDocument(title=article.title, text=article.text, source=article.source, language=article.language)
-
-
-def archive_hits(
-    db: Database,
-    compiled: CompiledTopic,
-    *,
-    since: datetime | None = None,
-    newest_first: bool = False,
-    stats: ScanStats | None = None,
-    progress: Callable[[int], None] | None = None,
-) -> Iterator[tuple[StoredArticle, Match]]:
-    """Yield every stored article the topic hits, with the hit, exactly as the live matcher would.
-
-    ``progress`` is called with 1 for every stored article examined (``count_articles`` of the window).
-    """
-    stats = stats if stats is not None else ScanStats()
-    plan = plan_query(compiled, alphabet_for(fts_chars(db, candidate_chars())))
-    stats.total = count_articles(db, since=since)
-    tick = None if progress is None else (lambda: progress(1))
-    for article in iter_articles(
-        db, since=since, exotic=plan.exotic, clauses=plan.clauses, newest_first=newest_first, on_row=tick
-    ):
-        stats.read += 1
-        hit = compiled.match(document(article))
-        if hit is not None:
-            stats.hits += 1
-            yield article, hit
+from monitor.store.archive import StoredArticle, count_articles, get_article
 
 
 def _since(value: str | None) -> datetime | None:
@@ -142,11 +99,7 @@ def search(query: str, config_path: Path, limit: int, since: str | None, as_json
     `@name` uses the alias of that name from the config's topics (the first topic defining it).
     """
     settings = load_settings(config_path)
-    aliases: dict[str, tuple[str, ...]] = {}
-    for topic in settings.topics:
-        for name, entries in topic.aliases.items():
-            aliases.setdefault(name, entries)
-    compiled = _compile(Topic(id="search", title="search", query=query, aliases=aliases, origin="query"))
+    compiled = _compile(search_topic(query, settings.topics))
     db = _open(settings)
     stats = ScanStats()
     for article, hit in archive_hits(db, compiled, since=_since(since), newest_first=True, stats=stats):

@@ -1,6 +1,6 @@
 """Operations: health and metrics endpoint, retention, logs, the single-instance lock, the systemd unit."""
 
-from monitor.ops.archive import HitRow, database_stats, recent_hits
+from monitor.ops.archive import HitRow, TopicSummary, database_stats, recent_hits, topic_summaries
 from monitor.ops.health import Health, ping_database
 from monitor.ops.http import OpsServer
 from monitor.ops.lock import InstanceLock, lock_path
@@ -16,6 +16,7 @@ __all__ = [
     "Metrics",
     "OpsServer",
     "PruneResult",
+    "TopicSummary",
     "config_secrets",
     "configure_logging",
     "database_stats",
@@ -26,6 +27,7 @@ __all__ = [
     "recent_hits",
     "redact",
     "render_unit",
+    "topic_summaries",
     "update_secrets",
     "vacuum",
 ]

@@ -1,10 +1,11 @@
-"""Read-only views of the archive for the CLI: recent hits and database statistics."""
+"""Read-only views of the archive for the CLI and ``monitor ui``: recent hits, hits per topic, database statistics."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,11 @@ class HitRow:
     title: str
     url: str
     source: str
+    hit_id: int = 0
+    article_id: int = 0
+    terms: tuple[str, ...] = ()
+    snippets: tuple[str, ...] = ()
+    story_id: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -39,13 +45,61 @@ def recent_hits(db: Database, *, topic: str | None, since: datetime | None, limi
         where.append("h.created_at >= ?")
         params.append(since.isoformat())
     sql = (
-        "SELECT h.created_at, h.topic_id, h.score, a.title, a.url, coalesce(s.name, a.source_id, '')"
+        "SELECT h.created_at, h.topic_id, h.score, a.title, a.url, coalesce(s.name, a.source_id, ''),"
+        " h.id, a.id, h.terms, h.snippets, sa.story_id"
         " FROM hits h JOIN articles a ON a.id = h.article_id LEFT JOIN sources s ON s.id = a.source_id"
+        " LEFT JOIN story_articles sa ON sa.article_id = a.id"
         + (" WHERE " + " AND ".join(where) if where else "")
         + " ORDER BY h.created_at DESC, h.id DESC LIMIT ?"
     )
     rows = db.execute(sql, [*params, limit]).fetchall()
-    return [HitRow(r[0] or "", r[1], float(r[2] or 0), r[3] or "", r[4], r[5]) for r in rows]
+    return [
+        HitRow(r[0] or "", r[1], float(r[2] or 0), r[3] or "", r[4], r[5], r[6], r[7], _strings(r[8]),
+               _strings(r[9]), r[10])
+        for r in rows
+    ]
+
+
+def _strings(stored: str | None) -> tuple[str, ...]:
+    """Return a JSON array column (a hit's terms or snippets) as strings; anything else as nothing."""
+    try:
+        value = json.loads(stored or "[]")
+    except ValueError:
+        return ()
+    return tuple(str(v) for v in value) if isinstance(value, list) else ()
+
+
+@dataclass(frozen=True, slots=True)
+class TopicSummary:
+    """Hits of one topic: per UTC day since a start, in the last 24 hours and 7 days, in total, the newest."""
+
+    topic: str
+    title: str
+    per_day: dict[str, int]  # "YYYY-MM-DD" -> hits created that day
+    last_24h: int
+    last_7d: int
+    total: int
+    newest: str
+
+
+def topic_summaries(db: Database, *, since: datetime, now: datetime) -> list[TopicSummary]:
+    """Return every topic with hits, busiest in the last 24 hours first, with its hits per day since ``since``."""
+    day, week = (now - timedelta(days=1)).isoformat(), (now - timedelta(days=7)).isoformat()
+    totals = db.execute(
+        "SELECT topic_id, coalesce(max(topic_title), ''), sum(created_at >= ?), sum(created_at >= ?), count(*),"
+        " max(created_at) FROM hits GROUP BY topic_id ORDER BY 3 DESC, 5 DESC, topic_id",
+        [day, week],
+    ).fetchall()
+    per_day: dict[str, dict[str, int]] = {}
+    for topic, date, count in db.execute(
+        "SELECT topic_id, substr(created_at, 1, 10), count(*) FROM hits WHERE created_at >= ? GROUP BY 1, 2",
+        [since.isoformat()],
+    ):
+        per_day.setdefault(topic, {})[date] = int(count)
+    return [
+        TopicSummary(t, title or t, per_day.get(t, {}), int(d), int(w), int(n), newest or "")
+        for t, title, d, w, n, newest in totals
+    ]
 
 
 def database_stats(db: Database, path: Path | None) -> dict[str, Any]:

@@ -1,5 +1,5 @@
-"""A tiny HTTP/1.1 server on the daemon's event loop for /healthz and /metrics (GET only, one request per
-connection): enough for Prometheus and load balancers, no web framework needed."""
+"""A tiny HTTP/1.1 server on an event loop (GET only, one request per connection): /healthz and /metrics for
+Prometheus and load balancers, and the pages of ``monitor ui``; no web framework needed."""
 
 from __future__ import annotations
 
@@ -25,20 +25,26 @@ def parse_listen(listen: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
-class OpsServer:
-    """Serve ``/healthz`` (200 or 503, JSON with reasons) and ``/metrics`` (Prometheus text format)."""
+Response = tuple[int, str, bytes]  # status, content type, body
+Route = Callable[[str, str], Response]  # (method, path with query) -> response
 
-    def __init__(self, listen: str, health: Health, metrics: Callable[[], bytes]) -> None:
-        self.host, self.port = parse_listen(listen)
-        self._health = health
-        self._metrics = metrics
+
+class LocalHttpServer:
+    """Answer GET and HEAD on the running event loop, one request per connection, with ``route``.
+
+    Shared by the daemon's health endpoint and ``monitor ui``: neither needs keep-alive, bodies or a framework.
+    """
+
+    def __init__(self, host: str, port: int, route: Route, headers: dict[str, str] | None = None) -> None:
+        self.host, self.port = host, port
+        self._route = route
+        self._headers = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
         self._server: asyncio.Server | None = None
 
     async def start(self) -> None:
-        """Listen; an address in use is an OSError the daemon reports at startup."""
+        """Listen; an address in use is an OSError the caller reports at startup."""
         self._server = await asyncio.start_server(self._handle, self.host, self.port)
         self.port = self._server.sockets[0].getsockname()[1]  # the real port when 0 was asked
-        log.info("health and metrics on http://%s:%d/healthz and /metrics", self.host, self.port)
 
     async def stop(self) -> None:
         if self._server is not None:
@@ -51,7 +57,9 @@ class OpsServer:
         try:
             head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=5)
             method, path = _request_line(head)
-            status, ctype, body = self._route(method, path)
+            status, ctype, body = (
+                (405, "text/plain", b"GET only\n") if method not in ("GET", "HEAD") else self._route(method, path)
+            )
         except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError, ValueError):
             status, ctype, body = 400, "text/plain", b"bad request\n"
         except ConnectionError:
@@ -59,10 +67,10 @@ class OpsServer:
             return
         except Exception:  # a bug in a report: answer 500 rather than leave the prober hanging on a dead socket
             log.exception("cannot answer %s", method)
-            status, ctype, body = 500, "text/plain", b"internal error: see the daemon log\n"
+            status, ctype, body = 500, "text/plain", b"internal error: see the log\n"
         head_out = (
             f"HTTP/1.1 {status} {_REASONS[status]}\r\nContent-Type: {ctype}\r\n"
-            f"Content-Length: {len(body)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n"
+            f"Content-Length: {len(body)}\r\nCache-Control: no-store\r\n{self._headers}Connection: close\r\n\r\n"
         )
         try:
             writer.write(head_out.encode("ascii") + (b"" if method == "HEAD" else body))
@@ -72,9 +80,20 @@ class OpsServer:
         finally:
             writer.close()
 
-    def _route(self, method: str, path: str) -> tuple[int, str, bytes]:
-        if method not in ("GET", "HEAD"):
-            return 405, "text/plain", b"GET only\n"
+
+class OpsServer(LocalHttpServer):
+    """Serve ``/healthz`` (200 or 503, JSON with reasons) and ``/metrics`` (Prometheus text format)."""
+
+    def __init__(self, listen: str, health: Health, metrics: Callable[[], bytes]) -> None:
+        super().__init__(*parse_listen(listen), self._answer)
+        self._health = health
+        self._metrics = metrics
+
+    async def start(self) -> None:
+        await super().start()
+        log.info("health and metrics on http://%s:%d/healthz and /metrics", self.host, self.port)
+
+    def _answer(self, method: str, path: str) -> Response:
         path = path.split("?", 1)[0]
         if path in ("/healthz", "/health"):
             healthy, report = self._health.report()

@@ -109,3 +109,32 @@ def list_stories(
         outlets = tuple(outlets_of(db, story_id))
         found.append(StoryRow(story_id, created, updated, int(size), outlets, title, url, topics))
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class StoryMember:
+    """One article of a story: when it joined, from which outlet, and the topics it hit."""
+
+    article_id: int
+    outlet: str
+    joined_at: str
+    published: str | None
+    title: str
+    url: str
+    similarity: float | None
+    topics: tuple[str, ...]
+
+
+def story_members(db: Database, story_id: int) -> list[StoryMember]:
+    """Return the articles of a story in the order they joined it (empty for an unknown story)."""
+    rows = db.execute(
+        "SELECT sa.article_id, sa.outlet, sa.joined_at, a.published, coalesce(a.title, ''), coalesce(a.url, ''),"
+        " sa.similarity, (SELECT group_concat(topic_id, ' ') FROM (SELECT topic_id FROM hits"
+        "   WHERE article_id = sa.article_id ORDER BY topic_id))"
+        " FROM story_articles sa JOIN articles a ON a.id = sa.article_id WHERE sa.story_id = ?"
+        " ORDER BY sa.joined_at, sa.article_id",
+        [story_id],
+    ).fetchall()
+    return [
+        StoryMember(int(i), o, j, p, t, u, s, tuple((topics or "").split())) for i, o, j, p, t, u, s, topics in rows
+    ]

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from match_archive_helpers import open_archive, save
 
-from monitor.cli.topics import ScanStats, archive_hits
+from monitor.lookup import ScanStats, archive_hits
 from monitor.match import Matcher, compile_topic, validate_topics
 from monitor.match.fts import build_alphabet, candidate_chars, plan_query, regex_class
 from monitor.models import MatchDocument, Topic
