@@ -18,6 +18,7 @@ from monitor.config.schema import (
     TopicConfig,
     source_id,
 )
+from monitor.config.sourceurls import poll_url
 from monitor.config.yamlfile import Located, read_yaml, substitute_env, validation_problems, where
 from monitor.errors import ConfigError
 from monitor.models import Topic
@@ -73,9 +74,13 @@ def _expand_sources(config: ConfigFile, base: Path, doc: Located, problems: list
     default = config.defaults.interval
     for index, entry in enumerate(config.sources):
         if isinstance(entry, SourceConfig):
+            url = poll_url(entry)
+            # A Telegram post is its own text, and Google News links are opaque redirects that rate-limit.
+            own_text = entry.type in ("telegram", "googlenews")
             yield Source(
-                entry.id or source_id(entry.url), entry.name, entry.url, entry.interval or default,
+                entry.id or source_id(url), entry.name, url, entry.interval or default,
                 type=entry.type, selector=entry.selector,
+                fetch_pages=entry.fetch_pages if entry.fetch_pages is not None else not own_text,
             )
             continue
         location = where(doc, ("sources", index, "opml"))

@@ -16,9 +16,12 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    ModelWrapValidatorHandler,
     Tag,
+    ValidationError,
     model_validator,
 )
+from pydantic_core import InitErrorDetails
 
 from monitor.models import Topic
 
@@ -96,17 +99,80 @@ class Defaults(_Model):
     interval: Duration = 600.0
 
 
+SourceType = Literal["feed", "sitemap", "page", "telegram", "googlenews", "gdelt"]
+# Which keys a source type reads besides name, id, interval and fetch_pages (the rest would be silently ignored).
+_TYPE_KEYS: dict[str, frozenset[str]] = {
+    "feed": frozenset({"url"}),
+    "sitemap": frozenset({"url"}),
+    "page": frozenset({"url", "selector"}),
+    "telegram": frozenset({"url", "channel"}),
+    "googlenews": frozenset({"url", "query", "hl", "gl"}),
+    "gdelt": frozenset({"url", "query", "sourcelang", "sourcecountry", "timespan"}),
+}
+
+
 class SourceConfig(_Model):
-    """One feed to poll."""
+    """One source to poll: a feed (or a page announcing one, or a YouTube, Mastodon or Bluesky profile), a news
+    sitemap, a listing page, a public Telegram channel, a Google News search or a GDELT query."""
 
     name: str = Field(min_length=1)
-    url: str = Field(pattern=r"^https?://\S+$")
+    url: str | None = Field(
+        None, pattern=r"^https?://\S+$",
+        description="the feed, sitemap or page; for telegram, googlenews and gdelt an optional address replacing"
+        " the public one (t.me/NAME, a mirror, a test server)",
+    )
     id: str | None = Field(None, pattern=_TOPIC_ID)
     interval: Duration | None = None
-    type: Literal["feed", "sitemap", "page"] = Field(
-        "feed", description="feed (RSS/Atom/JSON, or an HTML page announcing one), sitemap (news sitemap) or page"
+    type: SourceType = Field(
+        "feed",
+        description="feed (RSS/Atom/JSON, or an HTML page announcing one), sitemap (news sitemap), page (listing),"
+        " telegram (public channel), googlenews (search feed of headlines) or gdelt (DOC 2.0 article search)",
     )
     selector: str | None = Field(None, min_length=1, description="type page: CSS selector of the article links")
+    channel: str | None = Field(
+        None, pattern=r"^@?[A-Za-z0-9_]{3,64}$", description="type telegram: the channel's public name"
+    )
+    query: str | None = Field(None, min_length=1, description="type googlenews and gdelt: the search query")
+    hl: str | None = Field(None, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$",
+                           description="type googlenews: interface language, e.g. en-US, ru, ar")
+    gl: str | None = Field(None, pattern=r"^[A-Za-z]{2}$", description="type googlenews: country edition, e.g. US")
+    sourcelang: str | None = Field(None, pattern=r"^[A-Za-z]+$",
+                                   description="type gdelt: only articles in this language, e.g. russian, arabic")
+    sourcecountry: str | None = Field(None, pattern=r"^[A-Za-z]+$",
+                                      description="type gdelt: only outlets of this country, e.g. syria, RS")
+    timespan: str | None = Field(None, pattern=r"^\d+(min|h|d|w|m)$",
+                                 description="type gdelt: how far back each query looks, e.g. 24h, 1d, 1w (default 1d)")
+    fetch_pages: bool | None = Field(
+        None,
+        description="fetch each item's page for its full text (default: yes, but never for telegram, whose posts"
+        " are the text, nor googlenews, whose links are opaque redirects)",
+    )
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _url_required(cls, data: Any, handler: ModelWrapValidatorHandler[SourceConfig]) -> SourceConfig:
+        """Report a feed, sitemap or page without a url as a missing key, beside the source's other errors."""
+        url_needed = isinstance(data, dict) and data.get("type", "feed") in ("feed", "sitemap", "page")
+        if not url_needed or "url" in data:
+            return handler(data)
+        missing: list[InitErrorDetails] = [{"type": "missing", "loc": ("url",), "input": data}]
+        try:
+            handler(data)
+        except ValidationError as exc:
+            missing = [*exc.errors(include_url=False), *missing]  # type: ignore[list-item]
+        raise ValidationError.from_exception_data(cls.__name__, missing)
+
+    @model_validator(mode="after")
+    def _keys_fit_type(self) -> SourceConfig:
+        allowed = _TYPE_KEYS[self.type]
+        stray = sorted(k for k in set().union(*_TYPE_KEYS.values()) - allowed if getattr(self, k) is not None)
+        if stray:
+            raise ValueError(f"type {self.type} does not use {', '.join(stray)}")
+        if self.type == "telegram" and self.channel is None and self.url is None:
+            raise ValueError("type telegram needs a channel (its public name) or its t.me URL")
+        if self.type in ("googlenews", "gdelt") and self.query is None and self.url is None:
+            raise ValueError(f"type {self.type} needs a query")
+        return self
 
 
 class OpmlSourceConfig(_Model):
@@ -375,8 +441,9 @@ class Source:
     name: str
     url: str
     interval: float
-    type: str = "feed"  # feed | sitemap | page
+    type: str = "feed"  # feed | sitemap | page | telegram | googlenews | gdelt
     selector: str | None = None  # type page: CSS selector of the article links
+    fetch_pages: bool = True  # False: the item's own text (a Telegram post, a headline) is the article
 
 
 @dataclass(frozen=True, slots=True)

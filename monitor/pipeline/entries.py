@@ -88,7 +88,7 @@ async def process_entry(
 async def _store_entry(
     rt: Runtime, source: Source, key: str, entry: FeedEntry, stats: CycleStats, seen: items.SeenRow | None
 ) -> items.ItemOutcome:
-    found = await article_for(rt, entry, stats)
+    found = await article_for(rt, entry, stats, with_page=source.fetch_pages)
     article, url = bounded(found.article), found.url
     now = rt.clock()
     trail = found.trail(now, attempts=seen.attempts if seen is not None else 0)
@@ -255,11 +255,16 @@ class FoundArticle:
         )
 
 
-async def article_for(rt: Runtime, entry: FeedEntry, stats: CycleStats) -> FoundArticle:
+async def article_for(
+    rt: Runtime, entry: FeedEntry, stats: CycleStats, *, with_page: bool = True
+) -> FoundArticle:
     """Return the article behind a feed entry: the page's metadata with the longest text of the page body, the
-    feed's content and the feed's summary; the headline alone when none has any (a short item is still news)."""
+    feed's content and the feed's summary; the headline alone when none has any (a short item is still news).
+
+    Without ``with_page`` (a source whose items are their own text: Telegram posts, Google News headlines) the
+    page is never requested."""
     from_feed = _article_from_feed(entry)
-    if not rt.settings.fetch.fetch_articles:
+    if not rt.settings.fetch.fetch_articles or not with_page:
         return _with_best_text(from_feed, entry, None, canonical_url(entry.url, None), stats)
     stats.pages += 1
     try:

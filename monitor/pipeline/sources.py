@@ -1,4 +1,5 @@
-"""Reading a source: fetch it (from its moved or discovered URL) and parse it by its type (feed, sitemap, page)."""
+"""Reading a source: fetch it (from its moved or discovered URL) and parse it by its type (feed, sitemap, page,
+Telegram channel, Google News search, GDELT query)."""
 
 from __future__ import annotations
 
@@ -7,19 +8,36 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 
+from monitor import dedup
 from monitor.config import Source
 from monitor.errors import FetchError, ParseError
 from monitor.fetch import FetchResult, Validators, fetch_feed
 from monitor.fetch.guard import check_url
 from monitor.models import ParsedFeed
-from monitor.parse import feed_min_interval, find_feed_links, looks_like_html, parse_feed, parse_listing, parse_sitemap
+from monitor.parse import (
+    channel_page,
+    feed_min_interval,
+    find_feed_links,
+    looks_like_html,
+    parse_feed,
+    parse_gdelt,
+    parse_google_news,
+    parse_listing,
+    parse_sitemap,
+    parse_telegram,
+)
 from monitor.runtime import Runtime
-from monitor.store import SourceState
+from monitor.store import SourceState, items
 
 log = logging.getLogger("monitor.pipeline")
 
 # A sitemap index lists many sitemaps; news sitemaps are the newest few (the index is read newest first).
 MAX_CHILD_SITEMAPS = 3
+# A Telegram channel more than this many preview pages (about 20 posts each) ahead of us is caught up over the
+# following polls, not in one burst of requests to t.me.
+MAX_TELEGRAM_PAGES = 5
+# GDELT updates every 15 minutes and asks for no more than one request every few seconds per client.
+GDELT_MIN_INTERVAL = 900.0
 
 
 @dataclass(frozen=True)
@@ -55,6 +73,18 @@ async def read_source(rt: Runtime, source: Source, state: SourceState, validator
     if source.type == "page":
         feed = parse_listing(response.body, response.url, selector=source.selector)
         return SourceRead(feed, response.status, response.validators, moved, min_interval=response.max_age)
+    if source.type == "telegram":
+        return await _read_telegram(rt, source, state, response, moved)
+    if source.type == "gdelt":
+        feed = parse_gdelt(response.body, response.url)
+        _report_problems(source.name, feed)
+        hint = larger(GDELT_MIN_INTERVAL, response.max_age)
+        return SourceRead(feed, response.status, response.validators, moved, min_interval=hint)
+    if source.type == "googlenews":
+        feed = parse_google_news(response.body, response.url, content_type=response.content_type)
+        _report_problems(source.name, feed)
+        hint = larger(feed_min_interval(response.body), response.max_age)
+        return SourceRead(feed, response.status, response.validators, moved, min_interval=hint)
     try:
         feed = parse_feed(response.body, response.url, content_type=response.content_type)
     except ParseError:
@@ -86,6 +116,36 @@ def _report_problems(name: str, feed: ParsedFeed) -> None:
     """Log what the parse stage found wrong with a feed (a charset that lies, dates it could not read)."""
     for problem in feed.problems:
         log.warning("feed problem: %s: %s", name, problem)
+
+
+async def _read_telegram(
+    rt: Runtime, source: Source, state: SourceState, response: FetchResult, moved: str | None
+) -> SourceRead:
+    """Parse a channel's preview page; when none of its posts was seen before (we are behind), page back with
+    ``?before=`` until one was, for at most MAX_TELEGRAM_PAGES pages. A first poll reads one page only."""
+    fetch = rt.settings.fetch
+    page = parse_telegram(response.body, response.url)
+    entries = list(page.feed.entries)
+    behind = state.last_success_at is not None
+    for _ in range(MAX_TELEGRAM_PAGES - 1):
+        if not behind or page.oldest_post is None or page.oldest_post <= 1 or _any_seen(rt, source, page.feed):
+            break
+        older = channel_page(response.url, page.oldest_post)
+        log.info("telegram channel has more new posts than one page, reading back: %s: %s", source.name, older)
+        part = await fetch_feed(
+            rt.client, older, validators=Validators(), max_bytes=fetch.max_bytes, limiter=rt.limiter,
+            clock=rt.clock,
+        )
+        page = parse_telegram(part.body, part.url)
+        entries.extend(page.feed.entries)
+    feed = ParsedFeed(title=page.feed.title, entries=tuple(entries), link=response.url)
+    return SourceRead(feed, response.status, response.validators, moved, min_interval=response.max_age)
+
+
+def _any_seen(rt: Runtime, source: Source, feed: ParsedFeed) -> bool:
+    """Whether any post of a preview page was processed by an earlier poll."""
+    keys = [dedup.item_key(entry) for entry in feed.entries]
+    return bool(keys) and bool(items.seen_by_key(rt.db, source.id, keys))
 
 
 async def _read_sitemap(rt: Runtime, response: FetchResult, moved: str | None) -> SourceRead:
