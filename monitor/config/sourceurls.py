@@ -8,6 +8,8 @@ from monitor.config.schema import SourceConfig
 
 TELEGRAM = "https://t.me"
 GOOGLE_NEWS = "https://news.google.com/rss/search"
+# The country edition of a language without a region in ``hl`` (Google's own pairing); others default to US.
+GOOGLE_NEWS_EDITIONS = {"ru": "RU", "uk": "UA", "ar": "EG", "fr": "FR", "de": "DE", "tr": "TR", "he": "IL", "fa": "IR"}
 GDELT_DOC = "https://api.gdeltproject.org/api/v2/doc/doc"
 # GDELT's most per call; its window is three months, but a poll every few minutes needs only the last day.
 GDELT_MAX_RECORDS = 250
@@ -55,8 +57,9 @@ def google_news_url(url: str | None, query: str | None, *, hl: str | None, gl: s
         assert url is not None
         return url  # a search feed's own URL, pasted whole
     language = hl or "en-US"
-    country = (gl or (language.split("-")[1] if "-" in language else "US")).upper()
-    params = {"q": query, "hl": language, "gl": country, "ceid": f"{country}:{language.split('-')[0]}"}
+    base = language.split("-")[0].lower()
+    country = (gl or (language.split("-")[1] if "-" in language else GOOGLE_NEWS_EDITIONS.get(base, "US"))).upper()
+    params = {"q": query, "hl": language, "gl": country, "ceid": f"{country}:{base}"}
     return _with_params(url or GOOGLE_NEWS, params)
 
 
