@@ -89,6 +89,11 @@ def check(config_path: Path, probe: bool) -> None:
         if not found.ok:
             failed += 1
             click.echo(f"  FAIL {found.source.name}: {found.error}")
+        elif found.found_as:
+            click.echo(
+                f"  ok   {found.source.name}: {found.source.url} is a {found.found_as}; its feed is "
+                f"{found.feed_url} ({found.entries} entries), which will be polled"
+            )
         elif found.discovered:
             click.echo(
                 f"  ok   {found.source.name}: {found.source.url} is a page; it announces the feed "

@@ -6,6 +6,7 @@ from monitor.parse.gdelt import parse_gdelt
 from monitor.parse.googlenews import parse_google_news
 from monitor.parse.hints import feed_min_interval
 from monitor.parse.listing import parse_listing
+from monitor.parse.profiles import profile_feed, profile_page_feed
 from monitor.parse.sitemap import Sitemap, parse_sitemap
 from monitor.parse.telegram import TelegramPage, channel_page, parse_telegram
 
@@ -22,4 +23,6 @@ __all__ = [
     "parse_listing",
     "parse_sitemap",
     "parse_telegram",
+    "profile_feed",
+    "profile_page_feed",
 ]

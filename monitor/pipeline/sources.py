@@ -25,6 +25,8 @@ from monitor.parse import (
     parse_listing,
     parse_sitemap,
     parse_telegram,
+    profile_feed,
+    profile_page_feed,
 )
 from monitor.runtime import Runtime
 from monitor.store import SourceState, items
@@ -50,11 +52,16 @@ class SourceRead:
     current_url: str | None = None  # where to poll next time, when that is not where we polled
     discovered_from: str | None = None
     min_interval: float | None = None  # the feed's own lower bound on the poll interval
+    found_as: str | None = None  # what the configured URL turned out to be ("YouTube channel"), when a profile
 
 
 async def read_source(rt: Runtime, source: Source, state: SourceState, validators: Validators) -> SourceRead:
     """Fetch the source (from its moved or discovered URL if it has one) and parse it by its type."""
     fetch = rt.settings.fetch
+    if state.current_url is None and source.type == "feed":
+        profile = profile_feed(source.url)
+        if profile is not None:  # a YouTube, Bluesky profile URL: its feed's address follows from it
+            return await _read_discovered(rt, source, source.url, profile[0], found_as=profile[1])
     url = state.current_url or source.url
     # A discovered URL came out of a fetched body, not the config: it is guarded on every poll, hop by hop.
     found = state.current_url is not None and state.discovered_from is not None
@@ -88,18 +95,27 @@ async def read_source(rt: Runtime, source: Source, state: SourceState, validator
     try:
         feed = parse_feed(response.body, response.url, content_type=response.content_type)
     except ParseError:
-        links = find_feed_links(response.body, response.url) if looks_like_html(response.body) else []
-        if not links:
+        if not looks_like_html(response.body):
             raise
-        return await _read_discovered(rt, source, response.url, links[0])
+        links = find_feed_links(response.body, response.url)
+        if links:
+            return await _read_discovered(rt, source, response.url, links[0])
+        profile = profile_page_feed(response.body, response.url)
+        if profile is None:
+            raise
+        return await _read_discovered(rt, source, response.url, profile[0], found_as=profile[1])
     _report_problems(source.name, feed)
     hint = larger(feed_min_interval(response.body), response.max_age)
     return SourceRead(feed, response.status, response.validators, moved, min_interval=hint)
 
 
-async def _read_discovered(rt: Runtime, source: Source, page_url: str, feed_url: str) -> SourceRead:
-    """Follow a page's ``<link rel=alternate>`` to its feed; the feed URL is polled directly from then on."""
-    log.info("feed discovered: %s: %s announces %s", source.name, page_url, feed_url)
+async def _read_discovered(
+    rt: Runtime, source: Source, page_url: str, feed_url: str, *, found_as: str | None = None
+) -> SourceRead:
+    """Follow a page's ``<link rel=alternate>`` (or a profile's address) to its feed; the feed URL is polled
+    directly from then on."""
+    log.info("feed discovered: %s: %s %s %s", source.name, page_url, f"is a {found_as}:" if found_as else "announces",
+             feed_url)
     fetch = rt.settings.fetch
     response = await fetch_feed(
         rt.client, feed_url, validators=Validators(), max_bytes=fetch.max_bytes, limiter=rt.limiter,
@@ -109,7 +125,10 @@ async def _read_discovered(rt: Runtime, source: Source, page_url: str, feed_url:
     _report_problems(source.name, feed)
     hint = larger(feed_min_interval(response.body), response.max_age)
     where = response.permanent_redirect or feed_url
-    return SourceRead(feed, response.status, response.validators, where, discovered_from=page_url, min_interval=hint)
+    return SourceRead(
+        feed, response.status, response.validators, where, discovered_from=page_url, min_interval=hint,
+        found_as=found_as,
+    )
 
 
 def _report_problems(name: str, feed: ParsedFeed) -> None:
@@ -177,6 +196,7 @@ class SourceProbe:
     discovered: bool = False
     error: str | None = None
     problems: tuple[str, ...] = ()  # what looks wrong though the read worked: a lying charset, odd dates
+    found_as: str | None = None  # "YouTube channel", "Mastodon account", "Bluesky profile"
 
 
 async def probe_source(rt: Runtime, source: Source) -> SourceProbe:
@@ -188,7 +208,8 @@ async def probe_source(rt: Runtime, source: Source) -> SourceProbe:
     entries = len(read.feed.entries) if read.feed is not None else 0
     problems = feed_problems(read.feed, rt.clock()) if read.feed is not None else ()
     return SourceProbe(
-        source, True, entries, read.current_url, discovered=read.discovered_from is not None, problems=problems
+        source, True, entries, read.current_url, discovered=read.discovered_from is not None, problems=problems,
+        found_as=read.found_as,
     )
 
 

@@ -165,3 +165,65 @@ def alerts(received: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     """Yield the article of each alert a webhook sink received."""
     for record in received:
         yield record["payload"]["data"]
+
+
+CHANNEL_ID = "UCq0ZtVfWQxmG7e8T3bJd2sA"  # invented, in YouTube's shape
+
+
+def youtube_page(feed_href: str | None) -> bytes:
+    """Return a YouTube channel page: the feed link in its head, or (as some pages do) only the channel id."""
+    link = f'<link rel="alternate" type="application/rss+xml" title="RSS" href="{feed_href}">' if feed_href else ""
+    return (
+        f'<!DOCTYPE html><html lang="en"><head><title>Harbour Watch - YouTube</title>{link}'
+        f'<meta itemprop="identifier" content="{CHANNEL_ID}"></head><body><ytd-app></ytd-app><script>'
+        f'var ytInitialData = {{"metadata":{{"channelMetadataRenderer":{{"externalId":"{CHANNEL_ID}"}}}}}};'
+        "</script></body></html>"
+    ).encode()
+
+
+def youtube_feed(origin: str, videos: list[tuple[str, str]], *, newest: datetime = NOW) -> bytes:
+    """Return a channel's feeds/videos.xml (Atom with yt: and media: elements) for (video id, title) pairs."""
+    entries = []
+    for n, (video, title) in enumerate(videos):
+        when = (newest - timedelta(hours=n)).isoformat()
+        entries.append(
+            f"<entry><id>yt:video:{video}</id><yt:videoId>{video}</yt:videoId><yt:channelId>{CHANNEL_ID}"
+            f'</yt:channelId><title>{escape(title)}</title><link rel="alternate" href="{origin}/watch?v={video}"/>'
+            f"<author><name>Harbour Watch</name><uri>{origin}/channel/{CHANNEL_ID}</uri></author>"
+            f"<published>{when}</published><updated>{when}</updated><media:group><media:title>{escape(title)}"
+            f'</media:title><media:content url="{origin}/v/{video}" type="application/x-shockwave-flash" '
+            f'width="640" height="390"/><media:description>{escape(title)}. Footage from the coast.'
+            "</media:description></media:group></entry>"
+        )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><feed xmlns:yt="http://www.youtube.com/xml/schemas/2015" '
+        'xmlns:media="http://search.yahoo.com/mrss/" xmlns="http://www.w3.org/2005/Atom">'
+        f'<link rel="self" href="{origin}/feeds/videos.xml?channel_id={CHANNEL_ID}"/><id>yt:channel:{CHANNEL_ID}'
+        f"</id><yt:channelId>{CHANNEL_ID}</yt:channelId><title>Harbour Watch</title>"
+        f'<link rel="alternate" href="{origin}/channel/{CHANNEL_ID}"/><author><name>Harbour Watch</name></author>'
+        f"<published>2019-01-01T00:00:00+00:00</published>{''.join(entries)}</feed>"
+    ).encode()
+
+
+def mastodon_page(name: str) -> bytes:
+    """Return a Mastodon account page as served to a client without JavaScript (the app's mount point)."""
+    return (
+        f'<!DOCTYPE html><html lang="en"><head><title>{name} (@{name}@social.example)</title></head><body>'
+        '<div class="app-holder" id="mastodon" data-props="{&quot;locale&quot;:&quot;en&quot;}"><noscript>'
+        "To use the Mastodon web application, please enable JavaScript.</noscript></div></body></html>"
+    ).encode()
+
+
+def mastodon_feed(origin: str, name: str, posts: list[tuple[int, str]], *, newest: datetime = NOW) -> bytes:
+    """Return an account's /@NAME.rss: items without titles, each post's HTML in its description."""
+    items = "".join(
+        f'<item><guid isPermaLink="true">{origin}/@{name}/{n}</guid><link>{origin}/@{name}/{n}</link>'
+        f"<pubDate>{format_datetime(newest - timedelta(minutes=5 * i), usegmt=True)}</pubDate>"
+        f"<description>{escape(f'<p>{text}</p>')}</description></item>"
+        for i, (n, text) in enumerate(posts)
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0" xmlns:webfeeds="http://webfeeds.org/rss/1.0" '
+        f'xmlns:media="http://search.yahoo.com/mrss/"><channel><title>{name}</title><description>Public posts from '
+        f"@{name}@social.example</description><link>{origin}/@{name}</link>{items}</channel></rss>"
+    ).encode()
