@@ -20,7 +20,7 @@ from monitor.dedup.signature import (
     similarity,
 )
 from monitor.dedup.stories import Candidate, StoryChoice, choose_story, update_channels
-from monitor.dedup.urls import canonical_url, normalize_url, site_of, url_key
+from monitor.dedup.urls import canonical_url, normalize_url, outlet_of, site_of, url_key
 
 __all__ = [
     "IDENTITIES",
@@ -40,6 +40,7 @@ __all__ = [
     "materially_changed",
     "normalize_text",
     "normalize_url",
+    "outlet_of",
     "signature",
     "similarity",
     "site_of",

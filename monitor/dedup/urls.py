@@ -44,6 +44,21 @@ def site_of(url: str) -> str:
     return host
 
 
+# Sites where every account is its own outlet: the account is the first part of the path (t.me/NAME/123,
+# bsky.app/profile/HANDLE/post/ID), and two channels posting the same words are two outlets reporting it.
+ACCOUNT_SITES = {"t.me": 1, "telegram.me": 1, "bsky.app": 2}
+
+
+def outlet_of(url: str) -> str:
+    """Return the outlet a URL belongs to: its site, or the account on a site of accounts (``t.me/NAME``)."""
+    site = site_of(url)
+    depth = ACCOUNT_SITES.get(site)
+    if depth is None:
+        return site
+    segments = [s for s in urlsplit(url).path.split("/") if s and s != "s"][:depth]
+    return "/".join(["t.me" if site == "telegram.me" else site, *segments]) if len(segments) == depth else site
+
+
 def _is_tracker(name: str) -> bool:
     name = name.lower()
     return name in TRACKING_PARAMS or name.startswith(TRACKING_PREFIXES)

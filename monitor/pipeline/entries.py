@@ -97,7 +97,7 @@ async def _store_entry(
         log.info("not an article: %s (%s)", entry.url, found.why_no_text)
         return replace(trail, outcome="not_article", detail=f"no text and no headline: {found.why_no_text}")
     sig = dedup.signature(dedup.identity_text(article.title, article.text))
-    outlet, url_key = dedup.site_of(url), dedup.url_key(url)
+    outlet, url_key = dedup.outlet_of(url), dedup.url_key(url)
     known = seen.article_id if seen is not None and seen.article_id is not None else None
     known = known if known is not None else store.find_article(rt.db, url)
     if known is None:

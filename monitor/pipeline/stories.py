@@ -25,7 +25,7 @@ def place(
     else:
         choice = dedup.choose_story(sig, (dedup.Candidate(*c) for c in stories.story_candidates(db, keys)))
     member = stories.Membership(
-        story_id=choice.story_id, outlet=dedup.site_of(url), url_key=dedup.url_key(url), fingerprint=sig.fingerprint,
+        story_id=choice.story_id, outlet=dedup.outlet_of(url), url_key=dedup.url_key(url), fingerprint=sig.fingerprint,
         signature=sig.values, band_keys=keys, similarity=choice.similarity,
     )
     return member, choice

@@ -12,6 +12,7 @@ from fetch_server import FeedServer, Reply, Seen
 from monitor.config import SourceConfig, load_config
 from monitor.config.sourceurls import poll_url
 from monitor.daemon import run_once
+from monitor.dedup import outlet_of
 from monitor.demo.sink import WebhookSink
 from monitor.errors import ParseError
 from monitor.parse import parse_telegram
@@ -157,3 +158,31 @@ def test_hostile_previews_fail_the_source_not_the_daemon(server: FeedServer, tmp
     assert "too_large" in (states["huge"].last_error or "")
     assert states["busy"].last_status == 429 and states["busy"].retry_after_until is not None
     assert "not a Telegram channel preview page" in (states["junk"].last_error or "")
+
+
+@pytest.mark.parametrize(
+    ("url", "outlet"),
+    [
+        ("https://t.me/tartuswatch/103", "t.me/tartuswatch"),
+        ("https://telegram.me/s/tartuswatch/103", "t.me/tartuswatch"),
+        ("https://bsky.app/profile/harbour.example.org/post/3kabc", "bsky.app/profile/harbour.example.org"),
+        ("https://www.example.org/world/1", "example.org"),
+    ],
+)
+def test_each_channel_is_its_own_outlet(url: str, outlet: str) -> None:
+    assert outlet_of(url) == outlet
+
+
+def test_two_channels_posting_the_same_words_are_two_outlets_of_one_story(
+    server: FeedServer, tmp_path: Path, webhook_sink: WebhookSink, webhook_secret: str
+) -> None:
+    for name in ("tartuswatch", "fleetnotes"):
+        server.routes[f"/s/{name}"] = Reply(200, HTML, telegram_preview(name, name.title(), [Post(7, NAVY)]))
+    sources = [{"name": n, "type": "telegram", "url": server.url(f"/s/{n}")} for n in ("tartuswatch", "fleetnotes")]
+    settings = load_config(write_config(tmp_path, sources, webhook_sink.url), {"HOOK_SECRET": webhook_secret})
+    asyncio.run(run_once(settings))
+    db = open_database(settings.database)
+    outlets = db.execute("SELECT outlet, story_id FROM story_articles ORDER BY outlet").fetchall()
+    db.close()
+    assert [o for o, _ in outlets] == ["t.me/fleetnotes", "t.me/tartuswatch"] and len({s for _, s in outlets}) == 1
+    assert len(webhook_sink.received) == 1  # the story alerted once
