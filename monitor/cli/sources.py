@@ -11,7 +11,7 @@ from xml.etree import ElementTree
 import click
 
 from monitor import store
-from monitor.cli.common import EXIT_STORE, config_option, fail, load_settings
+from monitor.cli.common import EXIT_CONFIG, EXIT_STORE, config_option, fail, load_settings
 from monitor.config import Settings, Source
 from monitor.errors import StoreError
 from monitor.lookup import source_health as health
@@ -173,3 +173,28 @@ def enable(config_path: Path, source_id: str) -> None:
     if not found:
         fail(f"no source with id {source_id!r}", 1)
     click.echo(f"{source_id}: enabled, polled at the next start or cycle")
+
+
+@sources.command("add")
+@config_option
+@click.argument("url")
+@click.option("--name", help="The source's name (default: made from the address).")
+@click.option("--dry-run", is_flag=True, help="Print the entry that would be added; change nothing.")
+def add(config_path: Path, url: str, name: str | None, dry_run: bool) -> None:
+    """Append a source to the config, its type guessed from URL: a feed (or a page announcing one), a news sitemap,
+    a Telegram channel (t.me/NAME), a YouTube channel, a Mastodon account, a Bluesky profile, a Google News search
+    or a GDELT query. The file's comments and layout are kept; `monitor check --probe` then reads it once."""
+    from monitor.config.addsource import add_source, guess_source
+    from monitor.errors import ConfigError
+
+    if not url.startswith(("http://", "https://")):
+        url = "https://" + url  # "t.me/NAME" as people paste it
+    entry, taken_for = guess_source(url, name)
+    if dry_run:
+        click.echo(f"would add to {config_path} ({taken_for}):\n  - {json.dumps(entry, ensure_ascii=False)}")
+        return
+    try:
+        line = add_source(config_path, entry)
+    except (ConfigError, OSError) as exc:
+        fail(f"error: {exc}", EXIT_CONFIG)
+    click.echo(f"added to {config_path} ({taken_for}):\n  - {line}")
