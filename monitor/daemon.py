@@ -28,6 +28,7 @@ from monitor.extract import warm_up
 from monitor.fetch import HostLimiter, RobotsCache, build_client
 from monitor.match import Matcher
 from monitor.pipeline import SourceProbe, next_poll_time, planned_polls, poll_all, poll_source, probe_source
+from monitor.pipeline.coverage import Coverage, gdelt_coverage
 from monitor.runtime import CycleStats, Runtime, utc_now
 from monitor.scheduler import build_scheduler
 
@@ -97,6 +98,12 @@ async def probe_sources(settings: Settings) -> list[SourceProbe]:
     """Fetch and parse every source once, storing nothing, and say what each URL turned out to be."""
     async with open_runtime(settings, scratch=True) as rt:
         return list(await asyncio.gather(*(probe_source(rt, source) for source in settings.sources)))
+
+
+async def gdelt_coverage_report(settings: Settings, topic_id: str, url: str, since: datetime) -> Coverage:
+    """Compare what GDELT lists at ``url`` with what our sources delivered for a topic since ``since``."""
+    async with open_runtime(settings) as rt:
+        return await gdelt_coverage(rt, topic_id, url, since)
 
 
 async def run_daemon(settings: Settings, stop: asyncio.Event | None = None) -> None:

@@ -174,9 +174,11 @@ def schema() -> None:
     click.echo(json.dumps(config_schema(), indent=2))
 
 
+from monitor.cli.coverage import coverage as _coverage  # noqa: E402
 from monitor.cli.sources import sources as _sources  # noqa: E402
 
 main.add_command(_sources)
+main.add_command(_coverage)
 
 from monitor.cli.deliveries import deliveries as _deliveries  # noqa: E402
 from monitor.cli.deliveries import test_alert as _test_alert  # noqa: E402
