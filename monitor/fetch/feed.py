@@ -53,13 +53,15 @@ async def fetch_feed(
     check: UrlCheck | None = None,
     public: bool = False,
     clock: Clock = utc_now,
+    polite: bool = False,
 ) -> FetchResult:
     """GET a feed conditionally; raise FetchError with a reason on any failure or error status.
 
     Redirects are followed by hand, so that ``check`` (given for URLs found inside fetched bodies, which are not
     trusted like configured ones) judges every hop before we connect to it, and so that the leading run of
     301/308 hops can be reported as where the feed now lives. With ``public``, connections go to public
-    addresses only, judged when connecting (see ``guard.public_only``).
+    addresses only, judged when connecting (see ``guard.public_only``). With ``polite``, the host's delay between
+    requests applies as for article pages (sources that all live on one host: t.me, GDELT, Google News).
     """
     max_redirects = client.max_redirects if client.max_redirects is not None else MAX_REDIRECTS
     current, moved, permanent = url, None, True
@@ -68,7 +70,7 @@ async def fetch_feed(
             await check(current)
         async with AsyncExitStack() as stack:
             if limiter is not None:
-                await stack.enter_async_context(limiter.slot(current))
+                await stack.enter_async_context(limiter.slot(current, polite=polite))
             try:
                 request = client.build_request("GET", current, headers=conditional_headers(validators))
                 with public_only(public):

@@ -38,6 +38,8 @@ MAX_CHILD_SITEMAPS = 3
 # A Telegram channel more than this many preview pages (about 20 posts each) ahead of us is caught up over the
 # following polls, not in one burst of requests to t.me.
 MAX_TELEGRAM_PAGES = 5
+# Every source of these types lives on the one host of its service: the host's delay between requests applies.
+SHARED_HOST_TYPES = frozenset({"telegram", "googlenews", "gdelt"})
 # GDELT updates every 15 minutes and asks for no more than one request every few seconds per client.
 GDELT_MIN_INTERVAL = 900.0
 
@@ -68,7 +70,7 @@ async def read_source(rt: Runtime, source: Source, state: SourceState, validator
     response = await fetch_feed(
         rt.client, url, validators=validators, max_bytes=fetch.max_bytes, limiter=rt.limiter,
         check=partial(guard_found_url, rt) if found else None, public=found and not fetch.allow_private_networks,
-        clock=rt.clock,
+        clock=rt.clock, polite=source.type in SHARED_HOST_TYPES,
     )
     moved = response.permanent_redirect
     if moved:
@@ -153,7 +155,7 @@ async def _read_telegram(
         log.info("telegram channel has more new posts than one page, reading back: %s: %s", source.name, older)
         part = await fetch_feed(
             rt.client, older, validators=Validators(), max_bytes=fetch.max_bytes, limiter=rt.limiter,
-            clock=rt.clock,
+            clock=rt.clock, polite=True,
         )
         page = parse_telegram(part.body, part.url)
         entries.extend(page.feed.entries)

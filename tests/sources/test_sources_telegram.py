@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
+import time
 from pathlib import Path
 
 import pytest
@@ -186,3 +188,21 @@ def test_two_channels_posting_the_same_words_are_two_outlets_of_one_story(
     db.close()
     assert [o for o, _ in outlets] == ["t.me/fleetnotes", "t.me/tartuswatch"] and len({s for _, s in outlets}) == 1
     assert len(webhook_sink.received) == 1  # the story alerted once
+
+
+def test_channels_share_the_host_delay_of_t_me(server: FeedServer, tmp_path: Path) -> None:
+    """Every channel lives on t.me: their polls are spaced by the host's min_delay, like article pages."""
+    starts: list[float] = []
+
+    def preview(seen: Seen) -> Reply:
+        starts.append(time.monotonic())
+        name = seen.path.split("?")[0].rsplit("/", 1)[1]
+        return Reply(200, HTML, telegram_preview(name, name, [Post(1, "Hello")]))
+
+    for name in ("one", "two", "three"):
+        server.routes[f"/s/{name}"] = preview
+    sources = [{"name": n, "type": "telegram", "url": server.url(f"/s/{n}")} for n in ("one", "two", "three")]
+    settings = load_config(write_config(tmp_path, sources, server.url("/hook"), min_delay="0.3s"), {"HOOK_SECRET": ""})
+    asyncio.run(run_once(settings))
+    gaps = [b - a for a, b in itertools.pairwise(sorted(starts))]
+    assert len(starts) == 3 and all(gap >= 0.25 for gap in gaps), gaps
