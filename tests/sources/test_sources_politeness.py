@@ -128,7 +128,8 @@ async def test_a_host_waiting_for_its_delay_holds_no_global_slot(
     assert sorted(arrivals) == ["127.0.0.1", "localhost"]
     for host, times in arrivals.items():
         gaps = [b - a for a, b in itertools.pairwise(sorted(times))]
-        assert all(gap >= 0.39 for gap in gaps), (host, gaps)
+        # Arrivals are timed in the server's threads: on a loaded machine one lands ~15 ms late, the next on time.
+        assert all(gap >= 0.35 for gap in gaps), (host, gaps)
     assert took < 1.6, took
 
 
