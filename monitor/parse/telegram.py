@@ -20,6 +20,7 @@ POST_DATE = ".tgme_widget_message_date"
 QUOTED_REPLY = "tgme_widget_message_reply"  # class of the post replied to: its text is not this post's
 FORWARDED_FROM = ".tgme_widget_message_forwarded_from_name"
 SIGNED_BY = ".tgme_widget_message_from_author"
+SERVICE = ".service_message"  # on the post or inside it
 CHANNEL_TITLE = ".tgme_channel_info_header_title, .tgme_header_title"
 HISTORY = ".tgme_channel_history"
 CHANNEL_CARD = ".tgme_page, .tgme_page_title"  # t.me/NAME: what a channel without web preview shows instead
@@ -55,7 +56,7 @@ def parse_telegram(body: bytes, url: str) -> TelegramPage:
     channel = title_node.text(strip=True) if title_node is not None else ""
     entries, ids = [], []
     for node in posts:
-        if "service_message" in (node.attributes.get("class") or ""):
+        if "service_message" in (node.attributes.get("class") or "") or node.css_first(SERVICE) is not None:
             continue  # "channel created", "pinned a message": not news
         entry, post_id = _post(node, channel)
         entries.append(entry)
