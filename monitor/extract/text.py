@@ -38,6 +38,8 @@ BLOCK_IDS = tag_ids(sel.BLOCK_TAGS)
 # Where a climb up the tree stops: <html> and the document node above it.
 ROOT_IDS = tag_ids(frozenset({"html"})) | {LexborHTMLParser("").root.parent.tag_id}  # type: ignore[union-attr]
 _BR_ID = next(iter(tag_ids(frozenset({"br"}))))
+# Table cells stay on their row's line, but apart: "2024 412", not "2024412".
+_CELL_IDS = tag_ids(frozenset({"td", "th"}))
 
 
 def node_text(node: LexborNode) -> str:
@@ -52,6 +54,8 @@ def node_text(node: LexborNode) -> str:
             element.insert_after(_PARA)
         elif tag_id == _BR_ID:
             element.insert_after(_LINE)
+        elif tag_id in _CELL_IDS:
+            element.insert_after(" ")
     raw = node.text(deep=True, separator="")
     if _LINE in raw:
         # Two line breaks in a row separate paragraphs in pages written without <p>.
