@@ -153,6 +153,11 @@ META_URL = ("og:url", "twitter:url", "parsely-link")
 # Byline elements for pages without author metadata (substring matches are costly: keep this short).
 AUTHOR_SELECTOR = '[rel="author"], [itemprop="author"], a[href*="/author/"], [class*="byline"]'
 TIME_SELECTOR = "time[datetime]"
+# Dates printed as text, for pages with no machine-readable one: searched only inside the article (never the
+# site header, whose "today's date" is not the story's), the first few matches.
+ARTICLE_SCOPE_SELECTOR = "article, main, [role=main]"
+PRINTED_DATE_SELECTOR = 'time, [class*="date"], [class*="time"], [class*="publish"], [itemprop="datePublished"]'
+PRINTED_DATE_TRIES = 4
 # Separators between a headline and the site name in <title>.
 TITLE_SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", " _ ", " · ", " « ", " » ", " // ", " ~ ")
 # fmt: on
