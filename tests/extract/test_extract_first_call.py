@@ -19,7 +19,7 @@ MAX_CPU_MS = 150.0
 MAX_WALL_MS = 1000.0
 
 # Pages that take the code paths the corpus may not: no declared language (the detector runs), legacy bytes
-# without a charset (charset detection), JSON-LD and free-form dates, app data, a teaser listing.
+# without a charset (charset detection), JSON-LD and free-form dates, app data, a big table, a teaser listing.
 _PROSE = "<p>Ein deutscher Absatz, lang genug, um als Fließtext des Artikels zu zählen, mit Kommas, Punkten.</p>"
 SYNTHETIC: dict[str, bytes] = {
     "no-language": (
@@ -41,6 +41,12 @@ SYNTHETIC: dict[str, bytes] = {
         '<html><head><script id="__NEXT_DATA__" type="application/json">{"props": {"pageProps": {"article":'
         ' {"body": [{"type": "paragraph", "text": "' + "A paragraph from app data, rendered by script. " * 8 + '"}]}}}}'
         "</script></head><body><div id=root></div></body></html>"
+    ).encode(),
+    # Over 8,000 tags: the nesting guard's bound runs.
+    "big-table": (
+        "<html><body><article><table>"
+        + "".join(f"<tr><td>{i}</td><td>row {i}</td><td><a href='/r/{i}'>link</a></td></tr>" for i in range(3000))
+        + "</table></article></body></html>"
     ).encode(),
     "listing": (
         "<html><body><main>"
