@@ -188,12 +188,15 @@ class Service:
     def _start_scheduler(self, keep: dict[str, datetime], fresh: frozenset[str] = frozenset()) -> None:
         """Build and start a scheduler for the current sources.
 
-        Each source starts at its remembered next poll (backoff survives a reload) or at ``keep``'s time;
-        sources in ``fresh`` (added or changed by a reload) start within seconds.
+        Each source starts at its remembered next poll re-planned under the current config (backoff survives a
+        reload; a shorter interval applies at once) or at ``keep``'s time when that is earlier; sources in
+        ``fresh`` (added or changed by a reload) start within seconds.
         """
         settings = self.rt.settings
         planned, disabled = planned_polls(self.rt)
-        planned = {sid: when for sid, when in {**planned, **keep}.items() if sid not in fresh}
+        for sid, when in keep.items():
+            planned[sid] = min(when, planned.get(sid, when))
+        planned = {sid: when for sid, when in planned.items() if sid not in fresh}
         scheduler = build_scheduler(
             settings.sources,
             poll=self._poll,

@@ -15,6 +15,7 @@ from monitor.cli.common import EXIT_STORE, config_option, fail, load_settings
 from monitor.config import Settings, Source
 from monitor.errors import StoreError
 from monitor.fetch.policy import is_silent
+from monitor.pipeline import PollPlan, plan_next_poll
 from monitor.store import SourceState
 
 
@@ -50,7 +51,7 @@ def _ago(when: datetime | None, now: datetime) -> str:
     return f"in {text}" if seconds > 0 else f"{text} ago"
 
 
-def _record(source: Source, state: SourceState, now: datetime) -> dict[str, Any]:
+def _record(source: Source, state: SourceState, plan: PollPlan, now: datetime) -> dict[str, Any]:
     return {
         "id": source.id,
         "name": source.name,
@@ -65,7 +66,10 @@ def _record(source: Source, state: SourceState, now: datetime) -> dict[str, Any]
         "disabled_reason": state.disabled_reason,
         "last_success_at": state.last_success_at.isoformat() if state.last_success_at else None,
         "last_new_item_at": state.last_new_item_at.isoformat() if state.last_new_item_at else None,
-        "next_poll_at": state.next_poll_at.isoformat() if state.next_poll_at else None,
+        "next_poll_at": plan.at.isoformat() if plan.at else None,
+        "next_poll_reason": plan.reason,
+        "interval_seconds": source.interval,
+        "interval_explicit": source.interval_explicit,
         "average_gap_seconds": state.average_gap_seconds,
     }
 
@@ -86,17 +90,19 @@ def sources(ctx: click.Context, config_path: Path, failing: bool, output: str) -
     db.close()
     if failing:
         rows = [(s, st) for s, st in rows if st.disabled or st.consecutive_failures]
+    # What the daemon will do under this config (it re-plans at start and reload), not what an older config said.
+    plans = [plan_next_poll(settings.fetch, s, st) for s, st in rows]
     if output == "json":
-        for source, state in rows:
-            click.echo(json.dumps(_record(source, state, now), ensure_ascii=False))
+        for (source, state), plan in zip(rows, plans, strict=True):
+            click.echo(json.dumps(_record(source, state, plan, now), ensure_ascii=False))
         return
-    _table(rows, now)
+    _table(rows, plans, now)
 
 
-def _table(rows: list[tuple[Source, SourceState]], now: datetime) -> None:
-    header = ("SOURCE", "HEALTH", "FAILS", "LAST OK", "NEW ITEM", "NEXT POLL", "URL / PROBLEM")
+def _table(rows: list[tuple[Source, SourceState]], plans: list[PollPlan], now: datetime) -> None:
+    header = ("SOURCE", "HEALTH", "FAILS", "LAST OK", "NEW ITEM", "NEXT POLL", "WHY", "URL / PROBLEM")
     lines = [header]
-    for source, state in rows:
+    for (source, state), plan in zip(rows, plans, strict=True):
         if state.disabled:
             detail = f"{state.disabled_reason}"
         elif state.consecutive_failures:
@@ -112,7 +118,8 @@ def _table(rows: list[tuple[Source, SourceState]], now: datetime) -> None:
             str(state.consecutive_failures),
             _ago(state.last_success_at, now),
             _ago(state.last_new_item_at, now),
-            "never" if state.disabled else _ago(state.next_poll_at, now) if state.next_poll_at else "at start",
+            "never" if state.disabled else _ago(plan.at, now) if plan.at else "at start",
+            "" if state.disabled else plan.reason,
             detail,
         ))
     widths = [max(len(line[i]) for line in lines) for i in range(len(header) - 1)]

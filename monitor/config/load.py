@@ -75,7 +75,7 @@ def _expand_sources(config: ConfigFile, base: Path, doc: Located, problems: list
         if isinstance(entry, SourceConfig):
             yield Source(
                 entry.id or source_id(entry.url), entry.name, entry.url, entry.interval or default,
-                type=entry.type, selector=entry.selector,
+                type=entry.type, selector=entry.selector, interval_explicit=entry.interval is not None,
             )
             continue
         location = where(doc, ("sources", index, "opml"))
@@ -85,7 +85,8 @@ def _expand_sources(config: ConfigFile, base: Path, doc: Located, problems: list
             problems.append(f"{location}: cannot read OPML file {entry.opml!r}: {exc}")
             continue
         for name, url in feeds:
-            yield Source(source_id(url), name, url, entry.interval or default)
+            explicit = entry.interval is not None
+            yield Source(source_id(url), name, url, entry.interval or default, interval_explicit=explicit)
 
 
 def read_opml(path: Path) -> list[tuple[str, str]]:

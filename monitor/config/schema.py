@@ -326,6 +326,9 @@ class Source:
     interval: float
     type: str = "feed"  # feed | sitemap | page
     selector: str | None = None  # type page: CSS selector of the article links
+    # The source (or its OPML entry) sets ``interval`` itself: a ceiling adaptive polling never exceeds.
+    # Otherwise ``defaults.interval`` is only where adaptive polling starts.
+    interval_explicit: bool = False
 
 
 @dataclass(frozen=True, slots=True)
