@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC
+from email.header import Header
 from email.message import EmailMessage
 from email.utils import format_datetime
 from functools import lru_cache
@@ -129,6 +130,19 @@ def _digest_context(digest: Digest) -> dict[str, object]:
     return {"digest": digest, "subject": digest.subject, "topics": topics}
 
 
+def set_text_header(email: EmailMessage, name: str, value: str) -> None:
+    """Add an unstructured header (Subject) that every client shows as written, in any script.
+
+    Python's own folding of long non-ASCII headers loses the spaces at fold points (between Arabic words, say)
+    and can leave an encoded word raw. So a non-ASCII value is encoded here as RFC 2047 base64 words split on
+    character boundaries, each space inside a word, and stored as is: folded lines stay under 78 characters.
+    """
+    if value.isascii():
+        email[name] = value
+    else:
+        email.set_raw(name, Header(value, "utf-8", header_name=name).encode())
+
+
 def build_email(
     message: Alert | Digest | Notice,
     *,
@@ -151,7 +165,7 @@ def build_email(
         moment, msg_id = message.created_at, message_id(message)
     context["unsubscribe"] = unsubscribe
     email = EmailMessage()
-    email["Subject"] = clean_header_text(subject, 300)
+    set_text_header(email, "Subject", clean_header_text(subject, 300))
     email["From"] = sender
     email["To"] = ", ".join(recipients)
     email["Date"] = format_datetime(as_utc(moment).astimezone(UTC))
