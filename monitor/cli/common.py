@@ -37,10 +37,13 @@ def fail(message: str, code: int) -> NoReturn:
     sys.exit(code)
 
 
-def load_settings(config_path: Path) -> Settings:
-    """Load the config and compile its topics, exiting 2 with every problem on failure."""
+def load_settings(config_path: Path, *, delivers: bool = True) -> Settings:
+    """Load the config and compile its topics, exiting 2 with every problem on failure.
+
+    ``delivers=False``: the command sends nothing, so channels whose ``${VAR}`` is unset do not stop it.
+    """
     try:
-        settings = load_config(config_path)
+        settings = load_config(config_path, channels=delivers)
     except ConfigError as exc:
         fail("\n".join(exc.problems), EXIT_CONFIG)
     errors = validate_topics(settings.topics)

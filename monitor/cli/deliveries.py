@@ -40,7 +40,7 @@ def deliveries(ctx: click.Context, config_path: Path, failed: bool, limit: int, 
     ctx.obj["config_path"] = config_path
     if ctx.invoked_subcommand is not None:
         return
-    db = _open(load_settings(config_path))
+    db = _open(load_settings(config_path, delivers=False))
     rows = outbox.list_deliveries(db, failed_only=failed, limit=limit)
     counts = outbox.delivery_counts(db)
     db.close()
@@ -63,7 +63,7 @@ def retry(ctx: click.Context, ids: tuple[int, ...], retry_all: bool) -> None:
     """Put failed or dead deliveries (by ID, or --all) back in the queue; the daemon or `monitor once` sends them."""
     if bool(ids) == retry_all:
         fail("give delivery IDs or --all (not both)", 2)
-    db = _open(load_settings(ctx.obj["config_path"]))
+    db = _open(load_settings(ctx.obj["config_path"], delivers=False))
     count = outbox.requeue_deliveries(db, None if retry_all else list(ids), datetime.now(UTC))
     db.close()
     click.echo(f"requeued {count} deliveries")

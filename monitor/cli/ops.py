@@ -48,7 +48,7 @@ def _duration(_: click.Context, __: click.Parameter, value: str | None) -> float
 @click.option("--format", "output", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
 def hits(config_path: Path, topic: str | None, since: float | None, limit: int, output: str) -> None:
     """List stored hits, newest first (json: one object per line)."""
-    settings = load_settings(config_path)
+    settings = load_settings(config_path, delivers=False)
     db = _open(settings)
     after = datetime.now(UTC) - timedelta(seconds=since) if since else None
     rows = ops.recent_hits(db, topic=topic, since=after, limit=limit)
@@ -87,7 +87,7 @@ def db_group() -> None:
 @click.option("--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True)
 def db_stats(config_path: Path, output: str) -> None:
     """Show file sizes, free pages, and rows and bytes per table."""
-    settings = load_settings(config_path)
+    settings = load_settings(config_path, delivers=False)
     db = _open(settings)
     stats = ops.database_stats(db, settings.database)
     db.close()
@@ -115,7 +115,7 @@ def db_stats(config_path: Path, output: str) -> None:
 @config_option
 def db_prune(config_path: Path) -> None:
     """Delete articles and hits older than the config's retention now (the daemon does this daily)."""
-    settings = load_settings(config_path)
+    settings = load_settings(config_path, delivers=False)
     db = _open(settings)
     result = ops.prune(
         db, articles_age=settings.retention.articles, hits_age=settings.retention.hits, now=datetime.now(UTC)
@@ -140,7 +140,7 @@ def _size(size: int) -> str:
               help="Write the unit here (e.g. /etc/systemd/system/monitor.service); default: print it.")
 def install_service(config_path: Path, output: Path | None) -> None:
     """Write a hardened systemd unit (Type=notify, watchdog, reload) that runs this installation."""
-    settings = load_settings(config_path)
+    settings = load_settings(config_path, delivers=False)
     executable = Path(sys.executable).parent / "monitor"
     if not executable.exists():
         executable = Path(shutil.which("monitor") or executable)

@@ -83,7 +83,7 @@ def sources(ctx: click.Context, config_path: Path, failing: bool, output: str) -
     """Print every configured source with its health: last success, failures, last error, next poll."""
     if ctx.invoked_subcommand is not None:
         return
-    settings = load_settings(config_path)
+    settings = load_settings(config_path, delivers=False)
     db = _open(settings)
     now = datetime.now(UTC)
     rows = [(s, store.source_state(db, s.id)) for s in settings.sources]
@@ -132,7 +132,7 @@ def _table(rows: list[tuple[Source, SourceState]], plans: list[PollPlan], now: d
 @click.option("--opml", "as_opml", is_flag=True, required=True, help="Write OPML 2.0 (the only format for now).")
 def export(config_path: Path, as_opml: bool) -> None:
     """Print every source as OPML, with the URL it is really polled at (after moves and discovery)."""
-    settings = load_settings(config_path)
+    settings = load_settings(config_path, delivers=False)
     db = _open(settings)
     opml = ElementTree.Element("opml", version="2.0")
     head = ElementTree.SubElement(opml, "head")
@@ -158,7 +158,7 @@ def export(config_path: Path, as_opml: bool) -> None:
 @click.argument("source_id")
 def enable(config_path: Path, source_id: str) -> None:
     """Re-enable a source disabled by a 410 Gone (by id, as `monitor sources --format json` shows it)."""
-    settings = load_settings(config_path)
+    settings = load_settings(config_path, delivers=False)
     db = _open(settings)
     found = store.enable_source(db, source_id)
     db.close()

@@ -40,7 +40,7 @@ def stories(
     ctx.obj["config_path"] = config_path
     if ctx.invoked_subcommand is not None:
         return
-    settings = load_settings(config_path)
+    settings = load_settings(config_path, delivers=False)
     window = _since(since)
     try:
         db = open_database(settings.database)
@@ -70,7 +70,7 @@ def stories(
 @click.pass_context
 def backfill(ctx: click.Context, batch: int) -> None:
     """Group articles stored before stories existed into stories (no alerts); safe to run again or interrupt."""
-    settings = load_settings(ctx.obj["config_path"])
+    settings = load_settings(ctx.obj["config_path"], delivers=False)
     try:
         db = open_database(settings.database)
     except StoreError as exc:

@@ -141,7 +141,7 @@ def search(query: str, config_path: Path, limit: int, since: str | None, as_json
 
     `@name` uses the alias of that name from the config's topics (the first topic defining it).
     """
-    settings = load_settings(config_path)
+    settings = load_settings(config_path, delivers=False)
     aliases: dict[str, tuple[str, ...]] = {}
     for topic in settings.topics:
         for name, entries in topic.aliases.items():
@@ -181,7 +181,7 @@ def _resolve_topics(settings: Settings, name: str) -> list[Topic]:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per would-be alert.")
 def backtest(topic: str, config_path: Path, since: str, as_json: bool) -> None:
     """Run TOPIC (an id from the config, or a topic file) over stored articles: what would it have alerted?"""
-    settings = load_settings(config_path)
+    settings = load_settings(config_path, delivers=False)
     db = _open(settings)
     window = _since(since)
     for item in _resolve_topics(settings, topic):
@@ -291,7 +291,7 @@ def render(exp: Explanation) -> list[str]:
 @config_option
 def explain_command(topic: str, article: str, config_path: Path) -> None:
     """Explain TOPIC on ARTICLE (a stored article id, or a .json/.html/text file): clauses, places, score."""
-    settings = load_settings(config_path)
+    settings = load_settings(config_path, delivers=False)
     needs_db = not Path(article).is_file()
     db = _open(settings) if needs_db else None
     doc, shown = _load_document(db, article)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from monitor.config.schema import UNION_TAGS
 from monitor.errors import ConfigError
 
-_ENV_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+ENV_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,8 +151,13 @@ def _error_message(error: Mapping[str, Any]) -> str:
     return message.removeprefix("Value error, ")
 
 
-def substitute_env(doc: Located, environ: Mapping[str, str]) -> tuple[Any, list[str]]:
-    """Replace ``${VAR}`` (or ``${VAR:-default}``) in every string; a missing variable is a problem."""
+def substitute_env(
+    doc: Located, environ: Mapping[str, str], *, unused: Callable[[tuple[str | int, ...]], bool] | None = None
+) -> tuple[Any, list[str]]:
+    """Replace ``${VAR}`` (or ``${VAR:-default}``) in every string; a missing variable is a problem.
+
+    Where ``unused(path)`` is true (a part the command will not use), a missing variable is left as written.
+    """
     problems: list[str] = []
 
     def walk(value: Any, path: tuple[str | int, ...]) -> Any:
@@ -168,10 +173,12 @@ def substitute_env(doc: Located, environ: Mapping[str, str]) -> tuple[Any, list[
                     return environ[name]
                 if default is not None:
                     return default
+                if unused is not None and unused(path):
+                    return found.group(0)
                 problems.append(f"{where(doc, path)}: environment variable {name} is not set")
                 return ""
 
-            return _ENV_VAR.sub(replace, value)
+            return ENV_VAR.sub(replace, value)
         return value
 
     return walk(doc.data, ()), problems
