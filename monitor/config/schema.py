@@ -9,7 +9,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    WithJsonSchema,
+)
 
 from monitor.models import Topic
 
@@ -52,10 +61,28 @@ def parse_size(value: Any) -> int:
     return size
 
 
-Duration = Annotated[float, BeforeValidator(parse_duration)]
+# The JSON Schema says what the YAML may hold (editors validate against it), not the float or int it becomes.
+_DURATION_TEXT = {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*(ms|s|m|h|d)?\s*$"}
+_DURATION_SCHEMA = {
+    "anyOf": [{"type": "number", "exclusiveMinimum": 0}, _DURATION_TEXT], "examples": ["30s", "10m", "2h"]
+}
+_DELAY_SCHEMA = {"anyOf": [{"type": "number", "minimum": 0}, _DURATION_TEXT], "examples": ["0", "500ms", "1s"]}
+_SIZE_SCHEMA = {
+    "anyOf": [
+        {"type": "integer", "exclusiveMinimum": 0},
+        {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*([bB]|[kKmMgG][iI]?[bB])?\s*$"},
+    ],
+    "examples": ["512KB", "5MB", "1GiB"],
+}
+
+Duration = Annotated[float, BeforeValidator(parse_duration), WithJsonSchema(_DURATION_SCHEMA)]
 # A duration that may be zero ("0" or "0s" turns a delay off).
-Delay = Annotated[float, BeforeValidator(lambda v: 0.0 if str(v).strip() in ("0", "0s", "0.0") else parse_duration(v))]
-ByteSize = Annotated[int, BeforeValidator(parse_size)]
+Delay = Annotated[
+    float,
+    BeforeValidator(lambda v: 0.0 if str(v).strip() in ("0", "0s", "0.0") else parse_duration(v)),
+    WithJsonSchema(_DELAY_SCHEMA),
+]
+ByteSize = Annotated[int, BeforeValidator(parse_size), WithJsonSchema(_SIZE_SCHEMA)]
 
 
 class _Model(BaseModel):
@@ -84,7 +111,9 @@ class FetchSettings(_Model):
 class Defaults(_Model):
     """Defaults applied to every source that does not set its own."""
 
-    interval: Duration = 600.0
+    interval: Duration = Field(
+        600.0, description="where adaptive polling starts for a source without its own interval"
+    )
 
 
 class SourceConfig(_Model):
@@ -93,7 +122,9 @@ class SourceConfig(_Model):
     name: str = Field(min_length=1)
     url: str = Field(pattern=r"^https?://\S+$")
     id: str | None = Field(None, pattern=_TOPIC_ID)
-    interval: Duration | None = None
+    interval: Duration | None = Field(
+        None, description="poll at least this often (a busy feed may be polled more often); default: adaptive"
+    )
     type: Literal["feed", "sitemap", "page"] = Field(
         "feed", description="feed (RSS/Atom/JSON, or an HTML page announcing one), sitemap (news sitemap) or page"
     )
