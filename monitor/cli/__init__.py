@@ -57,7 +57,8 @@ def once(config_path: Path, verbose: bool) -> None:
     from monitor.ops import config_secrets
 
     settings = load_settings(config_path)
-    setup_logging("warning", verbose, secrets=config_secrets(settings))  # secrets masked here too (hostile suite)
+    # The config's level: at info the log channel's alerts show (secrets masked here too: hostile suite).
+    setup_logging(settings.log_level, verbose, settings.log.format, config_secrets(settings))
     stats = run_async(run_once(settings))
     for line in stats.summary():
         click.echo(line)
