@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import sys
 from collections.abc import Iterable
@@ -19,13 +20,27 @@ DEFAULT_CONFIG = "config/monitor.yaml"
 EXIT_CONFIG = 2
 EXIT_STORE = 3
 
+def _config_path(ctx: click.Context, _: click.Parameter, value: Path | None) -> Path:
+    """Return -c as given, else the -c of an enclosing group (``monitor sources -c FILE export``), else
+    $MONITOR_CONFIG, else the default: so ``-c`` works the same after every command and subcommand."""
+    if value is not None:
+        return value
+    parent = ctx.parent
+    while parent is not None:
+        found = parent.params.get("config_path")
+        if isinstance(found, Path):
+            return found
+        parent = parent.parent
+    return Path(os.environ.get("MONITOR_CONFIG") or DEFAULT_CONFIG)
+
+
 config_option = click.option(
     "-c",
     "--config",
     "config_path",
-    default=DEFAULT_CONFIG,
-    show_default=True,
-    envvar="MONITOR_CONFIG",
+    default=None,
+    show_default=DEFAULT_CONFIG,
+    callback=_config_path,
     type=click.Path(dir_okay=False, path_type=Path),
     help="The YAML config file (env MONITOR_CONFIG).",
 )
@@ -42,6 +57,12 @@ def load_settings(config_path: Path, *, delivers: bool = True) -> Settings:
 
     ``delivers=False``: the command sends nothing, so channels whose ``${VAR}`` is unset do not stop it.
     """
+    if not config_path.exists():
+        fail(
+            f"{config_path}: config file not found (looked for {config_path.absolute()}); "
+            "pass one with -c FILE or set MONITOR_CONFIG=FILE",
+            EXIT_CONFIG,
+        )
     try:
         settings = load_config(config_path, channels=delivers)
     except ConfigError as exc:

@@ -36,8 +36,6 @@ def stories(
     ctx: click.Context, config_path: Path, topic: str | None, since: str, min_size: int, limit: int, output: str
 ) -> None:
     """List stories, largest first: articles, outlets, first title and the topics they hit."""
-    ctx.ensure_object(dict)
-    ctx.obj["config_path"] = config_path
     if ctx.invoked_subcommand is not None:
         return
     settings = load_settings(config_path, delivers=False)
@@ -67,10 +65,10 @@ def stories(
 
 @stories.command("backfill")
 @click.option("--batch", type=click.IntRange(min=1), default=500, show_default=True, help="Articles per transaction.")
-@click.pass_context
-def backfill(ctx: click.Context, batch: int) -> None:
+@config_option
+def backfill(batch: int, config_path: Path) -> None:
     """Group articles stored before stories existed into stories (no alerts); safe to run again or interrupt."""
-    settings = load_settings(ctx.obj["config_path"], delivers=False)
+    settings = load_settings(config_path, delivers=False)
     try:
         db = open_database(settings.database)
     except StoreError as exc:
