@@ -25,7 +25,7 @@ from monitor.cli.common import (
 )
 from monitor.config import config_schema, load_topics
 from monitor.errors import ConfigError
-from monitor.match import Matcher
+from monitor.match import Matcher, topic_warnings
 from monitor.models import MatchDocument
 
 
@@ -78,6 +78,8 @@ def check(config_path: Path, probe: bool) -> None:
         f"{config_path}: OK: {len(settings.sources)} sources, {len(settings.topics)} topics, "
         f"{len(settings.channels)} channels, {len(settings.routes)} routes; database {settings.database}"
     )
+    for warning in topic_warnings(settings.topics):
+        click.echo(f"warning: {warning}")
     if not probe:
         return
     from monitor.daemon import probe_sources
