@@ -29,6 +29,7 @@ from monitor.match import Matcher
 from monitor.pipeline import SourceProbe, next_poll_time, planned_polls, poll_all, poll_source, probe_source
 from monitor.runtime import CycleStats, Runtime, utc_now
 from monitor.scheduler import build_scheduler
+from monitor.textutil import plural
 
 log = logging.getLogger("monitor.daemon")
 
@@ -156,8 +157,8 @@ class Service:
         self.health.status = "running"
         systemd.notify("READY=1", f"STATUS={self._status()}")
         log.info(
-            "monitor running: %d sources, %d topics, %d channels, database %s",
-            len(settings.sources), len(settings.topics), len(settings.channels), settings.database,
+            "monitor running: %s, %s, %s, database %s", plural(len(settings.sources), "source"),
+            plural(len(settings.topics), "topic"), plural(len(settings.channels), "channel"), settings.database,
         )
         try:
             while not stop.is_set():
@@ -349,8 +350,8 @@ class Service:
 
     def _status(self) -> str:
         settings = self.rt.settings
-        return (f"{self.health.status}: {len(settings.sources)} sources, {len(settings.topics)} topics, "
-                f"{len(self.in_flight)} polls in flight")
+        return (f"{self.health.status}: {plural(len(settings.sources), 'source')}, "
+                f"{plural(len(settings.topics), 'topic')}, {plural(len(self.in_flight), 'poll')} in flight")
 
     # --- reload -------------------------------------------------------------------------------------------
 

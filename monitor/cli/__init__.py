@@ -27,6 +27,7 @@ from monitor.config import config_schema, load_topics
 from monitor.errors import ConfigError
 from monitor.match import Matcher, topic_warnings
 from monitor.models import MatchDocument
+from monitor.textutil import plural
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -75,8 +76,9 @@ def check(config_path: Path, probe: bool) -> None:
     """
     settings = load_settings(config_path)
     click.echo(
-        f"{config_path}: OK: {len(settings.sources)} sources, {len(settings.topics)} topics, "
-        f"{len(settings.channels)} channels, {len(settings.routes)} routes; database {settings.database}"
+        f"{config_path}: OK: {plural(len(settings.sources), 'source')}, {plural(len(settings.topics), 'topic')}, "
+        f"{plural(len(settings.channels), 'channel')}, {plural(len(settings.routes), 'route')}; "
+        f"database {settings.database}"
     )
     for warning in topic_warnings(settings.topics):
         click.echo(f"warning: {warning}")

@@ -12,7 +12,7 @@ from typing import Any, NoReturn
 
 import click
 
-from monitor.config import Settings, load_config
+from monitor.config import Settings, load_config, parse_duration
 from monitor.errors import ConfigError, StoreError
 from monitor.match import validate_topics
 
@@ -45,6 +45,20 @@ config_option = click.option(
     help="The YAML config file (env MONITOR_CONFIG).",
 )
 verbose_option = click.option("-v", "--verbose", is_flag=True, help="Log debug detail.")
+
+
+def since_window(value: str) -> float:
+    """Return the seconds of a --since window such as 24h or 7d; a bare number is refused, not read as seconds.
+
+    Raises click.BadParameter, which click reports with the option's name.
+    """
+    text = value.strip()
+    if text.replace(".", "", 1).isdigit():
+        raise click.BadParameter(f"{value!r} has no unit: write e.g. {text}h or {text}d (units: s, m, h, d)")
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 def fail(message: str, code: int) -> NoReturn:

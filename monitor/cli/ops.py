@@ -15,8 +15,8 @@ import click
 from sqlite_utils import Database
 
 from monitor import ops, store
-from monitor.cli.common import EXIT_STORE, config_option, fail, load_settings
-from monitor.config import Settings, parse_duration
+from monitor.cli.common import EXIT_STORE, config_option, fail, load_settings, since_window
+from monitor.config import Settings
 from monitor.errors import StoreError
 from monitor.ops import ui as datasette_ui
 
@@ -32,12 +32,7 @@ def _open(settings: Settings) -> Database:
 
 
 def _duration(_: click.Context, __: click.Parameter, value: str | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        return parse_duration(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
+    return None if value is None else since_window(value)
 
 
 @click.command()
@@ -58,13 +53,14 @@ def hits(config_path: Path, topic: str | None, since: float | None, limit: int, 
             click.echo(json.dumps(row.as_dict(), ensure_ascii=False))
     elif output == "csv":
         writer = csv.writer(sys.stdout)
-        writer.writerow(["created_at", "topic", "score", "title", "url", "source"])
+        writer.writerow(["created_at", "topic", "score", "title", "url", "source", "delivered"])
         for row in rows:
-            writer.writerow([row.created_at, row.topic, row.score, row.title, row.url, row.source])
+            writer.writerow([row.created_at, row.topic, row.score, row.title, row.url, row.source, row.delivery])
     else:
         _table(
-            ["time", "topic", "score", "source", "title"],
-            [[r.created_at[:16].replace("T", " "), r.topic, f"{r.score:g}", r.source, r.title] for r in rows],
+            ["time", "topic", "score", "source", "delivered", "title"],
+            [[r.created_at[:16].replace("T", " "), r.topic, f"{r.score:g}", r.source, r.delivery, r.title]
+             for r in rows],
         )
         if not rows:
             click.echo("no hits" + (f" for topic {topic}" if topic else "") + (" in that period" if since else ""))

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import click
 
-from monitor.cli.common import EXIT_STORE, config_option, fail, load_settings
-from monitor.config import parse_duration
+from monitor.cli.common import EXIT_STORE, config_option, fail, load_settings, since_window
 from monitor.errors import StoreError
 from monitor.pipeline import backfill_stories
 from monitor.store import open_database
@@ -19,9 +18,10 @@ from monitor.store.stories import list_stories
 
 def _since(value: str) -> float:
     try:
-        return parse_duration(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
+        return since_window(value)
+    except click.BadParameter as exc:
+        exc.param_hint = "--since"
+        raise
 
 
 @click.group("stories", invoke_without_command=True)

@@ -27,6 +27,7 @@ _DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|kib|mib|gib)?\s*$", re.IGNORECASE)
 _SIZE_UNITS = {"b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3, "kib": 1024, "mib": 1024**2, "gib": 1024**3}
 _TOPIC_ID = r"^[a-z0-9][a-z0-9._-]*$"
+ID_PATTERN = _TOPIC_ID  # ids of topics, channels and sources (error messages explain it)
 # The topic of alerts about the monitor itself; routed only by routes that name it (never by "*").
 HEALTH_TOPIC = "monitor.health"
 

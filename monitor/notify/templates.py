@@ -1,5 +1,7 @@
 """Email bodies from Jinja2 templates (HTML autoescaped, plain-text alternative), overridable per channel.
 
+Snippets carry their own ellipses where they cut the text (monitor.match.score): templates print them as they are.
+
 A channel's ``templates`` folder may hold ``alert.html``, ``alert.txt``, ``digest.html`` and ``digest.txt``;
 whatever it lacks comes from the defaults below.
 """
@@ -36,7 +38,7 @@ DEFAULTS = {
 {% endfor %}{% if summary %}
 {{ summary }}
 {% endif %}{% for s in snippets %}
-  … {{ s }} …{% endfor %}
+  {{ s }}{% endfor %}
 """,
     "alert.html": """<!DOCTYPE html>
 <html><head><meta charset="utf-8"></head><body>
@@ -44,7 +46,7 @@ DEFAULTS = {
 {% if not href %}<p>{{ alert.article_url }}</p>{% endif %}
 <table>{% for label, value in facts %}<tr><th align="left">{{ label }}</th><td>{{ value }}</td></tr>{% endfor %}</table>
 {% if summary %}<p>{{ summary }}</p>{% endif %}
-{% if snippets %}<ul>{% for s in snippets %}<li>… {{ s }} …</li>{% endfor %}</ul>{% endif %}
+{% if snippets %}<ul>{% for s in snippets %}<li>{{ s }}</li>{% endfor %}</ul>{% endif %}
 {% if unsubscribe %}<p><small><a href="{{ unsubscribe }}">Unsubscribe</a></small></p>{% endif %}
 </body></html>
 """,

@@ -26,6 +26,7 @@ from monitor.pipeline.items import newest_first, select_entries
 from monitor.pipeline.sources import SourceRead, larger, read_source
 from monitor.runtime import CycleStats, Runtime
 from monitor.store import SourceState
+from monitor.textutil import plural
 
 log = logging.getLogger("monitor.pipeline")
 
@@ -182,7 +183,7 @@ def plan_next_poll(fetch: FetchSettings, source: Source, state: SourceState) -> 
         return PollPlan(None, "not polled yet: polled within seconds of the start")
     failures = state.consecutive_failures
     if failures:
-        why = f"backing off after {failures} failed poll{'s' if failures > 1 else ''}"
+        why = f"backing off after {plural(failures, 'failed poll')}"
         if state.retry_after_until is not None and state.retry_after_until >= state.next_poll_at:
             why += " (the server asked to wait: Retry-After)"
         return PollPlan(state.next_poll_at, why)

@@ -45,7 +45,7 @@ def test_hits_in_every_format(config: Path) -> None:
     code, out = _run("hits", "-c", str(config))
     assert code == 0
     lines = out.splitlines()
-    assert lines[0].split() == ["time", "topic", "score", "source", "title"] and len(lines) == 5
+    assert lines[0].split() == ["time", "topic", "score", "source", "delivered", "title"] and len(lines) == 5
     code, out = _run("hits", "-c", str(config), "--topic", "bases", "--since", "24h", "--format", "json")
     assert code == 0
     assert [json.loads(line)["title"] for line in out.splitlines()] == ["Story 0"]
@@ -53,6 +53,8 @@ def test_hits_in_every_format(config: Path) -> None:
     rows = list(csv.DictReader(io.StringIO(out)))
     assert code == 0 and len(rows) == 3 and {r["topic"] for r in rows} == {"bases", "government"}
     assert _run("hits", "-c", str(config), "--since", "soon")[0] == 2
+    code, out = _run("hits", "-c", str(config), "--since", "2")  # a bare number is not read as 2 seconds
+    assert code == 2 and "'2' has no unit: write e.g. 2h or 2d" in out
     code, out = _run("hits", "-c", str(config), "--topic", "nothing")
     assert code == 0 and "no hits for topic nothing" in out
 
