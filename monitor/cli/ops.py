@@ -19,6 +19,7 @@ from monitor.cli.common import EXIT_STORE, config_option, fail, load_settings, s
 from monitor.config import Settings
 from monitor.errors import StoreError
 from monitor.ops import ui as datasette_ui
+from monitor.ops.unit import unit_problems
 
 
 def _open(settings: Settings) -> Database:
@@ -141,14 +142,24 @@ def install_service(config_path: Path, output: Path | None) -> None:
     if not executable.exists():
         executable = Path(shutil.which("monitor") or executable)
     unit = ops.render_unit(executable.absolute(), settings.path, settings.database)
+    problems = unit_problems(executable.absolute(), settings.path, settings.database)
     if output is None:
         click.echo(unit, nl=False)
+    else:
+        try:
+            output.write_text(unit, encoding="utf-8")
+        except OSError as exc:
+            fail(f"error: cannot write {output}: {exc.strerror or exc}", 1)
+    name = output.stem if output is not None else "monitor"
+    where = f"wrote {output}" if output is not None else "unit printed"
+    if not problems:
+        if output is not None:
+            click.echo(f"{where}; now: systemctl daemon-reload && systemctl enable --now {name}", err=True)
         return
-    try:
-        output.write_text(unit, encoding="utf-8")
-    except OSError as exc:
-        fail(f"error: cannot write {output}: {exc.strerror or exc}", 1)
-    click.echo(f"wrote {output}; now: systemctl daemon-reload && systemctl enable --now {output.stem}", err=True)
+    for problem in problems:
+        click.echo(f"problem: {problem}", err=True)
+    fail(f"{where}, but the service would not start until the problems above are fixed; fix them and run "
+         f"install-service again before `systemctl enable --now {name}`", 1)
 
 
 @click.command("ui")
