@@ -168,9 +168,9 @@ class Service:
                     await self.reload()
         finally:
             self.health.status = "stopping"
-            systemd.notify("STOPPING=1", f"STATUS=stopping: waiting for {len(self.in_flight)} polls in flight")
-            log.info("stopping: waiting up to %.0f s for %d polls in flight",
-                     SHUTDOWN_GRACE_SECONDS, len(self.in_flight))
+            in_flight = plural(len(self.in_flight), "poll")
+            systemd.notify("STOPPING=1", f"STATUS=stopping: waiting for {in_flight} in flight")
+            log.info("stopping: waiting up to %.0f s for %s in flight", SHUTDOWN_GRACE_SECONDS, in_flight)
             if self.scheduler is not None:
                 self.scheduler.shutdown(wait=False)
             heartbeat.cancel()
