@@ -197,7 +197,11 @@ class EmailChannel(_Channel):
 
     id: str = Field(pattern=_TOPIC_ID)
     type: Literal["email"]
-    from_: str = Field(alias="from", pattern=r"^[^@\s]+@[^@\s]+$")
+    from_: str = Field(
+        alias="from",
+        pattern=r"^([^@\s]+@[^@\s]+|[^<>@]*<[^@\s<>]+@[^@\s<>]+>)$",
+        description="the sender: monitor@example.org, or with a name: 'Монитор <monitor@example.org>'",
+    )
     to: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]] = Field(min_length=1)
     smtp: SmtpSettings
     list_id: str | None = Field(None, description="List-Id header, e.g. 'Monitor alerts <alerts.example.org>'")

@@ -214,7 +214,8 @@ def _pattern_message(value: str, pattern: str) -> str:
             return f"invalid URL {value!r}: it needs a scheme, e.g. 'https://{value}'"
         return f"invalid URL {value!r}: use an http:// or https:// URL without spaces"
     if "@" in pattern:
-        return f"invalid email address {value!r}: write the bare address, e.g. monitor@example.org"
+        named = " or, with a name, 'Monitor <monitor@example.org>'" if "<" in pattern else ""
+        return f"invalid email address {value!r}: expected an address such as monitor@example.org{named}"
     if pattern == ID_PATTERN:
         return (
             f"invalid id {value!r}: use lower-case letters, digits, '.', '_' and '-', starting with a letter or digit"

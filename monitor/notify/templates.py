@@ -8,11 +8,12 @@ whatever it lacks comes from the defaults below.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Sequence
 from datetime import UTC
 from email.header import Header
 from email.message import EmailMessage
-from email.utils import format_datetime
+from email.utils import format_datetime, formataddr, parseaddr
 from functools import lru_cache
 from pathlib import Path
 
@@ -145,6 +146,24 @@ def set_text_header(email: EmailMessage, name: str, value: str) -> None:
         email.set_raw(name, Header(value, "utf-8", header_name=name).encode())
 
 
+# RFC 5322's recommended line length, which aiosmtplib's SMTP policy folds at.
+MAX_LINE = 78
+
+
+def set_address_header(email: EmailMessage, name: str, value: str) -> None:
+    """Add an address header (``addr`` or ``Display Name <addr>``) whose display name shows as written."""
+    display, address = parseaddr(value)
+    if not display or display.isascii():
+        email[name] = formataddr((display, address)) if display else address
+        return
+    # One encoded word when it fits on the line: between two encoded words of a name, RFC 2047 clients drop the
+    # space (so the split is placed inside the words, as for subjects) but Python's address parser keeps it.
+    word = "=?utf-8?b?" + base64.b64encode(display.encode("utf-8")).decode("ascii") + "?="
+    if len(name) + 2 + len(word) > MAX_LINE:  # longer lines are refolded when sent, splitting it anyway
+        word = Header(display, "utf-8", header_name=name).encode()
+    email.set_raw(name, f"{word}\n <{address}>")
+
+
 def build_email(
     message: Alert | Digest | Notice,
     *,
@@ -168,7 +187,7 @@ def build_email(
     context["unsubscribe"] = unsubscribe
     email = EmailMessage()
     set_text_header(email, "Subject", clean_header_text(subject, 300))
-    email["From"] = sender
+    set_address_header(email, "From", sender)
     email["To"] = ", ".join(recipients)
     email["Date"] = format_datetime(as_utc(moment).astimezone(UTC))
     email["Message-ID"] = msg_id

@@ -1,10 +1,12 @@
-"""Subjects in Russian, Arabic (RTL) and mixed scripts, short and long, arrive exactly as written: sent to a real
-aiosmtpd (with and without SMTPUTF8) and parsed back from the raw bytes with ``email.policy.default``."""
+"""Subjects and sender names in Russian, Arabic (RTL) and mixed scripts, short and long, arrive exactly as written:
+sent to a real aiosmtpd (with and without SMTPUTF8) and parsed back from the raw bytes with ``email.policy.default``."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 from email import message_from_bytes, policy
+from email.header import decode_header
 
 import pytest
 from notify_peers import AlertFactory, RecordingHandler, SmtpFactory
@@ -27,9 +29,9 @@ TITLES = {
 }
 
 
-def _channel(port: int) -> EmailChannel:
+def _channel(port: int, sender: str = "monitor@example.org") -> EmailChannel:
     return EmailChannel.model_validate({
-        "id": "mail", "type": "email", "from": "monitor@example.org", "to": ["desk@example.org"],
+        "id": "mail", "type": "email", "from": sender, "to": ["desk@example.org"],
         "smtp": {"host": "127.0.0.1", "port": port, "starttls": False, "timeout": 5},
     })
 
@@ -58,3 +60,34 @@ def test_built_message_bytes_round_trip(make_alert: AlertFactory, name: str) -> 
     built = build_email(alert, sender="monitor@example.org", recipients=["desk@example.org"])
     parsed = message_from_bytes(built.as_bytes(), policy=policy.default)
     assert parsed["Subject"] == built["Subject"] == email_subject(alert)
+
+
+NAMES = ["Монитор новостей", "مراقب الأخبار العربية",
+         "Monitor — Мониторинг новостей о военных базах России в Сирии и مراقب الأخبار", "Desk, Night shift"]
+
+
+@pytest.mark.parametrize("smtputf8", [False, True], ids=["7bit-server", "smtputf8-server"])
+@pytest.mark.parametrize("name", NAMES)
+def test_sender_display_name_arrives_exactly_as_written(
+    smtp_server: SmtpFactory, make_alert: AlertFactory, name: str, smtputf8: bool
+) -> None:
+    handler = RecordingHandler()
+    port = smtp_server(handler, enable_SMTPUTF8=smtputf8)
+    sender = f'"{name}" <monitor@example.org>' if "," in name else f"{name} <monitor@example.org>"
+    asyncio.run(submit_email(_channel(port, sender), make_alert()))
+    [(envelope_from, _, raw)] = handler.messages
+    assert envelope_from == "monitor@example.org"
+    headers = raw.split(b"\r\n\r\n")[0]
+    assert headers.isascii() and max(len(line) for line in headers.split(b"\r\n")) <= 78
+    parsed = message_from_bytes(raw, policy=policy.default)
+    if len(name.encode()) <= 40:  # one encoded word
+        [address] = parsed["From"].addresses
+        assert (address.display_name, address.addr_spec) == (name, "monitor@example.org")
+    else:
+        # A longer name is split inside words, as RFC 2047 clients join it (Python's address parser, unlike its
+        # subject parser, keeps a space between two encoded words, so decode the raw header as mail clients do).
+        assert parsed["From"].addresses[0].addr_spec == "monitor@example.org"
+        field = re.search(rb"^From: (.*?)\r\n(?! )", headers + b"\r\n", re.MULTILINE | re.DOTALL)
+        assert field is not None
+        phrase = re.sub(rb"\r\n ", b" ", field.group(1)).decode().rsplit(" <", 1)[0]
+        assert "".join(part.decode() for part, _ in decode_header(phrase)) == name, phrase
