@@ -67,8 +67,9 @@ def plan_interval(bounds: Intervals, *, average_gap: float | None, feed_minimum:
         elif interval < average_gap:
             reason += f", polled at max_interval {format_seconds(interval)}"
     if bounds.ceiling is not None and interval > bounds.ceiling:
-        reason = f"{reason}; capped at the source's interval {format_seconds(bounds.ceiling)}"
         interval = bounds.ceiling
+        rhythm = f", though it publishes about every {format_seconds(average_gap)}" if average_gap else ""
+        reason = f"the source's own interval {format_seconds(interval)}{rhythm}"
     # The server's own request is honoured even over the source's interval: it is theirs to ask.
     if feed_minimum is not None and feed_minimum > interval:
         interval = min(feed_minimum, max(bounds.max_interval, bounds.interval))
