@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 other failure, 2 invalid config or topics, 3 database u
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -46,6 +47,8 @@ def run(config_path: Path, verbose: bool) -> None:
 
     settings = load_settings(config_path)
     setup_logging(settings.log_level, verbose, settings.log.format, config_secrets(settings))
+    for warning in topic_warnings(settings.topics):  # as `monitor check` prints them, for who never ran it
+        logging.getLogger("monitor").warning("topic query: %s", warning)
     run_async(run_daemon(settings))
 
 

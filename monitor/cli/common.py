@@ -20,6 +20,7 @@ DEFAULT_CONFIG = "config/monitor.yaml"
 EXIT_CONFIG = 2
 EXIT_STORE = 3
 
+
 def _config_path(ctx: click.Context, _: click.Parameter, value: Path | None) -> Path:
     """Return -c as given, else the -c of an enclosing group (``monitor sources -c FILE export``), else
     $MONITOR_CONFIG, else the default: so ``-c`` works the same after every command and subcommand."""
