@@ -94,7 +94,7 @@ def test_unknown_keys_get_a_did_you_mean_from_their_own_section(tmp_path: Path) 
     config = tmp_path / "monitor.yaml"
     config.write_text(yaml.safe_dump({
         "channels": [{"id": "hook", "type": "webhook", "url": "https://h.example/x", "secrt": "x"}],
-        "fetch": {"max_byte": "5MB"}, "retention": {"zzz": 1},
+        "fetch": {"max_byte": "5MB"}, "retention": {"zzz": 1}, "log": {"formatt": "json"},
     }), encoding="utf-8")
     with pytest.raises(ConfigError) as caught:
         load_config(config)
@@ -102,3 +102,4 @@ def test_unknown_keys_get_a_did_you_mean_from_their_own_section(tmp_path: Path) 
     assert "channels[0].secrt: unknown key (did you mean 'secret'?)" in text
     assert "fetch.max_byte: unknown key (did you mean 'max_bytes'?)" in text
     assert "retention.zzz: unknown key (expected one of: articles, hits)" in text
+    assert "log.formatt: unknown key (did you mean 'format'?)" in text  # `log` the section, not the channel type

@@ -119,8 +119,8 @@ def _data_path(data: Any, loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
     """Map a pydantic error location onto keys of the data, dropping union tags."""
     path: list[str | int] = []
     current = data
-    for part in loc:
-        if part in UNION_TAGS:
+    for previous, part in zip((None, *loc), loc, strict=False):
+        if isinstance(previous, int) and part in UNION_TAGS:  # a tag follows a list index (top-level `log` is a key)
             continue
         in_dict = isinstance(current, dict) and part in current
         in_list = isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current)
@@ -184,10 +184,10 @@ def _models_in(annotation: Any) -> list[type[BaseModel]]:
 def _known_keys(root: type[BaseModel], loc: tuple[str | int, ...]) -> list[str]:
     """Return the keys the YAML may use at ``loc`` (a pydantic error location without its last part)."""
     models = [root]
-    for part in loc:
+    for previous, part in zip((None, *loc), loc, strict=False):
         if isinstance(part, int):
             continue
-        if part in _TAGGED:
+        if isinstance(previous, int) and part in _TAGGED:  # a tag follows a list index (top-level `log` is a key)
             models = [_TAGGED[part]]
             continue
         models = [
