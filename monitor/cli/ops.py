@@ -18,6 +18,7 @@ from monitor.cli.common import EXIT_STORE, config_option, fail, load_settings, r
 from monitor.config import Settings
 from monitor.errors import StoreError
 from monitor.ops.unit import unit_problems
+from monitor.textutil import plural
 
 
 def _open(settings: Settings) -> Database:
@@ -116,8 +117,9 @@ def db_prune(config_path: Path) -> None:
         db, articles_age=settings.retention.articles, hits_age=settings.retention.hits, now=datetime.now(UTC)
     )
     db.close()
-    deleted = ", ".join(f"{n} {t}" for t, n in sorted(result.deleted.items())) or "nothing"
-    click.echo(f"deleted {deleted}; {result.freed_pages} pages given back")
+    # Rows per table as "table: n": table names are plural already ("1 articles" read wrong).
+    deleted = ", ".join(f"{t}: {n}" for t, n in sorted(result.deleted.items())) or "nothing"
+    click.echo(f"deleted {deleted}; {plural(result.freed_pages, 'page')} given back")
 
 
 def _size(size: int) -> str:

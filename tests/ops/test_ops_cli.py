@@ -66,7 +66,7 @@ def test_db_stats_and_prune(config: Path) -> None:
     code, out = _run("db", "stats", "-c", str(config), "--format", "json")
     assert json.loads(out)["tables"]["articles"]["rows"] == 3
     code, out = _run("db", "prune", "-c", str(config))
-    assert code == 0 and "1 articles" in out and "1 hits" in out
+    assert code == 0 and "articles: 1" in out and "hits: 1" in out
     assert json.loads(_run("db", "stats", "-c", str(config), "--format", "json")[1])["tables"]["hits"]["rows"] == 3
 
 
