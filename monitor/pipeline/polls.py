@@ -69,6 +69,7 @@ async def poll_source(rt: Runtime, source: Source, stats: CycleStats) -> None:
         _record_success(rt, source, state, read, read.validators, entries=0, fresh=[])
         return
     entries, unseen, changed, seen = select_entries(rt, source, read.feed.entries)
+    items.drop_retries(rt.db, source.id, rt.clock(), present=entries)
     stats.entries += len(entries)
     stats.new_entries += len(unseen)
     fresh = newest_first(unseen, entries)[:MAX_NEW_ENTRIES]
