@@ -41,7 +41,7 @@ def coverage(config_path: Path, topic: str, use_gdelt: bool, query: str | None, 
     outlets of TOPIC's hits in the same period: the sources worth adding."""
     from monitor.daemon import gdelt_coverage_report
 
-    settings = load_settings(config_path)
+    settings = load_settings(config_path, delivers=False)
     if topic not in {t.id for t in settings.topics}:
         fail(f"error: unknown topic {topic!r}", EXIT_CONFIG)
     try:
