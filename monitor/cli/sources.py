@@ -194,6 +194,7 @@ def add(config_path: Path, url: str, name: str | None, dry_run: bool) -> None:
     from monitor.config.addsource import add_source, guess_source
     from monitor.errors import ConfigError
 
+    load_settings(config_path, delivers=False)  # a missing or broken config is said as everywhere, not appended to
     if not url.startswith(("http://", "https://")):
         url = "https://" + url  # "t.me/NAME" as people paste it
     entry, taken_for = guess_source(url, name)
