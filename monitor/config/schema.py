@@ -17,6 +17,8 @@ from pydantic import (
     Discriminator,
     Field,
     Tag,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -143,12 +145,13 @@ class TopicConfig(_Model):
     semantic: SemanticSettings | None = None
     must: str | None = Field(None, min_length=1, description="boolean query a hit by meaning must also match")
 
-    @model_validator(mode="after")
-    def _meaning_needs_about_or_examples(self) -> TopicConfig:
-        given = [k for k in ("counter_examples", "semantic", "must") if getattr(self, k)]
-        if given and not (self.about.strip() or self.examples):
-            raise ValueError(f"{', '.join(given)} need about: or examples: to say what the topic means")
-        return self
+    @field_validator("counter_examples", "semantic", "must")
+    @classmethod
+    def _meaning_needs_about_or_examples(cls, value: Any, info: ValidationInfo) -> Any:
+        # about and examples are declared first, so they are in info.data by now (unless they failed).
+        if value and not (str(info.data.get("about", "")).strip() or info.data.get("examples")):
+            raise ValueError(f"{info.field_name} needs about: or examples: to say what the topic means")
+        return value
 
     def meaning(self) -> Semantic | None:
         """Return the topic's meaning for the matcher, or None when it has neither about nor examples."""
