@@ -153,6 +153,7 @@ class Alert:
     language: str | None = None
     summary: str = ""
     story: StoryRef | None = None
+    semantic: SemanticHit | None = None  # set when the topic matched by meaning
 
 
 @dataclass(frozen=True, slots=True)

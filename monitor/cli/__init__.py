@@ -26,6 +26,7 @@ from monitor.cli.common import (
 from monitor.config import config_schema, load_topics
 from monitor.errors import ConfigError
 from monitor.match import Matcher
+from monitor.match.semantic import semantic_status
 from monitor.models import MatchDocument
 
 
@@ -78,6 +79,9 @@ def check(config_path: Path, probe: bool) -> None:
         f"{config_path}: OK: {len(settings.sources)} sources, {len(settings.topics)} topics, "
         f"{len(settings.channels)} channels, {len(settings.routes)} routes; database {settings.database}"
     )
+    meaning = semantic_status(settings.topics)
+    if meaning:
+        click.echo(f"  {meaning}")
     if not probe:
         return
     from monitor.daemon import probe_sources
@@ -116,7 +120,8 @@ def check(config_path: Path, probe: bool) -> None:
 def match(topics_path: Path, articles: TextIO) -> None:
     """Match articles (JSON Lines of {"id", "url", "title", "text"}; stdin by default) against topics.
 
-    Writes one JSON line per hit: {"id", "topic", "score", "terms"}.
+    Writes one JSON line per hit: {"id", "topic", "score", "terms"}, and "semantic" {"similarity", "nearest"}
+    when the topic matched by meaning.
     """
     try:
         matcher = Matcher(load_topics(topics_path))
@@ -132,7 +137,11 @@ def match(topics_path: Path, articles: TextIO) -> None:
             language=record.get("language"),
         )
         for hit in matcher.match(doc):
-            line = {"id": record["id"], "topic": hit.topic_id, "score": hit.score, "terms": list(hit.terms)}
+            line: dict[str, Any] = {
+                "id": record["id"], "topic": hit.topic_id, "score": hit.score, "terms": list(hit.terms)
+            }
+            if hit.semantic is not None:
+                line["semantic"] = {"similarity": hit.semantic.similarity, "nearest": hit.semantic.nearest}
             click.echo(json.dumps(line, ensure_ascii=False))
 
 

@@ -160,3 +160,17 @@ def _examples(embedder: Embedder, texts: Sequence[str]) -> Vectors:
     keep = getattr(embedder, "examples", None)  # a caching embedder keeps example vectors across reloads
     found: Vectors = keep(texts) if keep is not None else embedder.passages(texts)
     return found
+
+
+def semantic_status(topics: Sequence[Topic]) -> str | None:
+    """Return which topics match by meaning and whether they can here, in words; None when none has a meaning."""
+    named = [t.id for t in topics if t.semantic is not None]
+    if not named:
+        return None
+    listed = ", ".join(named[:10]) + (f" and {len(named) - 10} more" if len(named) > 10 else "")
+    if semantic_available():
+        return f"{len(named)} topics also match by meaning (about/examples, model loaded at start): {listed}"
+    return (
+        f"{len(named)} topics have about/examples but match by their query only: the optional extra 'semantic'"
+        f" is not installed (pip install 'monitor[semantic]'): {listed}"
+    )
