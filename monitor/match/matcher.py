@@ -11,7 +11,14 @@ from monitor.match.document import AnalysedDocument
 from monitor.match.nodes import Key, Node, pick_clauses, required_clauses
 from monitor.match.parser import parse_query
 from monitor.match.prefilter import MAX_CLAUSES, ClauseIndex
-from monitor.match.semantic import SCORE_SCALE, Embedder, SemanticTopic, compile_semantic, default_embedder, lead_text
+from monitor.match.semantic import (
+    Embedder,
+    SemanticTopic,
+    compile_semantic,
+    default_embedder,
+    hit_by_meaning,
+    lead_text,
+)
 from monitor.models import Match, MatchDocument, Topic
 
 
@@ -114,11 +121,9 @@ class Matcher:
         vector = self.embedder.passages([lead_text(doc.doc)])[0]
         found = list(hits)
         for sem in pending:
-            near = sem.closest(vector)
-            if sem.accepts(near):
-                value = max(sem.topic.min_score, round(SCORE_SCALE * near.similarity, 3))
-                snippet = (lead_text(doc.doc)[:160],)
-                found.append(Match(sem.topic.id, value, (), snippet, semantic=near))
+            _, hit = hit_by_meaning(sem, doc, vector)
+            if hit is not None:
+                found.append(hit)
         if len(found) == len(hits):
             return hits
         order = {c.topic.id: n for n, c in enumerate(self.compiled)}

@@ -19,7 +19,7 @@ import numpy.typing as npt
 from monitor.match.document import AnalysedDocument
 from monitor.match.nodes import Node
 from monitor.match.parser import parse_query
-from monitor.models import MatchDocument, SemanticHit, Topic
+from monitor.models import Match, MatchDocument, SemanticHit, Topic
 
 Vectors = npt.NDArray[np.float32]
 # Headline + lead: the first ~400 characters carry what a story is about, and a 400-token body costs ~0.5 s.
@@ -127,6 +127,20 @@ class SemanticTopic:
     def accepts(self, hit: SemanticHit) -> bool:
         """Return whether ``hit`` reaches ``min_similarity`` and is closer to the topic than to any counter-example."""
         return hit.similarity >= self.min_similarity and hit.counter < hit.similarity
+
+
+def hit_by_meaning(sem: SemanticTopic, doc: AnalysedDocument, vector: Vectors) -> tuple[SemanticHit, Match | None]:
+    """Return how close ``doc`` (embedded as ``vector``) is to ``sem``, and its hit when close and ``must`` holds.
+
+    A hit by meaning scores ``SCORE_SCALE`` × similarity (at least the topic's ``min_score``); it has no matched
+    terms, and its snippet is the lead that was compared.
+    """
+    near = sem.closest(vector)
+    if not (sem.accepts(near) and sem.must_hold(doc)):
+        return near, None
+    value = max(sem.topic.min_score, round(SCORE_SCALE * near.similarity, 3))
+    snippet = " ".join(lead_text(doc.doc).split())[:160]
+    return near, Match(sem.topic.id, value, (), (snippet,), semantic=near)
 
 
 def compile_semantic(topic: Topic, index: int, embedder: Embedder) -> SemanticTopic | None:

@@ -161,3 +161,20 @@ def test_the_bundled_model_matches_a_paraphrase_in_three_languages_and_not_a_loo
         assert hit.semantic is not None and hit.semantic.similarity >= 0.85, doc.title
     off = MatchDocument("US troops at al-Tanf in Syria attacked", "Russia condemned the strike.")
     assert matcher.match(off) == []
+
+
+def test_explain_shows_the_meaning_beside_the_clauses() -> None:
+    from monitor.match import compile_topic
+    from monitor.match.explain import explain
+    from monitor.match.semantic import compile_semantic
+
+    embedder = WordsEmbedder()
+    guarded = topic(must="@russia")
+    meaning = compile_semantic(guarded, 0, embedder)
+    doc = MatchDocument("Russian warships leave the Syrian port", "")
+    found = explain(compile_topic(guarded), doc, meaning, embedder)
+    assert found.hit is not None and found.reason.startswith("hit by meaning: similar to example 1 (")
+    assert found.meaning is not None and found.meaning.must is not None and found.meaning.must.matched
+    assert found.meaning.describe().endswith("must holds: hit")
+    plain = explain(compile_topic(guarded), doc)
+    assert plain.hit is None and plain.meaning is None
