@@ -200,6 +200,10 @@ main.add_command(_search)
 main.add_command(_backtest)
 main.add_command(_explain)
 
+from monitor.cli.calibrate import calibrate as _calibrate  # noqa: E402
+
+main.add_command(_calibrate)
+
 from monitor.cli.ops import db_group as _db  # noqa: E402
 from monitor.cli.ops import hits as _hits  # noqa: E402
 from monitor.cli.ops import install_service as _install_service  # noqa: E402
