@@ -31,6 +31,7 @@ from monitor.match.semantic import semantic_status
 from monitor.pipeline import SourceProbe, next_poll_time, planned_polls, poll_all, poll_source, probe_source
 from monitor.runtime import CycleStats, Runtime, utc_now
 from monitor.scheduler import build_scheduler
+from monitor.textutil import plural
 
 log = logging.getLogger("monitor.daemon")
 
@@ -162,8 +163,8 @@ class Service:
         self.health.status = "running"
         systemd.notify("READY=1", f"STATUS={self._status()}")
         log.info(
-            "monitor running: %d sources, %d topics, %d channels, database %s",
-            len(settings.sources), len(settings.topics), len(settings.channels), settings.database,
+            "monitor running: %s, %s, %s, database %s", plural(len(settings.sources), "source"),
+            plural(len(settings.topics), "topic"), plural(len(settings.channels), "channel"), settings.database,
         )
         try:
             while not stop.is_set():
@@ -173,9 +174,9 @@ class Service:
                     await self.reload()
         finally:
             self.health.status = "stopping"
-            systemd.notify("STOPPING=1", f"STATUS=stopping: waiting for {len(self.in_flight)} polls in flight")
-            log.info("stopping: waiting up to %.0f s for %d polls in flight",
-                     SHUTDOWN_GRACE_SECONDS, len(self.in_flight))
+            in_flight = plural(len(self.in_flight), "poll")
+            systemd.notify("STOPPING=1", f"STATUS=stopping: waiting for {in_flight} in flight")
+            log.info("stopping: waiting up to %.0f s for %s in flight", SHUTDOWN_GRACE_SECONDS, in_flight)
             if self.scheduler is not None:
                 self.scheduler.shutdown(wait=False)
             heartbeat.cancel()
@@ -194,12 +195,15 @@ class Service:
     def _start_scheduler(self, keep: dict[str, datetime], fresh: frozenset[str] = frozenset()) -> None:
         """Build and start a scheduler for the current sources.
 
-        Each source starts at its remembered next poll (backoff survives a reload) or at ``keep``'s time;
-        sources in ``fresh`` (added or changed by a reload) start within seconds.
+        Each source starts at its remembered next poll re-planned under the current config (backoff survives a
+        reload; a shorter interval applies at once) or at ``keep``'s time when that is earlier; sources in
+        ``fresh`` (added or changed by a reload) start within seconds.
         """
         settings = self.rt.settings
         planned, disabled = planned_polls(self.rt)
-        planned = {sid: when for sid, when in {**planned, **keep}.items() if sid not in fresh}
+        for sid, when in keep.items():
+            planned[sid] = min(when, planned.get(sid, when))
+        planned = {sid: when for sid, when in planned.items() if sid not in fresh}
         scheduler = build_scheduler(
             settings.sources,
             poll=self._poll,
@@ -352,8 +356,8 @@ class Service:
 
     def _status(self) -> str:
         settings = self.rt.settings
-        return (f"{self.health.status}: {len(settings.sources)} sources, {len(settings.topics)} topics, "
-                f"{len(self.in_flight)} polls in flight")
+        return (f"{self.health.status}: {plural(len(settings.sources), 'source')}, "
+                f"{plural(len(settings.topics), 'topic')}, {plural(len(self.in_flight), 'poll')} in flight")
 
     # --- reload -------------------------------------------------------------------------------------------
 

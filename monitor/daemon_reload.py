@@ -18,6 +18,9 @@ from monitor.runtime import Runtime
 
 log = logging.getLogger("monitor.daemon")
 
+# fetch settings that only decide when sources are polled: applied by a reload.
+_SCHEDULING = ("adaptive_intervals", "min_interval", "max_interval", "max_backoff")
+
 
 async def reload_config(
     rt: Runtime,
@@ -57,11 +60,17 @@ async def reload_config(
     if new.database != old.database:
         log.warning("database path changed to %s: takes effect at restart; still using %s", new.database, old.database)
         new = replace(new, database=old.database)
-    if new.fetch != old.fetch or new.health != old.health or new.user_agent != old.user_agent:
+    # The scheduling settings are read at every poll and re-plan the schedule now; the rest of fetch built the
+    # client and limiter at start.
+    fetch = old.fetch.model_copy(update={key: getattr(new.fetch, key) for key in _SCHEDULING})
+    if fetch != new.fetch or new.health != old.health or new.user_agent != old.user_agent:
         # The client, limiter and health server were built from them at start: keep the running ones so
         # rt.settings says what is in force.
-        log.warning("fetch, user_agent and health settings change at restart; the rest is applied now")
-        new = replace(new, fetch=old.fetch, health=old.health, user_agent=old.user_agent)
+        log.warning(
+            "fetch (except %s), user_agent and health settings change at restart; the rest is applied now",
+            ", ".join(_SCHEDULING),
+        )
+    new = replace(new, fetch=fetch, health=old.health, user_agent=old.user_agent)
     store.sync_sources(rt.db, new.sources, rt.clock())
     before = {s.id: s for s in old.sources}
     after = {s.id: s for s in new.sources}

@@ -18,6 +18,7 @@ from sqlite_utils import Database
 from monitor.config import Settings
 from monitor.fetch import HostLimiter
 from monitor.match import Matcher
+from monitor.textutil import plural
 
 
 def utc_now() -> datetime:
@@ -74,14 +75,15 @@ class CycleStats:
         """Return one line per stage, as ``monitor once`` prints them."""
         failed = self.sources - self.sources_ok
         lines = [
-            f"fetch:   {self.sources} sources polled, {self.sources_ok} ok ({self.not_modified} unchanged), "
-            f"{failed} failed; {self.entries} entries, {self.new_entries} new",
-            f"extract: {self.pages} pages fetched, {self.page_failures} failed, {self.feed_text_used} from feed text, "
-            f"{self.headline_only} headline only, {self.not_articles} not articles",
-            f"match:   {self.matched} articles matched, {self.hits} hits",
-            f"store:   {self.articles_new} new articles, {self.articles_known} already known, "
+            f"fetch:   {plural(self.sources, 'source')} polled, {self.sources_ok} ok ({self.not_modified} unchanged), "
+            f"{failed} failed; {plural(self.entries, 'entry', 'entries')}, {self.new_entries} new",
+            f"extract: {plural(self.pages, 'page')} fetched, {self.page_failures} failed, "
+            f"{self.feed_text_used} from feed text, {self.headline_only} headline only, "
+            f"{self.not_articles} not articles",
+            f"match:   {plural(self.matched, 'article')} matched, {plural(self.hits, 'hit')}",
+            f"store:   {plural(self.articles_new, 'new article')}, {self.articles_known} already known, "
             f"{self.articles_revised} revised, "
-            f"{self.queued} deliveries queued",
+            f"{plural(self.queued, 'delivery', 'deliveries')} queued",
             # Every new item ends in exactly one outcome: this line adds up to the items processed.
             "items:   " + (", ".join(f"{n} {o.replace('_', ' ')}" for o, n in sorted(self.outcomes.items())) or "none"),
             f"deliver: {self.sent} sent, {self.delivery_failures} failed, {self.pending} waiting for retry",

@@ -60,3 +60,8 @@ def one_line(text: str, limit: int) -> str:
     )
     flat = " ".join(kept.split())
     return flat if len(flat) <= limit else flat[: max(limit - 1, 0)].rstrip() + "…"
+
+
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    """Return ``1 topic``, ``2 topics`` (``many`` for irregular plurals: ``plural(n, "entry", "entries")``)."""
+    return f"{count} {noun if count == 1 else many or noun + 's'}"

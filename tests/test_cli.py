@@ -84,7 +84,10 @@ def test_check_reports_config_errors_with_exit_2(tmp_path: Path, text: str, expe
 
 def test_check_missing_file_exit_2(tmp_path: Path) -> None:
     code, _, err = run_cli("check", "-c", str(tmp_path / "absent.yaml"))
-    assert code == 2 and err.strip() == f"{tmp_path / 'absent.yaml'}: file not found"
+    assert code == 2 and err.strip() == (
+        f"{tmp_path / 'absent.yaml'}: config file not found (looked for {tmp_path / 'absent.yaml'}); "
+        "pass one with -c FILE or set MONITOR_CONFIG=FILE"
+    )
 
 
 def test_check_reports_a_bad_topic_query_with_its_file(tmp_path: Path) -> None:

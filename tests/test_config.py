@@ -77,13 +77,13 @@ def test_unknown_channel_in_route_names_line_and_key(tmp_path: Path) -> None:
 
 def test_unknown_key_is_an_error(tmp_path: Path) -> None:
     path = write(tmp_path, BASE.replace("sources:", "fetchh: {timeout: 5s}\nsources:"))
-    assert problems(path) == [f"{path}:2: fetchh: unknown key"]
+    assert problems(path) == [f"{path}:2: fetchh: unknown key (did you mean 'fetch'?)"]
 
 
 def test_unknown_nested_key_is_an_error(tmp_path: Path) -> None:
     text = BASE.replace("    url: http://127.0.0.1:1/feed.xml", "    url: http://127.0.0.1:1/f\n    intervall: 5m")
     path = write(tmp_path, text)
-    assert problems(path) == [f"{path}:5: sources[0].intervall: unknown key"]
+    assert problems(path) == [f"{path}:5: sources[0].intervall: unknown key (did you mean 'interval'?)"]
 
 
 def test_missing_env_var_names_variable_and_line(tmp_path: Path) -> None:
@@ -126,7 +126,7 @@ def test_topic_file_errors_name_the_topic_file(tmp_path: Path) -> None:
     write(tmp_path, "id: a\ntitle: A\nquery: x\n", "topics/a.yaml")
     bad = write(tmp_path, "id: b\ntitle: B\nquery: x\nmin_scor: 2\n", "topics/b.yaml")
     path = write(tmp_path, "topics: [topics/]\n")
-    assert problems(path) == [f"{bad}:4: min_scor: unknown key"]
+    assert problems(path) == [f"{bad}:4: min_scor: unknown key (did you mean 'min_score'?)"]
 
 
 def test_opml_sources_are_expanded(tmp_path: Path) -> None:

@@ -211,3 +211,26 @@ def test_a_wire_brief_on_two_outlets_joins_one_story_and_alerts_once(
     db.close()
     assert stories == (1, 2)
     assert any("kept quiet" in d for d in details), details
+
+
+def test_a_page_retry_is_given_up_when_its_item_leaves_the_feed(
+    tmp_path: Path, webhook_sink: WebhookSink, webhook_secret: str
+) -> None:
+    """Otherwise the due retry would make every later poll read the feed unconditionally (never a 304)."""
+    with NewsSite(content_dir=None) as site:
+        build_site(site)
+        site.fail("/world/titles-only", 503)
+        settings = load_config(write_config(tmp_path, site, webhook_sink.url), {"HOOK_SECRET": webhook_secret})
+        asyncio.run(run_once(settings))
+        db = open_database(settings.database)
+        db.execute("UPDATE seen_items SET retry_at = '2000-01-01T00:00:00+00:00' WHERE item_key = 'titles-only'")
+        db.conn.commit()
+        build_site(site, [s for s in shapes() if s.key != "titles-only"])  # the item is gone from its feed
+        asyncio.run(run_once(settings))
+        row = db.execute("SELECT retry_at, detail FROM seen_items WHERE item_key = 'titles-only'").fetchone()
+        assert row[0] is None and "left the feed" in row[1]
+        requests = len(site.requests)
+        asyncio.run(run_once(settings))  # now both feeds answer 304
+        feeds = [r for r in site.requests[requests:] if r.path.startswith("/wire/")]
+        assert len(feeds) == 2 and all("if-none-match" in r.headers for r in feeds)
+        db.close()

@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 other failure, 2 invalid config or topics, 3 database u
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,9 +26,10 @@ from monitor.cli.common import (
 )
 from monitor.config import config_schema, load_topics
 from monitor.errors import ConfigError
-from monitor.match import Matcher
+from monitor.match import Matcher, topic_warnings
 from monitor.match.semantic import semantic_status
 from monitor.models import MatchDocument
+from monitor.textutil import plural
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -46,6 +48,8 @@ def run(config_path: Path, verbose: bool) -> None:
 
     settings = load_settings(config_path)
     setup_logging(settings.log_level, verbose, settings.log.format, config_secrets(settings))
+    for warning in topic_warnings(settings.topics):  # as `monitor check` prints them, for who never ran it
+        logging.getLogger("monitor").warning("topic query: %s", warning)
     run_async(run_daemon(settings))
 
 
@@ -58,7 +62,8 @@ def once(config_path: Path, verbose: bool) -> None:
     from monitor.ops import config_secrets
 
     settings = load_settings(config_path)
-    setup_logging("warning", verbose, secrets=config_secrets(settings))  # secrets masked here too (hostile suite)
+    # The config's level: at info the log channel's alerts show (secrets masked here too: hostile suite).
+    setup_logging(settings.log_level, verbose, settings.log.format, config_secrets(settings))
     stats = run_async(run_once(settings))
     for line in stats.summary():
         click.echo(line)
@@ -76,12 +81,15 @@ def check(config_path: Path, probe: bool) -> None:
     """
     settings = load_settings(config_path)
     click.echo(
-        f"{config_path}: OK: {len(settings.sources)} sources, {len(settings.topics)} topics, "
-        f"{len(settings.channels)} channels, {len(settings.routes)} routes; database {settings.database}"
+        f"{config_path}: OK: {plural(len(settings.sources), 'source')}, {plural(len(settings.topics), 'topic')}, "
+        f"{plural(len(settings.channels), 'channel')}, {plural(len(settings.routes), 'route')}; "
+        f"database {settings.database}"
     )
     meaning = semantic_status(settings.topics)
     if meaning:
         click.echo(f"  {meaning}")
+    for warning in topic_warnings(settings.topics):
+        click.echo(f"warning: {warning}")
     if not probe:
         return
     from monitor.daemon import probe_sources

@@ -36,11 +36,9 @@ def _open(settings: Settings) -> Database:
 @click.pass_context
 def deliveries(ctx: click.Context, config_path: Path, failed: bool, limit: int, as_json: bool) -> None:
     """List deliveries and their status (pending, held, sent, failed, dead), newest first."""
-    ctx.ensure_object(dict)
-    ctx.obj["config_path"] = config_path
     if ctx.invoked_subcommand is not None:
         return
-    db = _open(load_settings(config_path))
+    db = _open(load_settings(config_path, delivers=False))
     rows = outbox.list_deliveries(db, failed_only=failed, limit=limit)
     counts = outbox.delivery_counts(db)
     db.close()
@@ -58,12 +56,12 @@ def deliveries(ctx: click.Context, config_path: Path, failed: bool, limit: int, 
 @deliveries.command("retry")
 @click.argument("ids", nargs=-1, type=int)
 @click.option("--all", "retry_all", is_flag=True, help="Requeue every failed and dead delivery.")
-@click.pass_context
-def retry(ctx: click.Context, ids: tuple[int, ...], retry_all: bool) -> None:
+@config_option
+def retry(ids: tuple[int, ...], retry_all: bool, config_path: Path) -> None:
     """Put failed or dead deliveries (by ID, or --all) back in the queue; the daemon or `monitor once` sends them."""
     if bool(ids) == retry_all:
         fail("give delivery IDs or --all (not both)", 2)
-    db = _open(load_settings(ctx.obj["config_path"]))
+    db = _open(load_settings(config_path, delivers=False))
     count = outbox.requeue_deliveries(db, None if retry_all else list(ids), datetime.now(UTC))
     db.close()
     click.echo(f"requeued {count} deliveries")

@@ -14,9 +14,11 @@ import click
 from sqlite_utils import Database
 
 from monitor import ops, store
-from monitor.cli.common import EXIT_STORE, config_option, fail, load_settings, run_async
-from monitor.config import Settings, parse_duration
+from monitor.cli.common import EXIT_STORE, config_option, fail, load_settings, run_async, since_window
+from monitor.config import Settings
 from monitor.errors import StoreError
+from monitor.ops.unit import unit_problems
+from monitor.textutil import plural
 
 
 def _open(settings: Settings) -> Database:
@@ -30,12 +32,7 @@ def _open(settings: Settings) -> Database:
 
 
 def _duration(_: click.Context, __: click.Parameter, value: str | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        return parse_duration(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
+    return None if value is None else since_window(value)
 
 
 @click.command()
@@ -46,7 +43,7 @@ def _duration(_: click.Context, __: click.Parameter, value: str | None) -> float
 @click.option("--format", "output", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
 def hits(config_path: Path, topic: str | None, since: float | None, limit: int, output: str) -> None:
     """List stored hits, newest first (json: one object per line)."""
-    settings = load_settings(config_path)
+    settings = load_settings(config_path, delivers=False)
     db = _open(settings)
     after = datetime.now(UTC) - timedelta(seconds=since) if since else None
     rows = ops.recent_hits(db, topic=topic, since=after, limit=limit)
@@ -56,13 +53,14 @@ def hits(config_path: Path, topic: str | None, since: float | None, limit: int, 
             click.echo(json.dumps(row.as_dict(), ensure_ascii=False))
     elif output == "csv":
         writer = csv.writer(sys.stdout)
-        writer.writerow(["created_at", "topic", "score", "title", "url", "source"])
+        writer.writerow(["created_at", "topic", "score", "title", "url", "source", "delivered"])
         for row in rows:
-            writer.writerow([row.created_at, row.topic, row.score, row.title, row.url, row.source])
+            writer.writerow([row.created_at, row.topic, row.score, row.title, row.url, row.source, row.delivery])
     else:
         _table(
-            ["time", "topic", "score", "source", "title"],
-            [[r.created_at[:16].replace("T", " "), r.topic, f"{r.score:g}", r.source, r.title] for r in rows],
+            ["time", "topic", "score", "source", "delivered", "title"],
+            [[r.created_at[:16].replace("T", " "), r.topic, f"{r.score:g}", r.source, r.delivery, r.title]
+             for r in rows],
         )
         if not rows:
             click.echo("no hits" + (f" for topic {topic}" if topic else "") + (" in that period" if since else ""))
@@ -85,7 +83,7 @@ def db_group() -> None:
 @click.option("--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True)
 def db_stats(config_path: Path, output: str) -> None:
     """Show file sizes, free pages, and rows and bytes per table."""
-    settings = load_settings(config_path)
+    settings = load_settings(config_path, delivers=False)
     db = _open(settings)
     stats = ops.database_stats(db, settings.database)
     db.close()
@@ -113,14 +111,15 @@ def db_stats(config_path: Path, output: str) -> None:
 @config_option
 def db_prune(config_path: Path) -> None:
     """Delete articles and hits older than the config's retention now (the daemon does this daily)."""
-    settings = load_settings(config_path)
+    settings = load_settings(config_path, delivers=False)
     db = _open(settings)
     result = ops.prune(
         db, articles_age=settings.retention.articles, hits_age=settings.retention.hits, now=datetime.now(UTC)
     )
     db.close()
-    deleted = ", ".join(f"{n} {t}" for t, n in sorted(result.deleted.items())) or "nothing"
-    click.echo(f"deleted {deleted}; {result.freed_pages} pages given back")
+    # Rows per table as "table: n": table names are plural already ("1 articles" read wrong).
+    deleted = ", ".join(f"{t}: {n}" for t, n in sorted(result.deleted.items())) or "nothing"
+    click.echo(f"deleted {deleted}; {plural(result.freed_pages, 'page')} given back")
 
 
 def _size(size: int) -> str:
@@ -138,19 +137,29 @@ def _size(size: int) -> str:
               help="Write the unit here (e.g. /etc/systemd/system/monitor.service); default: print it.")
 def install_service(config_path: Path, output: Path | None) -> None:
     """Write a hardened systemd unit (Type=notify, watchdog, reload) that runs this installation."""
-    settings = load_settings(config_path)
+    settings = load_settings(config_path, delivers=False)
     executable = Path(sys.executable).parent / "monitor"
     if not executable.exists():
         executable = Path(shutil.which("monitor") or executable)
     unit = ops.render_unit(executable.absolute(), settings.path, settings.database)
+    problems = unit_problems(executable.absolute(), settings.path, settings.database)
     if output is None:
         click.echo(unit, nl=False)
+    else:
+        try:
+            output.write_text(unit, encoding="utf-8")
+        except OSError as exc:
+            fail(f"error: cannot write {output}: {exc.strerror or exc}", 1)
+    name = output.stem if output is not None else "monitor"
+    where = f"wrote {output}" if output is not None else "unit printed"
+    if not problems:
+        if output is not None:
+            click.echo(f"{where}; now: systemctl daemon-reload && systemctl enable --now {name}", err=True)
         return
-    try:
-        output.write_text(unit, encoding="utf-8")
-    except OSError as exc:
-        fail(f"error: cannot write {output}: {exc.strerror or exc}", 1)
-    click.echo(f"wrote {output}; now: systemctl daemon-reload && systemctl enable --now {output.stem}", err=True)
+    for problem in problems:
+        click.echo(f"problem: {problem}", err=True)
+    fail(f"{where}, but the service would not start until the problems above are fixed; fix them and run "
+         f"install-service again before `systemctl enable --now {name}`", 1)
 
 
 @click.command("ui")

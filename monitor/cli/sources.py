@@ -15,6 +15,7 @@ from monitor.cli.common import EXIT_STORE, config_option, fail, load_settings
 from monitor.config import Settings, Source
 from monitor.errors import StoreError
 from monitor.lookup import source_health as health
+from monitor.pipeline import PollPlan, plan_next_poll
 from monitor.store import SourceState, items
 
 
@@ -37,7 +38,7 @@ def _ago(when: datetime | None, now: datetime) -> str:
     return f"in {text}" if seconds > 0 else f"{text} ago"
 
 
-def _record(source: Source, state: SourceState, now: datetime) -> dict[str, Any]:
+def _record(source: Source, state: SourceState, plan: PollPlan, now: datetime) -> dict[str, Any]:
     return {
         "id": source.id,
         "name": source.name,
@@ -52,7 +53,10 @@ def _record(source: Source, state: SourceState, now: datetime) -> dict[str, Any]
         "disabled_reason": state.disabled_reason,
         "last_success_at": state.last_success_at.isoformat() if state.last_success_at else None,
         "last_new_item_at": state.last_new_item_at.isoformat() if state.last_new_item_at else None,
-        "next_poll_at": state.next_poll_at.isoformat() if state.next_poll_at else None,
+        "next_poll_at": plan.at.isoformat() if plan.at else None,
+        "next_poll_reason": plan.reason,
+        "interval_seconds": source.interval,
+        "interval_explicit": source.interval_explicit,
         "average_gap_seconds": state.average_gap_seconds,
     }
 
@@ -69,7 +73,7 @@ def sources(ctx: click.Context, config_path: Path, failing: bool, by_item: bool,
     """Print every configured source with its health: last success, failures, last error, next poll."""
     if ctx.invoked_subcommand is not None:
         return
-    settings = load_settings(config_path)
+    settings = load_settings(config_path, delivers=False)
     db = _open(settings)
     now = datetime.now(UTC)
     rows = [(s, store.source_state(db, s.id)) for s in settings.sources]
@@ -77,9 +81,11 @@ def sources(ctx: click.Context, config_path: Path, failing: bool, by_item: bool,
     db.close()
     if failing:
         rows = [(s, st) for s, st in rows if st.disabled or st.consecutive_failures]
+    # What the daemon will do under this config (it re-plans at start and reload), not what an older config said.
+    plans = [plan_next_poll(settings.fetch, s, st) for s, st in rows]
     if output == "json":
-        for source, state in rows:
-            record = _record(source, state, now)
+        for (source, state), plan in zip(rows, plans, strict=True):
+            record = _record(source, state, plan, now)
             record["items"] = outcomes.get(source.id, {})
             record["text_from"] = origins.get(source.id, {})
             click.echo(json.dumps(record, ensure_ascii=False))
@@ -87,7 +93,7 @@ def sources(ctx: click.Context, config_path: Path, failing: bool, by_item: bool,
     if by_item:
         _item_table(rows, outcomes, origins)
         return
-    _table(rows, now)
+    _table(rows, plans, now)
 
 
 def _item_table(
@@ -108,10 +114,10 @@ def _item_table(
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=False)) + "  " + line[-1])
 
 
-def _table(rows: list[tuple[Source, SourceState]], now: datetime) -> None:
-    header = ("SOURCE", "HEALTH", "FAILS", "LAST OK", "NEW ITEM", "NEXT POLL", "URL / PROBLEM")
+def _table(rows: list[tuple[Source, SourceState]], plans: list[PollPlan], now: datetime) -> None:
+    header = ("SOURCE", "HEALTH", "FAILS", "LAST OK", "NEW ITEM", "NEXT POLL", "WHY", "URL / PROBLEM")
     lines = [header]
-    for source, state in rows:
+    for (source, state), plan in zip(rows, plans, strict=True):
         if state.disabled:
             detail = f"{state.disabled_reason}"
         elif state.consecutive_failures:
@@ -127,7 +133,8 @@ def _table(rows: list[tuple[Source, SourceState]], now: datetime) -> None:
             str(state.consecutive_failures),
             _ago(state.last_success_at, now),
             _ago(state.last_new_item_at, now),
-            "never" if state.disabled else _ago(state.next_poll_at, now) if state.next_poll_at else "at start",
+            "never" if state.disabled else _ago(plan.at, now) if plan.at else "at start",
+            "" if state.disabled else plan.reason,
             detail,
         ))
     widths = [max(len(line[i]) for line in lines) for i in range(len(header) - 1)]
@@ -140,7 +147,7 @@ def _table(rows: list[tuple[Source, SourceState]], now: datetime) -> None:
 @click.option("--opml", "as_opml", is_flag=True, required=True, help="Write OPML 2.0 (the only format for now).")
 def export(config_path: Path, as_opml: bool) -> None:
     """Print every source as OPML, with the URL it is really polled at (after moves and discovery)."""
-    settings = load_settings(config_path)
+    settings = load_settings(config_path, delivers=False)
     db = _open(settings)
     opml = ElementTree.Element("opml", version="2.0")
     head = ElementTree.SubElement(opml, "head")
@@ -166,7 +173,7 @@ def export(config_path: Path, as_opml: bool) -> None:
 @click.argument("source_id")
 def enable(config_path: Path, source_id: str) -> None:
     """Re-enable a source disabled by a 410 Gone (by id, as `monitor sources --format json` shows it)."""
-    settings = load_settings(config_path)
+    settings = load_settings(config_path, delivers=False)
     db = _open(settings)
     found = store.enable_source(db, source_id)
     db.close()

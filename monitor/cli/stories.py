@@ -9,8 +9,7 @@ from pathlib import Path
 
 import click
 
-from monitor.cli.common import EXIT_STORE, config_option, fail, load_settings
-from monitor.config import parse_duration
+from monitor.cli.common import EXIT_STORE, config_option, fail, load_settings, since_window
 from monitor.errors import StoreError
 from monitor.pipeline import backfill_stories
 from monitor.store import open_database
@@ -19,9 +18,10 @@ from monitor.store.stories import list_stories
 
 def _since(value: str) -> float:
     try:
-        return parse_duration(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
+        return since_window(value)
+    except click.BadParameter as exc:
+        exc.param_hint = "--since"
+        raise
 
 
 @click.group("stories", invoke_without_command=True)
@@ -36,11 +36,9 @@ def stories(
     ctx: click.Context, config_path: Path, topic: str | None, since: str, min_size: int, limit: int, output: str
 ) -> None:
     """List stories, largest first: articles, outlets, first title and the topics they hit."""
-    ctx.ensure_object(dict)
-    ctx.obj["config_path"] = config_path
     if ctx.invoked_subcommand is not None:
         return
-    settings = load_settings(config_path)
+    settings = load_settings(config_path, delivers=False)
     window = _since(since)
     try:
         db = open_database(settings.database)
@@ -67,10 +65,10 @@ def stories(
 
 @stories.command("backfill")
 @click.option("--batch", type=click.IntRange(min=1), default=500, show_default=True, help="Articles per transaction.")
-@click.pass_context
-def backfill(ctx: click.Context, batch: int) -> None:
+@config_option
+def backfill(batch: int, config_path: Path) -> None:
     """Group articles stored before stories existed into stories (no alerts); safe to run again or interrupt."""
-    settings = load_settings(ctx.obj["config_path"])
+    settings = load_settings(config_path, delivers=False)
     try:
         db = open_database(settings.database)
     except StoreError as exc:

@@ -18,8 +18,8 @@ import click
 from sqlite_utils import Database
 
 from monitor import store
-from monitor.cli.common import EXIT_CONFIG, EXIT_STORE, config_option, fail, load_settings
-from monitor.config import Settings, load_topics, parse_duration
+from monitor.cli.common import EXIT_CONFIG, EXIT_STORE, config_option, fail, load_settings, since_window
+from monitor.config import Settings, load_topics
 from monitor.errors import ConfigError, QueryError, StoreError
 from monitor.lookup import ScanStats, archive_hits, document, search_topic
 from monitor.match import CompiledTopic, compile_topic
@@ -33,9 +33,10 @@ def _since(value: str | None) -> datetime | None:
     if value is None:
         return None
     try:
-        return datetime.now(UTC) - timedelta(seconds=parse_duration(value))
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--since") from None
+        return datetime.now(UTC) - timedelta(seconds=since_window(value))
+    except click.BadParameter as exc:
+        exc.param_hint = "--since"
+        raise
 
 
 def _open(settings: Settings) -> Database:
@@ -70,10 +71,14 @@ def _hit_json(article: StoredArticle, hit: Match, **extra: Any) -> str:
 
 
 def _hit_lines(article: StoredArticle, hit: Match, note: str = "") -> list[str]:
-    when = (article.published or article.fetched_at or "")[:10]
+    # The date shown is when the article was stored, the order both commands list in (a feed's publication
+    # dates can be missing, late or wrong); the publication date follows when it is another day.
+    stored = (article.fetched_at or "")[:16].replace("T", " ")
+    published = (article.published or "")[:10]
+    when = f"{stored} (published {published})" if published and published != stored[:10] else stored
     head = f"#{article.id}  {when}  {article.source or '-'}  score {hit.score:g}  {article.title}"
     lines = [head, f"    {article.url}", f"    terms: {', '.join(hit.terms)}{note}"]
-    lines.extend(f"    … {s}" for s in hit.snippets[:1])
+    lines.extend(f"    {s}" for s in hit.snippets[:1])  # a snippet carries its own ellipses
     return lines
 
 
@@ -95,11 +100,11 @@ def _progress(total: int, label: str) -> Any:
 @click.option("--since", help="Only articles stored in this window, e.g. 30d, 12h.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per hit.")
 def search(query: str, config_path: Path, limit: int, since: str | None, as_json: bool) -> None:
-    """Search stored articles with the topic query language, newest first.
+    """Search stored articles with the topic query language, most recently stored first.
 
     `@name` uses the alias of that name from the config's topics (the first topic defining it).
     """
-    settings = load_settings(config_path)
+    settings = load_settings(config_path, delivers=False)
     compiled = _compile(search_topic(query, settings.topics))
     db = _open(settings)
     stats = ScanStats()
@@ -135,34 +140,49 @@ def _resolve_topics(settings: Settings, name: str) -> list[Topic]:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per would-be alert.")
 def backtest(topic: str, config_path: Path, since: str, as_json: bool) -> None:
     """Run TOPIC (an id from the config, or a topic file) over stored articles: what would it have alerted?"""
-    settings = load_settings(config_path)
+    settings = load_settings(config_path, delivers=False)
     db = _open(settings)
     window = _since(since)
     for item in _resolve_topics(settings, topic):
         compiled = _compile(item)
-        stats, alerted, lines = ScanStats(), 0, []
+        stats, alerted, quiet, lines = ScanStats(), 0, 0, []
+        first_in_story: dict[int, int] = {}  # story id → the article that alerted for it, oldest first
         with _progress(count_articles(db, since=window), f"backtest {item.id}") as bar:
             tick = bar.update if bar is not None else None
             for article, hit in archive_hits(db, compiled, since=window, stats=stats, progress=tick):
                 channels = settings.channels_for(
                     item.id, hit.score, language=article.language, source=(article.source_id, article.source)
                 )
+                # As the pipeline does: one alert per story and topic; later articles of the story stay quiet.
+                story = _story_of(db, article.id)
+                same = first_in_story.setdefault(story, article.id) if story is not None else article.id
+                if same != article.id:
+                    channels, quiet = [], quiet + 1
                 known = db.execute(
                     "SELECT 1 FROM hits WHERE topic_id = ? AND article_id = ?", [item.id, article.id]
                 ).fetchone()
                 alerted += known is not None
                 if as_json:
-                    lines.append(_hit_json(article, hit, channels=channels, already_hit=known is not None))
+                    extra = {"kept_quiet_as_story_of": same} if same != article.id else {}
+                    lines.append(_hit_json(article, hit, channels=channels, already_hit=known is not None, **extra))
                 else:
-                    note = f"\n    → {', '.join(channels) or 'no route'}" + ("  (already a hit)" if known else "")
+                    where = f"kept quiet: same story as #{same}" if same != article.id else ", ".join(channels)
+                    note = f"\n    → {where or 'no route'}" + ("  (already a hit)" if known else "")
                     lines.extend(_hit_lines(article, hit, note))
         for line in lines:
             click.echo(line)
+        kept = f", {quiet} more kept quiet as the same story" if quiet else ""
         click.echo(
-            f"{item.id}: {stats.hits} would alert in {stats.total} articles since {since}"
+            f"{item.id}: {stats.hits - quiet} would alert in {stats.total} articles since {since}{kept}"
             f" ({alerted} already hits, {stats.hits - alerted} new); read {stats.read} after the prefilter",
             err=as_json,
         )
+
+
+def _story_of(db: Database, article_id: int) -> int | None:
+    """Return the story an article belongs to (None before stories existed, see `monitor stories backfill`)."""
+    row = db.execute("SELECT story_id FROM story_articles WHERE article_id = ?", [article_id]).fetchone()
+    return int(row[0]) if row else None
 
 
 def _load_document(db: Database | None, target: str) -> tuple[MatchDocument, str]:
@@ -240,7 +260,7 @@ def render(exp: Explanation) -> list[str]:
         lines.append(f"  proximity: {exp.proximity:g} (closest: {gap})")
         lines.append(f"  total: {exp.score:g}")
     for snippet in exp.snippets:
-        lines.append(f"  … {snippet}")
+        lines.append(f"  {snippet}")
     return lines
 
 
@@ -250,7 +270,7 @@ def render(exp: Explanation) -> list[str]:
 @config_option
 def explain_command(topic: str, article: str, config_path: Path) -> None:
     """Explain TOPIC on ARTICLE (a stored article id, or a .json/.html/text file): clauses, places, score."""
-    settings = load_settings(config_path)
+    settings = load_settings(config_path, delivers=False)
     needs_db = not Path(article).is_file()
     db = _open(settings) if needs_db else None
     doc, shown = _load_document(db, article)

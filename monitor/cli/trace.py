@@ -23,7 +23,7 @@ def trace(target: str, config_path: Path, as_json: bool) -> None:
     """Say why an item did or did not alert: TARGET is its URL (as the feed linked it, or canonical) or an
     article id. Shows every stage's recorded decision (poll, page fetch, extraction, outcome), the topics
     re-evaluated now on the stored text (with the first clause that failed), routes, story and deliveries."""
-    settings = load_settings(config_path)
+    settings = load_settings(config_path, delivers=False)
     try:
         compiled = [compile_topic(t) for t in settings.topics]
     except QueryError as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree
 
 from pydantic import ValidationError
@@ -12,13 +13,16 @@ from pydantic import ValidationError
 from monitor.config.schema import (
     HEALTH_TOPIC,
     ConfigFile,
+    EmailChannel,
+    LogChannel,
     Settings,
     Source,
     SourceConfig,
     TopicConfig,
+    WebhookChannel,
     source_id,
 )
-from monitor.config.yamlfile import Located, read_yaml, substitute_env, validation_problems, where
+from monitor.config.yamlfile import ENV_VAR, Located, read_yaml, substitute_env, validation_problems, where
 from monitor.errors import ConfigError
 from monitor.models import Topic
 
@@ -31,19 +35,28 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> Settings:
-    """Return validated settings for the config file at ``path``; raise ConfigError listing every problem."""
+def load_config(path: str | Path, environ: Mapping[str, str] | None = None, *, channels: bool = True) -> Settings:
+    """Return validated settings for the config file at ``path``; raise ConfigError listing every problem.
+
+    ``channels=False`` is for commands that deliver nothing (hits, search, sources, ...): a channel whose
+    ``${VAR}`` is not set is kept unchecked, with the variable as written, instead of failing the command.
+    """
     config_path = Path(path)
     doc = read_yaml(config_path, str(path))
     if not isinstance(doc.data, dict):
         raise ConfigError(f"{doc.file}:{doc.lines.get((), 1)}: the config must be a mapping of keys")
-    data, problems = substitute_env(doc, os.environ if environ is None else environ)
+    unused = None if channels else _in_channels
+    data, problems = substitute_env(doc, os.environ if environ is None else environ, unused=unused)
     if problems:
         raise ConfigError(problems)
+    unresolved = {} if channels else _set_aside_unresolved(data)
     try:
         config = ConfigFile.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(validation_problems(doc, exc)) from None
+    if unresolved:
+        listed = [unresolved.get(i, c) for i, c in enumerate(config.channels)]
+        config = config.model_copy(update={"channels": listed})
     base = config_path.resolve().parent
     problems = []
     sources = list(_expand_sources(config, base, doc, problems))
@@ -69,13 +82,37 @@ def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> S
     )
 
 
+def _in_channels(path: tuple[str | int, ...]) -> bool:
+    return bool(path) and path[0] == "channels"
+
+
+_CHANNEL_TYPES: dict[str, type[WebhookChannel | EmailChannel | LogChannel]] = {
+    "webhook": WebhookChannel, "email": EmailChannel, "log": LogChannel,
+}
+
+
+def _set_aside_unresolved(data: dict[str, Any]) -> dict[int, WebhookChannel | EmailChannel | LogChannel]:
+    """Replace each channel still holding a ``${VAR}`` by a log channel of the same id for validation; return
+    the channels themselves, built unchecked (a command that delivers nothing needs their ids and types)."""
+    channels = data.get("channels")
+    if not isinstance(channels, list):
+        return {}
+    aside = {}
+    for index, entry in enumerate(channels):
+        kind = entry.get("type") if isinstance(entry, dict) else None
+        if isinstance(kind, str) and kind in _CHANNEL_TYPES and ENV_VAR.search(repr(entry)):
+            aside[index] = _CHANNEL_TYPES[kind].model_construct(**entry)
+            channels[index] = {"id": entry.get("id"), "type": "log"}
+    return aside
+
+
 def _expand_sources(config: ConfigFile, base: Path, doc: Located, problems: list[str]) -> Iterator[Source]:
     default = config.defaults.interval
     for index, entry in enumerate(config.sources):
         if isinstance(entry, SourceConfig):
             yield Source(
                 entry.id or source_id(entry.url), entry.name, entry.url, entry.interval or default,
-                type=entry.type, selector=entry.selector,
+                type=entry.type, selector=entry.selector, interval_explicit=entry.interval is not None,
             )
             continue
         location = where(doc, ("sources", index, "opml"))
@@ -85,7 +122,8 @@ def _expand_sources(config: ConfigFile, base: Path, doc: Located, problems: list
             problems.append(f"{location}: cannot read OPML file {entry.opml!r}: {exc}")
             continue
         for name, url in feeds:
-            yield Source(source_id(url), name, url, entry.interval or default)
+            explicit = entry.interval is not None
+            yield Source(source_id(url), name, url, entry.interval or default, interval_explicit=explicit)
 
 
 def read_opml(path: Path) -> list[tuple[str, str]]:

@@ -18,6 +18,7 @@ from pydantic import (
     Field,
     Tag,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -29,6 +30,7 @@ _DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|kib|mib|gib)?\s*$", re.IGNORECASE)
 _SIZE_UNITS = {"b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3, "kib": 1024, "mib": 1024**2, "gib": 1024**3}
 _TOPIC_ID = r"^[a-z0-9][a-z0-9._-]*$"
+ID_PATTERN = _TOPIC_ID  # ids of topics, channels and sources (error messages explain it)
 # The topic of alerts about the monitor itself; routed only by routes that name it (never by "*").
 HEALTH_TOPIC = "monitor.health"
 
@@ -63,10 +65,28 @@ def parse_size(value: Any) -> int:
     return size
 
 
-Duration = Annotated[float, BeforeValidator(parse_duration)]
+# The JSON Schema says what the YAML may hold (editors validate against it), not the float or int it becomes.
+_DURATION_TEXT = {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*(ms|s|m|h|d)?\s*$"}
+_DURATION_SCHEMA = {
+    "anyOf": [{"type": "number", "exclusiveMinimum": 0}, _DURATION_TEXT], "examples": ["30s", "10m", "2h"]
+}
+_DELAY_SCHEMA = {"anyOf": [{"type": "number", "minimum": 0}, _DURATION_TEXT], "examples": ["0", "500ms", "1s"]}
+_SIZE_SCHEMA = {
+    "anyOf": [
+        {"type": "integer", "exclusiveMinimum": 0},
+        {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*([bB]|[kKmMgG][iI]?[bB])?\s*$"},
+    ],
+    "examples": ["512KB", "5MB", "1GiB"],
+}
+
+Duration = Annotated[float, BeforeValidator(parse_duration), WithJsonSchema(_DURATION_SCHEMA)]
 # A duration that may be zero ("0" or "0s" turns a delay off).
-Delay = Annotated[float, BeforeValidator(lambda v: 0.0 if str(v).strip() in ("0", "0s", "0.0") else parse_duration(v))]
-ByteSize = Annotated[int, BeforeValidator(parse_size)]
+Delay = Annotated[
+    float,
+    BeforeValidator(lambda v: 0.0 if str(v).strip() in ("0", "0s", "0.0") else parse_duration(v)),
+    WithJsonSchema(_DELAY_SCHEMA),
+]
+ByteSize = Annotated[int, BeforeValidator(parse_size), WithJsonSchema(_SIZE_SCHEMA)]
 
 
 class _Model(BaseModel):
@@ -95,7 +115,9 @@ class FetchSettings(_Model):
 class Defaults(_Model):
     """Defaults applied to every source that does not set its own."""
 
-    interval: Duration = 600.0
+    interval: Duration = Field(
+        600.0, description="where adaptive polling starts for a source without its own interval"
+    )
 
 
 class SourceConfig(_Model):
@@ -104,7 +126,9 @@ class SourceConfig(_Model):
     name: str = Field(min_length=1)
     url: str = Field(pattern=r"^https?://\S+$")
     id: str | None = Field(None, pattern=_TOPIC_ID)
-    interval: Duration | None = None
+    interval: Duration | None = Field(
+        None, description="poll at least this often (a busy feed may be polled more often); default: adaptive"
+    )
     type: Literal["feed", "sitemap", "page"] = Field(
         "feed", description="feed (RSS/Atom/JSON, or an HTML page announcing one), sitemap (news sitemap) or page"
     )
@@ -240,7 +264,11 @@ class EmailChannel(_Channel):
 
     id: str = Field(pattern=_TOPIC_ID)
     type: Literal["email"]
-    from_: str = Field(alias="from", pattern=r"^[^@\s]+@[^@\s]+$")
+    from_: str = Field(
+        alias="from",
+        pattern=r"^([^@\s]+@[^@\s]+|[^<>@]*<[^@\s<>]+@[^@\s<>]+>)$",
+        description="the sender: monitor@example.org, or with a name: 'Монитор <monitor@example.org>'",
+    )
     to: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]] = Field(min_length=1)
     smtp: SmtpSettings
     list_id: str | None = Field(None, description="List-Id header, e.g. 'Monitor alerts <alerts.example.org>'")
@@ -416,6 +444,9 @@ class Source:
     interval: float
     type: str = "feed"  # feed | sitemap | page
     selector: str | None = None  # type page: CSS selector of the article links
+    # The source (or its OPML entry) sets ``interval`` itself: a ceiling adaptive polling never exceeds.
+    # Otherwise ``defaults.interval`` is only where adaptive polling starts.
+    interval_explicit: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from monitor.config.schema import UNION_TAGS
+from monitor.config.schema import (
+    ID_PATTERN,
+    UNION_TAGS,
+    ConfigFile,
+    EmailChannel,
+    LogChannel,
+    OpmlSourceConfig,
+    SourceConfig,
+    TopicConfig,
+    WebhookChannel,
+)
 from monitor.errors import ConfigError
 
-_ENV_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+ENV_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,8 +119,8 @@ def _data_path(data: Any, loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
     """Map a pydantic error location onto keys of the data, dropping union tags."""
     path: list[str | int] = []
     current = data
-    for part in loc:
-        if part in UNION_TAGS:
+    for previous, part in zip((None, *loc), loc, strict=False):
+        if isinstance(previous, int) and part in UNION_TAGS:  # a tag follows a list index (top-level `log` is a key)
             continue
         in_dict = isinstance(current, dict) and part in current
         in_list = isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current)
@@ -125,9 +136,12 @@ def _data_path(data: Any, loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
 def validation_problems(doc: Located, exc: ValidationError) -> list[str]:
     problems: list[str] = []
     seen: set[tuple[tuple[str | int, ...], str]] = set()
+    root = _ROOTS.get(exc.title)
     for error in exc.errors():
         path = _data_path(doc.data, tuple(error["loc"]))
         message = _error_message(error)
+        if error["type"] == "extra_forbidden" and root is not None:
+            message += _did_you_mean(str(error["loc"][-1]), _known_keys(root, tuple(error["loc"][:-1])))
         if (path, message) in seen:
             continue
         seen.add((path, message))
@@ -146,13 +160,78 @@ def _error_message(error: Mapping[str, Any]) -> str:
     if kind == "union_tag_not_found":
         return "missing 'type': expected webhook, email or log"
     if kind == "string_pattern_mismatch":
-        return f"invalid value {error['input']!r}"
+        return _pattern_message(str(error["input"]), str(error.get("ctx", {}).get("pattern", "")))
     message = str(error["msg"])
     return message.removeprefix("Value error, ")
 
 
-def substitute_env(doc: Located, environ: Mapping[str, str]) -> tuple[Any, list[str]]:
-    """Replace ``${VAR}`` (or ``${VAR:-default}``) in every string; a missing variable is a problem."""
+# The models a ValidationError's title names: where an unknown key's siblings are looked up.
+_ROOTS: dict[str, type[BaseModel]] = {"ConfigFile": ConfigFile, "TopicConfig": TopicConfig}
+# A union branch's tag in an error location, and the model it stands for.
+_TAGGED: dict[str, type[BaseModel]] = {
+    "feed-source": SourceConfig, "opml-source": OpmlSourceConfig, "topic-inline": TopicConfig,
+    "webhook": WebhookChannel, "email": EmailChannel, "log": LogChannel,
+}
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """Return the models an annotation holds: itself, or inside list[...], X | None, Annotated[...], unions."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [model for arg in get_args(annotation) for model in _models_in(arg)]
+
+
+def _known_keys(root: type[BaseModel], loc: tuple[str | int, ...]) -> list[str]:
+    """Return the keys the YAML may use at ``loc`` (a pydantic error location without its last part)."""
+    models = [root]
+    for previous, part in zip((None, *loc), loc, strict=False):
+        if isinstance(part, int):
+            continue
+        if isinstance(previous, int) and part in _TAGGED:  # a tag follows a list index (top-level `log` is a key)
+            models = [_TAGGED[part]]
+            continue
+        models = [
+            found
+            for model in models
+            for name, info in model.model_fields.items()
+            if part in (name, info.alias)
+            for found in _models_in(info.annotation)
+        ]
+    return sorted({info.alias or name for model in models for name, info in model.model_fields.items()})
+
+
+def _did_you_mean(key: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    if close:
+        return f" (did you mean {close[0]!r}?)"
+    return f" (expected one of: {', '.join(known)})" if known else ""
+
+
+def _pattern_message(value: str, pattern: str) -> str:
+    """Say what a value that does not match its pattern should look like."""
+    if pattern.startswith("^https?://"):
+        if "://" not in value:
+            return f"invalid URL {value!r}: it needs a scheme, e.g. 'https://{value}'"
+        return f"invalid URL {value!r}: use an http:// or https:// URL without spaces"
+    if "@" in pattern:
+        named = " or, with a name, 'Monitor <monitor@example.org>'" if "<" in pattern else ""
+        return f"invalid email address {value!r}: expected an address such as monitor@example.org{named}"
+    if pattern == ID_PATTERN:
+        return (
+            f"invalid id {value!r}: use lower-case letters, digits, '.', '_' and '-', starting with a letter or digit"
+        )
+    if "\\d{1,5}" in pattern:
+        return f"invalid value {value!r}: expected HOST:PORT, e.g. 127.0.0.1:9464"
+    return f"invalid value {value!r}"
+
+
+def substitute_env(
+    doc: Located, environ: Mapping[str, str], *, unused: Callable[[tuple[str | int, ...]], bool] | None = None
+) -> tuple[Any, list[str]]:
+    """Replace ``${VAR}`` (or ``${VAR:-default}``) in every string; a missing variable is a problem.
+
+    Where ``unused(path)`` is true (a part the command will not use), a missing variable is left as written.
+    """
     problems: list[str] = []
 
     def walk(value: Any, path: tuple[str | int, ...]) -> Any:
@@ -168,10 +247,12 @@ def substitute_env(doc: Located, environ: Mapping[str, str]) -> tuple[Any, list[
                     return environ[name]
                 if default is not None:
                     return default
+                if unused is not None and unused(path):
+                    return found.group(0)
                 problems.append(f"{where(doc, path)}: environment variable {name} is not set")
                 return ""
 
-            return _ENV_VAR.sub(replace, value)
+            return ENV_VAR.sub(replace, value)
         return value
 
     return walk(doc.data, ()), problems

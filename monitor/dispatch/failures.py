@@ -46,7 +46,7 @@ def record_failed(
         d._count(channel.id, "failed" if exc.permanent else "dead" if dead else "retry")
         if len(d.stats.failures) < MAX_FAILURES_KEPT:
             d.stats.failures.append(f"delivery {message_id} to {channel.id}: {exc}")
-        fate = "permanently" if exc.permanent else "for good (dead-lettered)" if dead else f", retry in {delay:.0f}s"
-        log.warning("delivery of %s to %s failed %s: %s", message_id, channel.id, fate, exc)
+        fate = " permanently" if exc.permanent else " for good (dead-lettered)" if dead else f" (retry in {delay:.0f}s)"
+        log.warning("delivery of %s to %s failed%s: %s", message_id, channel.id, fate, exc)
     except Exception:  # noqa: BLE001 - logged by _trouble, then backed off
         d._trouble(f"recording the failed delivery of {message_id} to {channel.id}")

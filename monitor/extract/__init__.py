@@ -11,7 +11,7 @@ from monitor.extract.body import Body, extract_body
 from monitor.extract.decode import decode_for_parser, decode_html
 from monitor.extract.guard import MAX_PAGE_CHARS, parser_input
 from monitor.extract.metadata import PageMeta, read_metadata
-from monitor.extract.text import detect_language
+from monitor.extract.text import detect_language, load_language_model
 from monitor.models import Article
 
 __all__ = ["detect_language", "extract", "warm_up"]
@@ -137,9 +137,30 @@ def extract(html: str | bytes, url: str | None = None, *, brief_ok: bool = False
         return Article(title="", text="", url=url, skip_reason=f"extraction failed: {type(exc).__name__}")
 
 
-def warm_up() -> None:
-    """Load what extraction would otherwise load on first use (py3langid unpacks its model through a temporary
-    file, ~0.5 s): the daemon calls this at start, so no article pays for it mid-poll and a full disk or a
-    file-size limit cannot make an item fail later."""
-    detect_language("The language model is loaded once, before the first poll.")
-    extract("<html lang=en><head><title>t</title></head><body><article><p>Warm up.</p></article></body></html>")
+# A page that takes the costly first-use paths: JSON-LD with dates, meta tags, a byline, a <time>, and
+# no language declared (so the detector runs); its legacy-encoded bytes send decoding through detection.
+_WARM_PAGE = (
+    '<html><head><meta property="og:title" content="Прогрев"><meta name="author" content="Иван Петров">'
+    '<meta property="article:published_time" content="2024-05-06T07:08:09+03:00">'
+    '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Прогрев",'
+    ' "datePublished": "Mon, 06 May 2024 07:08:09 GMT", "articleBody": "Текст."}</script></head>'
+    '<body><article><h1>Прогрев</h1><p class="byline">Иван Петров, <time datetime="6 May 2024">6 мая</time></p>'
+    + "<p>Этот текст написан по-русски, чтобы модель языка и разбор дат загрузились заранее, до работы.</p>" * 4
+    + "<ul><li>пункт списка</li></ul><figure><figcaption>Подпись</figcaption></figure></article></body></html>"
+)
+
+
+def warm_up() -> bool:
+    """Load what extraction would otherwise load on first use; True when the language model is loaded.
+
+    Runs when this package is imported, so that no call pays for a lazy load (py3langid's model, about 0.5 s;
+    charset detection's codecs; first regex and selector compilations). The daemon calls it again at start,
+    which retries the model if loading it failed at import (a full disk, say).
+    """
+    loaded = load_language_model()
+    extract(_WARM_PAGE.encode("cp1251"))
+    extract(_WARM_PAGE, "https://example.com/warm-up")
+    return loaded
+
+
+warm_up()

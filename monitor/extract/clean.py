@@ -18,6 +18,7 @@ _PROSE_PARAGRAPHS = 5
 _PROSE_HEADER = 150
 _LINK_PARAGRAPH = 300
 _LINK_PARAGRAPH_DENSITY = 0.6
+_MIN_CAPTION = 25
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden")
 # Tag ids for the hot loops: an int comparison instead of a new name string per node.
 _NEVER_CHROME_IDS = tag_ids(sel.NEVER_CHROME_TAGS)
@@ -196,8 +197,36 @@ def link_density(node: LexborNode, text_length: int | None = None) -> float:
     return min(1.0, linked / length)
 
 
+def _only_child(node: LexborNode) -> LexborNode | None:
+    """Return the node's single element child when the node holds nothing else (no text of its own)."""
+    only: LexborNode | None = None
+    child = node.child
+    while child is not None:
+        if child.is_element_node:
+            if only is not None:
+                return None
+            only = child
+        elif child.is_text_node and (child.text_content or "").strip():
+            return None
+        child = child.next
+    return only
+
+
+def _captioned(figure: LexborNode) -> bool:
+    """Say whether a figure carries a caption worth reading: a sentence, not a credit line or a link."""
+    for caption in figure.css("figcaption"):
+        text = caption.text(deep=True).strip()
+        if len(text) >= _MIN_CAPTION and link_density(caption, len(text)) < 0.5:
+            return True
+    return False
+
+
 def _is_clutter(node: LexborNode) -> bool:
     """Readability-style conditional test for a container inside the chosen body, cheapest first."""
+    if node.tag == "figure":
+        # Class names on figures ("media", "photo") say what they hold, not that they are chrome; an
+        # image's caption is text that readers of the article see.
+        return not _captioned(node)
     if class_weight(node) < 0:
         return True
     text = node.text(deep=True).strip()
@@ -217,7 +246,7 @@ def _is_clutter(node: LexborNode) -> bool:
 
 
 def remove_clutter(content: LexborNode, chrome: ChromeFilter | None = None) -> None:
-    """Remove chrome, captions, headlines, link lists and tiny fragments from the body, innermost first."""
+    """Remove chrome, credits, headlines, link lists and tiny fragments from the body, innermost first."""
     limit = max(4, len(content.css("p")) // 2)
     content_id = content.mem_id
     judged = chrome.judged if chrome is not None else {}
@@ -233,9 +262,21 @@ def remove_clutter(content: LexborNode, chrome: ChromeFilter | None = None) -> N
     for node in reversed(content.css(sel.BODY_JUNK_SELECTOR)):
         if node.mem_id != content.mem_id:
             node.decompose()
+    # Innermost first, so a wrapper around a block already found clean holds the same text: only its own
+    # names can make it clutter, and its text (half the text built here on news pages) need not be built again.
+    clean: set[int] = set()
     for node in reversed(content.css(sel.CLEAN_SELECTOR)):
-        if node.mem_id != content.mem_id and _is_clutter(node):
+        if node.mem_id == content.mem_id:
+            continue
+        inner = _only_child(node)
+        if inner is not None and inner.mem_id in clean and node.tag != "figure":
+            verdict = class_weight(node) < 0
+        else:
+            verdict = _is_clutter(node)
+        if verdict:
             node.decompose()
+        else:
+            clean.add(node.mem_id)
     # "Read more: <a>Another headline</a>" paragraphs are links dressed as prose; only paragraphs
     # that hold a link need the test.
     linked: dict[int, LexborNode] = {}

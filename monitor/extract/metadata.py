@@ -15,6 +15,7 @@ from monitor.extract.values import (
     clean_title,
     normalise_language,
     parse_date,
+    parse_printed_date,
     resolve_url,
     split_authors,
 )
@@ -110,6 +111,20 @@ def _read_page_byline_and_time(tree: LexborHTMLParser, meta: PageMeta) -> None:
         # Prefer the <time> marked as the publication date over the first one on the page.
         times.sort(key=lambda n: n.attributes.get("itemprop") != "datePublished" and "pubdate" not in n.attributes)
         meta.published = _first_date([node.attributes.get("datetime") for node in times[:3]])
+    if meta.published is None:
+        meta.published = _printed_date(tree)
+
+
+def _printed_date(tree: LexborHTMLParser) -> datetime | None:
+    """Return the first date printed in a date-named element of the article, for pages with no date markup."""
+    scope = tree.css_first(sel.ARTICLE_SCOPE_SELECTOR)
+    if scope is None:
+        return None
+    for node in scope.css(sel.PRINTED_DATE_SELECTOR)[: sel.PRINTED_DATE_TRIES]:
+        published = parse_printed_date(node.text(deep=True))
+        if published is not None:
+            return published
+    return None
 
 
 def _live_updates(updates: Any) -> str:

@@ -34,7 +34,7 @@ STRONG_UNLIKELY_RE = _words(
     "consent", "gdpr", "outbrain", "taboola", "recirc", "subscri", "signup", "sign-up", "sponsor",
     "advert", "breadcrumb", "most-?popular", "most-?read", "trending", "also-?read", "more-?stories",
     "recommend", "paywall-prompt", "print-only", "sr-only", "visually-?hidden", "screen-?reader",
-    "author-?bio", "caption", "credit", "byline", "dateline", "timestamp", "tags?(?![a-z])", "toolbar",
+    "author-?bio", "credit", "byline", "dateline", "timestamp", "tags?(?![a-z])", "toolbar",
     "skip-?link",
     "jump-?link", "newsfeed", "rating", "reaction", "follow", "login",
 )
@@ -67,7 +67,7 @@ POSITIVE_RE = _words(
 NEGATIVE_RE = _words(
     "hidden", "hid(?![a-z])", "banner", "combx", "comment", "com-", "contact", "foot", "footer",
     "footnote", "gdpr", "masthead", "media", "meta", "outbrain", "promo", "related", "scroll", "share",
-    "shoutbox", "sidebar", "skyscraper", "sponsor", "shopping", "tags", "tool", "widget", "caption",
+    "shoutbox", "sidebar", "skyscraper", "sponsor", "shopping", "tags", "tool", "widget",
     "newsletter", "social", "subscri", "recirc", "ad(?![a-z])",
 )
 # Elements that can carry a chrome signal (attributes or the <header> landmark).
@@ -104,8 +104,8 @@ BLOCK_TAGS: frozenset[str] = frozenset(
 BLOCK_SELECTOR = ", ".join(sorted(BLOCK_TAGS))
 # Headings that, when they are mostly a link, mark a teaser card on a home page or section front.
 TEASER_HEADING_SELECTOR = "h2, h3, h4"
-# Removed from the chosen body: captions and credits are not prose of the article.
-BODY_JUNK_SELECTOR = "figure, figcaption, h1, [hidden], [aria-hidden=true]"
+# Removed from the chosen body: a second headline and hidden text (captions stay: readers see them).
+BODY_JUNK_SELECTOR = "h1, [hidden], [aria-hidden=true]"
 
 # --- Metadata. ---
 # One walk collects both, since every walk over a big page costs as much as a small extraction.
@@ -153,6 +153,11 @@ META_URL = ("og:url", "twitter:url", "parsely-link")
 # Byline elements for pages without author metadata (substring matches are costly: keep this short).
 AUTHOR_SELECTOR = '[rel="author"], [itemprop="author"], a[href*="/author/"], [class*="byline"]'
 TIME_SELECTOR = "time[datetime]"
+# Dates printed as text, for pages with no machine-readable one: searched only inside the article (never the
+# site header, whose "today's date" is not the story's), the first few matches.
+ARTICLE_SCOPE_SELECTOR = "article, main, [role=main]"
+PRINTED_DATE_SELECTOR = 'time, [class*="date"], [class*="time"], [class*="publish"], [itemprop="datePublished"]'
+PRINTED_DATE_TRIES = 4
 # Separators between a headline and the site name in <title>.
 TITLE_SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", " _ ", " · ", " « ", " » ", " // ", " ~ ")
 # fmt: on

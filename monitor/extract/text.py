@@ -38,6 +38,8 @@ BLOCK_IDS = tag_ids(sel.BLOCK_TAGS)
 # Where a climb up the tree stops: <html> and the document node above it.
 ROOT_IDS = tag_ids(frozenset({"html"})) | {LexborHTMLParser("").root.parent.tag_id}  # type: ignore[union-attr]
 _BR_ID = next(iter(tag_ids(frozenset({"br"}))))
+# Table cells stay on their row's line, but apart: "2024 412", not "2024412".
+_CELL_IDS = tag_ids(frozenset({"td", "th"}))
 
 
 def node_text(node: LexborNode) -> str:
@@ -52,6 +54,8 @@ def node_text(node: LexborNode) -> str:
             element.insert_after(_PARA)
         elif tag_id == _BR_ID:
             element.insert_after(_LINE)
+        elif tag_id in _CELL_IDS:
+            element.insert_after(" ")
     raw = node.text(deep=True, separator="")
     if _LINE in raw:
         # Two line breaks in a row separate paragraphs in pages written without <p>.
@@ -70,6 +74,20 @@ def node_text(node: LexborNode) -> str:
         if block and _WORD.search(block):
             kept.append(block)
     return "\n\n".join(kept)
+
+
+def load_language_model() -> bool:
+    """Load py3langid's model now (~0.5 s: it unpacks 68 MB through a temporary file); False if that failed.
+
+    Run at import, so that no extraction pays for it mid-poll; a failure (a full disk) is logged and
+    retried by the next detection, which then returns None rather than costing the article.
+    """
+    try:
+        py3langid.classify("The language model is loaded once, when the extractor is imported.")
+    except OSError as exc:
+        log.warning("language detection unavailable: %s", exc)
+        return False
+    return True
 
 
 def detect_language(text: str) -> str | None:

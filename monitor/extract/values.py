@@ -21,6 +21,19 @@ _BYLINE_TAIL = re.compile(
 )
 _EPOCH_DIGITS = re.compile(r"^\d{10}(\d{3})?$")
 _NO_YEAR = datetime(1900, 1, 1)
+# Zone abbreviations news pages print; dateutil knows only UTC/GMT and warns about the rest.
+_ZONES = {
+    name: int(hours * 3600)
+    for name, hours in (
+        ("UTC", 0), ("GMT", 0), ("Z", 0), ("ET", -5), ("EST", -5), ("EDT", -4), ("CT", -6), ("CST", -6),
+        ("CDT", -5), ("MT", -7), ("MST", -7), ("MDT", -6), ("PT", -8), ("PST", -8), ("PDT", -7), ("BST", 1),
+        ("CET", 1), ("CEST", 2), ("EET", 2), ("EEST", 3), ("MSK", 3), ("IST", 5.5), ("JST", 9), ("AEST", 10),
+        ("AEDT", 11),
+    )
+}  # fmt: skip
+# A printed date needs a year and another number (a day): "© 2015 Salon" is not a date.
+_PRINTED_DATE = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d).*?\d|\d.*?(?<!\d)(?:19|20)\d\d(?!\d)", re.DOTALL)
+_UPDATED = re.compile(r"^\W*(?:last\s+)?(?:updated|modified|aktualisiert|mis à jour|actualizado)", re.IGNORECASE)
 
 
 def clean_space(value: str) -> str:
@@ -45,9 +58,26 @@ def parse_date(value: object) -> datetime | None:
                 result = dateparser.isoparse(text)
             except (ValueError, OverflowError):
                 # Missing fields would come from today's date; year 1900 makes such dates fail below.
-                result = dateparser.parse(text, default=_NO_YEAR)
+                result = dateparser.parse(text, default=_NO_YEAR, tzinfos=_ZONES)
     except (ValueError, OverflowError, TypeError, LookupError):
         return None
+    return _plausible(result)
+
+
+def parse_printed_date(value: str) -> datetime | None:
+    """Parse a date as pages print it ("posted on April 21, 2015, at 11:29 a.m."); None unless it has a full
+    date, or if it says it is an update."""
+    text = clean_space(value)
+    if not text or len(text) > 80 or _UPDATED.match(text) or not _PRINTED_DATE.search(text):
+        return None
+    try:
+        result = dateparser.parse(text, default=_NO_YEAR, fuzzy=True, tzinfos=_ZONES)
+    except (ValueError, OverflowError, TypeError, LookupError):
+        return None
+    return _plausible(result)
+
+
+def _plausible(result: datetime | None) -> datetime | None:
     if result is None or not 1990 <= result.year <= 2100:
         return None
     if result.tzinfo is None or result.utcoffset() is None:

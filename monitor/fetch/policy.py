@@ -27,6 +27,9 @@ class Intervals:
     max_interval: float
     max_backoff: float
     adaptive: bool = True
+    # An interval the source sets itself: healthy polls never wait longer (adaptive may still poll a busy feed
+    # more often). Failures still back off beyond it.
+    ceiling: float | None = None
 
 
 def backoff_delay(failures: int, bounds: Intervals) -> float:
@@ -38,18 +41,51 @@ def backoff_delay(failures: int, bounds: Intervals) -> float:
 
 
 def poll_interval(bounds: Intervals, *, average_gap: float | None, feed_minimum: float | None) -> float:
-    """Return the interval until the next poll of a healthy source.
+    """Return the interval until the next poll of a healthy source (see ``plan_interval``)."""
+    return plan_interval(bounds, average_gap=average_gap, feed_minimum=feed_minimum)[0]
+
+
+def plan_interval(bounds: Intervals, *, average_gap: float | None, feed_minimum: float | None) -> tuple[float, str]:
+    """Return the interval until the next poll of a healthy source, and why it is that long.
 
     Adaptive: a source is polled about once per its usual publishing gap, within [min_interval, max_interval].
     The feed's own minimum (ttl, sy:updatePeriod, Cache-Control max-age) is a lower bound, but never beyond
-    max_interval: a feed asking for a week between polls would make us miss a week of news.
+    max_interval: a feed asking for a week between polls would make us miss a week of news. A source's own
+    ``interval`` (``bounds.ceiling``) caps the adaptive interval: the operator asked for at least that often
+    (only the server's own hint may ask for longer).
     """
     interval = bounds.interval
-    if bounds.adaptive and average_gap is not None and average_gap > 0:
+    if not bounds.adaptive:
+        reason = f"interval {format_seconds(interval)} (adaptive_intervals off)"
+    elif average_gap is None or average_gap <= 0:
+        reason = f"interval {format_seconds(interval)} (publishing rhythm not known yet)"
+    else:
         interval = min(max(average_gap, bounds.min_interval), bounds.max_interval)
+        reason = f"adaptive: publishes about every {format_seconds(average_gap)}"
+        if interval > average_gap:
+            reason += f", polled at min_interval {format_seconds(interval)}"
+        elif interval < average_gap:
+            reason += f", polled at max_interval {format_seconds(interval)}"
+    if bounds.ceiling is not None and interval > bounds.ceiling:
+        interval = bounds.ceiling
+        rhythm = f", though it publishes about every {format_seconds(average_gap)}" if average_gap else ""
+        reason = f"the source's own interval {format_seconds(interval)}{rhythm}"
+    # The server's own request is honoured even over the source's interval: it is theirs to ask.
     if feed_minimum is not None and feed_minimum > interval:
         interval = min(feed_minimum, max(bounds.max_interval, bounds.interval))
-    return interval
+        reason = f"the feed asks for at least {format_seconds(feed_minimum)} (ttl or Cache-Control)"
+        if interval < feed_minimum:
+            reason += f", capped at max_interval {format_seconds(interval)}"
+    return interval, reason
+
+
+def format_seconds(seconds: float) -> str:
+    """Return a duration the way the config writes it: 45s, 10m, 2h, 1.5h, 3d."""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            value = seconds / size
+            return f"{value:.0f}{unit}" if abs(value - round(value)) < 0.05 or value >= 10 else f"{value:.1f}{unit}"
+    return f"{seconds:.0f}s"
 
 
 def with_jitter(seconds: float, rng: random.Random | None = None) -> float:

@@ -1,15 +1,19 @@
 """Email bodies from Jinja2 templates (HTML autoescaped, plain-text alternative), overridable per channel.
 
+Snippets carry their own ellipses where they cut the text (monitor.match.score): templates print them as they are.
+
 A channel's ``templates`` folder may hold ``alert.html``, ``alert.txt``, ``digest.html`` and ``digest.txt``;
 whatever it lacks comes from the defaults below.
 """
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Sequence
 from datetime import UTC
+from email.header import Header
 from email.message import EmailMessage
-from email.utils import format_datetime
+from email.utils import format_datetime, formataddr, parseaddr
 from functools import lru_cache
 from pathlib import Path
 
@@ -35,7 +39,7 @@ DEFAULTS = {
 {% endfor %}{% if summary %}
 {{ summary }}
 {% endif %}{% for s in snippets %}
-  … {{ s }} …{% endfor %}
+  {{ s }}{% endfor %}
 """,
     "alert.html": """<!DOCTYPE html>
 <html><head><meta charset="utf-8"></head><body>
@@ -43,7 +47,7 @@ DEFAULTS = {
 {% if not href %}<p>{{ alert.article_url }}</p>{% endif %}
 <table>{% for label, value in facts %}<tr><th align="left">{{ label }}</th><td>{{ value }}</td></tr>{% endfor %}</table>
 {% if summary %}<p>{{ summary }}</p>{% endif %}
-{% if snippets %}<ul>{% for s in snippets %}<li>… {{ s }} …</li>{% endfor %}</ul>{% endif %}
+{% if snippets %}<ul>{% for s in snippets %}<li>{{ s }}</li>{% endfor %}</ul>{% endif %}
 {% if unsubscribe %}<p><small><a href="{{ unsubscribe }}">Unsubscribe</a></small></p>{% endif %}
 </body></html>
 """,
@@ -129,6 +133,37 @@ def _digest_context(digest: Digest) -> dict[str, object]:
     return {"digest": digest, "subject": digest.subject, "topics": topics}
 
 
+def set_text_header(email: EmailMessage, name: str, value: str) -> None:
+    """Add an unstructured header (Subject) that every client shows as written, in any script.
+
+    Python's own folding of long non-ASCII headers loses the spaces at fold points (between Arabic words, say)
+    and can leave an encoded word raw. So a non-ASCII value is encoded here as RFC 2047 base64 words split on
+    character boundaries, each space inside a word, and stored as is: folded lines stay under 78 characters.
+    """
+    if value.isascii():
+        email[name] = value
+    else:
+        email.set_raw(name, Header(value, "utf-8", header_name=name).encode())
+
+
+# RFC 5322's recommended line length, which aiosmtplib's SMTP policy folds at.
+MAX_LINE = 78
+
+
+def set_address_header(email: EmailMessage, name: str, value: str) -> None:
+    """Add an address header (``addr`` or ``Display Name <addr>``) whose display name shows as written."""
+    display, address = parseaddr(value)
+    if not display or display.isascii():
+        email[name] = formataddr((display, address)) if display else address
+        return
+    # One encoded word when it fits on the line: between two encoded words of a name, RFC 2047 clients drop the
+    # space (so the split is placed inside the words, as for subjects) but Python's address parser keeps it.
+    word = "=?utf-8?b?" + base64.b64encode(display.encode("utf-8")).decode("ascii") + "?="
+    if len(name) + 2 + len(word) > MAX_LINE:  # longer lines are refolded when sent, splitting it anyway
+        word = Header(display, "utf-8", header_name=name).encode()
+    email.set_raw(name, f"{word}\n <{address}>")
+
+
 def build_email(
     message: Alert | Digest | Notice,
     *,
@@ -151,8 +186,8 @@ def build_email(
         moment, msg_id = message.created_at, message_id(message)
     context["unsubscribe"] = unsubscribe
     email = EmailMessage()
-    email["Subject"] = clean_header_text(subject, 300)
-    email["From"] = sender
+    set_text_header(email, "Subject", clean_header_text(subject, 300))
+    set_address_header(email, "From", sender)
     email["To"] = ", ".join(recipients)
     email["Date"] = format_datetime(as_utc(moment).astimezone(UTC))
     email["Message-ID"] = msg_id

@@ -27,12 +27,22 @@ class HitRow:
     terms: tuple[str, ...] = ()
     snippets: tuple[str, ...] = ()
     story_id: int | None = None
+    channels: tuple[str, ...] = ()  # where it was (or is being) delivered
+    quiet_story: int | None = None  # not delivered: its story had already alerted this topic
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "created_at": self.created_at, "topic": self.topic, "score": self.score,
             "title": self.title, "url": self.url, "source": self.source,
+            "channels": list(self.channels), "kept_quiet_in_story": self.quiet_story,
         }
+
+    @property
+    def delivery(self) -> str:
+        """Return where the hit went, or why it went nowhere, in a few words."""
+        if self.channels:
+            return ", ".join(self.channels)
+        return f"kept quiet: story {self.quiet_story} already alerted" if self.quiet_story else "-"
 
 
 def recent_hits(db: Database, *, topic: str | None, since: datetime | None, limit: int) -> list[HitRow]:
@@ -44,9 +54,17 @@ def recent_hits(db: Database, *, topic: str | None, since: datetime | None, limi
     if since is not None:
         where.append("h.created_at >= ?")
         params.append(since.isoformat())
+    # A hit without deliveries whose story has another article with a delivered hit on the same topic was kept
+    # quiet as the same story (monitor.store.stories.save_in_story).
     sql = (
         "SELECT h.created_at, h.topic_id, h.score, a.title, a.url, coalesce(s.name, a.source_id, ''),"
-        " h.id, a.id, h.terms, h.snippets, sa.story_id"
+        " h.id, a.id, h.terms, h.snippets, sa.story_id,"
+        " (SELECT group_concat(channel_id, ', ') FROM (SELECT DISTINCT d.channel_id FROM deliveries d"
+        "   WHERE d.hit_id = h.id ORDER BY d.id)),"
+        " (SELECT sa.story_id FROM story_articles sa WHERE sa.article_id = h.article_id AND EXISTS ("
+        "   SELECT 1 FROM story_articles o JOIN hits oh ON oh.article_id = o.article_id"
+        "   JOIN deliveries od ON od.hit_id = oh.id"
+        "   WHERE o.story_id = sa.story_id AND oh.topic_id = h.topic_id AND oh.id != h.id))"
         " FROM hits h JOIN articles a ON a.id = h.article_id LEFT JOIN sources s ON s.id = a.source_id"
         " LEFT JOIN story_articles sa ON sa.article_id = a.id"
         + (" WHERE " + " AND ".join(where) if where else "")
@@ -55,7 +73,8 @@ def recent_hits(db: Database, *, topic: str | None, since: datetime | None, limi
     rows = db.execute(sql, [*params, limit]).fetchall()
     return [
         HitRow(r[0] or "", r[1], float(r[2] or 0), r[3] or "", r[4], r[5], r[6], r[7], _strings(r[8]),
-               _strings(r[9]), r[10])
+               _strings(r[9]), r[10], channels=tuple(r[11].split(", ")) if r[11] else (),
+               quiet_story=None if r[11] else r[12])
         for r in rows
     ]
 

@@ -81,3 +81,73 @@ def render_unit(
     if database is not None and not database.is_relative_to(STATE_DIR):
         read_write = f"ReadWritePaths={database.parent}\n"
     return _TEMPLATE.format(exec=executable, config=config, state=STATE_DIR, read_write=read_write)
+
+
+# PrivateTmp=yes gives the service its own empty /tmp and /var/tmp: nothing of the host's is there.
+HIDDEN_BY_PRIVATE_TMP = (Path("/tmp"), Path("/var/tmp"))
+
+
+def unit_problems(
+    executable: Path, config: Path, database: Path, *, hidden: tuple[Path, ...] = HIDDEN_BY_PRIVATE_TMP
+) -> list[str]:
+    """Return why the rendered unit could not start here, each with what to do (empty when nothing is found).
+
+    The service runs as a dynamic user (not the one installing it) in a private /tmp: it must reach the
+    program and config through directories anyone may enter and read, and write the database's folder.
+    """
+    problems = []
+    for what, path in (("the program", executable), ("the config", config), ("the database", database)):
+        seen = (path.absolute(), _resolved(path))
+        under = next((h for h in hidden if any(p.is_relative_to(h) for p in seen)), None)
+        if under is not None:
+            problems.append(
+                f"{what} {path} is under {under}, which the service does not see (PrivateTmp=yes gives it an empty "
+                f"{under}): move the checkout (e.g. to /opt/monitor) or the file out of {under}, then run "
+                "install-service again"
+            )
+    if problems:
+        return problems  # the rest would only repeat the same cause
+    for what, path in (("the program", executable), ("the config", config)):
+        blocked = _not_enterable(path)
+        if blocked is not None:
+            problems.append(
+                f"{what} {path} cannot be read by the service's dynamic user: {blocked} is not open to others "
+                f"(chmod o+rx {blocked}, or install under /opt)"
+            )
+    if database.is_relative_to(STATE_DIR):
+        return problems
+    folder = database.parent
+    if not folder.is_dir():
+        problems.append(
+            f"the database folder {folder} does not exist and the service may not create it (ProtectSystem=strict): "
+            f"set `database: {STATE_DIR}/monitor.db` in {config} (systemd creates {STATE_DIR} for the service)"
+        )
+    elif not folder.stat().st_mode & 0o002:
+        problems.append(
+            f"the database folder {folder} is not writable by the service's dynamic user (only by its owner): set "
+            f"`database: {STATE_DIR}/monitor.db` in {config} (systemd creates {STATE_DIR} for the service and "
+            "moves it along), or give the folder to a fixed User= in the unit"
+        )
+    return problems
+
+
+def _resolved(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except OSError:
+        return path.absolute()
+
+
+def _not_enterable(path: Path) -> Path | None:
+    """Return the first directory above ``path`` (or the file itself) that others may not enter or read."""
+    target = path.absolute()
+    for folder in reversed(target.parents):
+        try:
+            if not folder.stat().st_mode & 0o001:
+                return folder
+        except OSError:
+            return folder
+    try:
+        return None if target.stat().st_mode & 0o004 else target
+    except OSError:
+        return target

@@ -8,11 +8,12 @@ never raised. ``sources`` reads a source, ``items`` picks the entries to process
 
 from monitor.pipeline.entries import article_for, bounded, canonical_url, process_entry, revise_article
 from monitor.pipeline.items import entry_key, newest_first, select_entries
-from monitor.pipeline.polls import next_poll_time, planned_polls, poll_all, poll_source
+from monitor.pipeline.polls import PollPlan, next_poll_time, plan_next_poll, planned_polls, poll_all, poll_source
 from monitor.pipeline.sources import SourceProbe, SourceRead, guard_found_url, probe_source
 from monitor.pipeline.stories import backfill_stories, place
 
 __all__ = [
+    "PollPlan",
     "SourceProbe",
     "SourceRead",
     "article_for",
@@ -24,6 +25,7 @@ __all__ = [
     "newest_first",
     "next_poll_time",
     "place",
+    "plan_next_poll",
     "planned_polls",
     "poll_all",
     "poll_source",

@@ -4,19 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from monitor import store
-from monitor.config import Source
+from monitor.config import FetchSettings, Source
 from monitor.errors import FetchError, ParseError
 from monitor.fetch import Validators
-from monitor.fetch.policy import Intervals, next_poll_after_failure, poll_interval, publishing_gap, with_jitter
+from monitor.fetch.policy import (
+    JITTER_FRACTION,
+    Intervals,
+    next_poll_after_failure,
+    plan_interval,
+    poll_interval,
+    publishing_gap,
+    with_jitter,
+)
 from monitor.models import FeedEntry
 from monitor.pipeline.entries import process_safely
 from monitor.pipeline.items import newest_first, select_entries
 from monitor.pipeline.sources import SourceRead, larger, read_source
 from monitor.runtime import CycleStats, Runtime
 from monitor.store import SourceState, items
+from monitor.textutil import plural
 
 log = logging.getLogger("monitor.pipeline")
 
@@ -59,6 +69,7 @@ async def poll_source(rt: Runtime, source: Source, stats: CycleStats) -> None:
         _record_success(rt, source, state, read, read.validators, entries=0, fresh=[])
         return
     entries, unseen, changed, seen = select_entries(rt, source, read.feed.entries)
+    items.drop_retries(rt.db, source.id, rt.clock(), present=entries)
     stats.entries += len(entries)
     stats.new_entries += len(unseen)
     fresh = newest_first(unseen, entries)[:MAX_NEW_ENTRIES]
@@ -76,14 +87,18 @@ async def poll_source(rt: Runtime, source: Source, stats: CycleStats) -> None:
 
 
 def _bounds(rt: Runtime, source: Source) -> Intervals:
-    """Return the interval bounds of a source; an explicitly faster or slower interval widens them."""
-    fetch = rt.settings.fetch
+    return source_bounds(rt.settings.fetch, source)
+
+
+def source_bounds(fetch: FetchSettings, source: Source) -> Intervals:
+    """Return the interval bounds of a source: its own interval is a ceiling and may lower min_interval."""
     return Intervals(
         interval=source.interval,
         min_interval=min(fetch.min_interval, source.interval),
         max_interval=max(fetch.max_interval, source.interval),
         max_backoff=fetch.max_backoff,
         adaptive=fetch.adaptive_intervals,
+        ceiling=source.interval if source.interval_explicit else None,
     )
 
 
@@ -153,8 +168,55 @@ def next_poll_time(rt: Runtime, source: Source) -> datetime | None:
     return state.next_poll_at or rt.clock() + timedelta(seconds=source.interval)
 
 
+@dataclass(frozen=True, slots=True)
+class PollPlan:
+    """When a source is polled next under the current config, and why."""
+
+    at: datetime | None  # None: at the next start (never polled) or never (disabled)
+    reason: str
+
+
+def plan_next_poll(fetch: FetchSettings, source: Source, state: SourceState) -> PollPlan:
+    """Return the next poll of a source re-planned under the current config, and why it is then.
+
+    The stored time was planned under the config of the last poll: when the config now asks for a shorter
+    interval the source is due earlier (never later: the stored time came with jitter and a server's hints).
+    Backoff and Retry-After of a failing source are kept.
+    """
+    if state.disabled:
+        return PollPlan(None, f"disabled: {state.disabled_reason}")
+    if state.next_poll_at is None:
+        return PollPlan(None, "not polled yet: polled within seconds of the start")
+    failures = state.consecutive_failures
+    if failures:
+        why = f"backing off after {plural(failures, 'failed poll')}"
+        if state.retry_after_until is not None and state.retry_after_until >= state.next_poll_at:
+            why += " (the server asked to wait: Retry-After)"
+        return PollPlan(state.next_poll_at, why)
+    interval, why = plan_interval(
+        source_bounds(fetch, source), average_gap=state.average_gap_seconds, feed_minimum=state.min_interval_seconds
+    )
+    last = state.last_polled_at
+    if last is None:
+        return PollPlan(state.next_poll_at, why)
+    latest = last + timedelta(seconds=interval * (1 + JITTER_FRACTION))
+    return PollPlan(min(state.next_poll_at, latest), why)
+
+
 def planned_polls(rt: Runtime) -> tuple[dict[str, datetime], set[str]]:
-    """Return the remembered next poll time of each source and the ids of the disabled ones (for a restart)."""
-    states = {source.id: store.source_state(rt.db, source.id) for source in rt.settings.sources}
-    planned = {sid: state.next_poll_at for sid, state in states.items() if state.next_poll_at is not None}
-    return planned, {sid for sid, state in states.items() if state.disabled}
+    """Return the next poll time of each source, re-planned under the current config, and the disabled ids.
+
+    Used at start and on reload: a stored schedule made under an older config (a longer interval, adaptive
+    polling since turned off) must not hold a source back.
+    """
+    planned: dict[str, datetime] = {}
+    disabled: set[str] = set()
+    for source in rt.settings.sources:
+        state = store.source_state(rt.db, source.id)
+        if state.disabled:
+            disabled.add(source.id)
+            continue
+        plan = plan_next_poll(rt.settings.fetch, source, state)
+        if plan.at is not None:
+            planned[source.id] = plan.at
+    return planned, disabled

@@ -159,6 +159,28 @@ def retry_due(db: Database, source_id: str, now: datetime) -> bool:
     return row is not None
 
 
+def drop_retries(db: Database, source_id: str, now: datetime, *, present: Iterable[str]) -> int:
+    """Give up the due page retries of items no longer in their feed (their page is not fetched again); return
+    how many. Without this a departed item would keep its feed from ever being read conditionally again."""
+    due = [
+        key for (key,) in db.execute(
+            "SELECT item_key FROM seen_items WHERE retry_at IS NOT NULL AND retry_at <= ? AND source_id = ?",
+            [now.isoformat(), source_id],
+        ).fetchall()
+    ]
+    gone = sorted(set(due) - set(present))
+    if gone:
+        with transaction(db):
+            for start in range(0, len(gone), _CHUNK):
+                part = gone[start : start + _CHUNK]
+                db.execute(
+                    "UPDATE seen_items SET retry_at = NULL, detail = detail || '; left the feed before its page"
+                    f" could be fetched again' WHERE source_id = ? AND item_key IN ({', '.join('?' for _ in part)})",
+                    [source_id, *part],
+                )
+    return len(gone)
+
+
 def _short(text: str | None) -> str | None:
     return text[:500] if text else None
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+import pytest
 from delivery_peers import Answer, Clock, Receiver, black_hole, queue_hits, runtime, settings_for, statuses
 
 from monitor import store
@@ -75,7 +77,7 @@ def test_a_channel_that_is_down_does_not_slow_the_others(tmp_path: Path) -> None
     assert set(rows.values()) == {"sent"}
 
 
-def test_retries_keep_the_id_then_dead_letter_then_requeue(tmp_path: Path) -> None:
+def test_retries_keep_the_id_then_dead_letter_then_requeue(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     with Receiver() as receiver:
         channel = hook("hook", receiver.url, give_up_after="1h")
         settings = settings_for(tmp_path, [channel], [{"topics": ["*"], "channels": ["hook"]}])
@@ -104,6 +106,9 @@ def test_retries_keep_the_id_then_dead_letter_then_requeue(tmp_path: Path) -> No
         assert len(set(receiver.ids())) == 1  # every retry carried the same webhook-id
         [row] = outbox.list_deliveries(db, failed_only=True)
         assert row.status == "dead" and "500" in (row.last_error or "")
+        failed = [r.getMessage() for r in caplog.records if "delivery of" in r.getMessage()]
+        assert any(re.search(r" to hook failed \(retry in \d+s\): ", m) for m in failed), failed  # not "failed , retry"
+        assert any(" to hook failed for good (dead-lettered): " in m for m in failed), failed
 
         # Requeued, it goes out with the same id, and the give-up clock starts again.
         receiver.answers.clear()

@@ -11,7 +11,7 @@ import pytest
 from monitor.extract import extract
 
 PAGES = Path(__file__).resolve().parents[1] / "fixtures" / "pages"
-ARTICLES = ["en_graph", "ru_article", "ar_article", "no_meta", "boilerplate"]
+ARTICLES = ["en_graph", "ru_article", "ar_article", "no_meta", "boilerplate", "en_shapes"]
 
 
 def _page(name: str) -> bytes:
@@ -24,6 +24,24 @@ def test_body_matches_golden_text(name: str) -> None:
     article = extract(_page(name), url="https://news.example/section/story")
     assert article.skip_reason is None
     assert article.text == expected
+
+
+def test_text_readers_see_inside_the_body_is_kept() -> None:
+    """Captions, list items, quotes, subheads and table cells inside the article are its text; credits and
+    a related-stories list after it are not."""
+    paragraphs = extract(_page("en_shapes")).text.split("\n\n")
+    for kept in (
+        "Dredgers work at the harbour mouth on Tuesday, ahead of the reopening.",
+        "Night arrivals are allowed again, subject to tide tables.",
+        "“We have waited a long time for this, and the quay is ready for business,” said harbour master Elise Brandt.",
+        "What changes for shippers",
+        "Environmental concerns",
+        "2023 412",
+    ):
+        assert kept in paragraphs
+    text = "\n".join(paragraphs)
+    for leak in ("Photo: Ledger staff", "Another story about ports", "Related", "Home"):
+        assert leak not in text
 
 
 def test_jsonld_graph_metadata() -> None:

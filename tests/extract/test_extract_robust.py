@@ -172,6 +172,26 @@ def test_nesting_guard_keeps_text_and_shallow_pages_untouched() -> None:
     assert nesting_depth("<div><br><img src=x><p>a<p>b<span/></div>") == 1
 
 
+@pytest.mark.parametrize(
+    "page",
+    [
+        ARTICLE,
+        "<div>" * 5_000 + "x" + "</div>" * 5_000,
+        "<div><br><img src=x><p>a<p>b<span/></div>",
+        "<li><ul>" * 4_000,
+        "</x>" * 100 + "<div>" * 50,
+        "<div><br>" * 4_000,
+        "<br-x>" * 4_000,
+        "<table>" + "<tr><td>1</td><td><a href=/x>2</a></td></tr>" * 5_000 + "</table>",
+    ],
+    ids=["article", "deep", "voids", "lists", "stray-ends", "div-br", "custom", "table"],
+)
+def test_quick_depth_bound_is_never_below_the_exact_scan(page: str) -> None:
+    from monitor.extract.guard import depth_bound, nesting_depth
+
+    assert depth_bound(page.encode()) >= nesting_depth(page)
+
+
 def test_pages_over_the_size_cap_are_skipped_with_a_reason(monkeypatch: pytest.MonkeyPatch) -> None:
     import monitor.extract as extract_module
 

@@ -7,8 +7,16 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from monitor.extract import extract
 from monitor.extract.decode import declared_charset, decode_html
-from monitor.extract.values import clean_title, normalise_language, parse_date, resolve_url, split_authors
+from monitor.extract.values import (
+    clean_title,
+    normalise_language,
+    parse_date,
+    parse_printed_date,
+    resolve_url,
+    split_authors,
+)
 
 
 @pytest.mark.parametrize(
@@ -102,3 +110,30 @@ def test_decode_follows_the_declaration() -> None:
 )
 def test_split_authors_cuts_dates_handles_and_credentials(raw: str, expected: tuple[str, ...]) -> None:
     assert split_authors([raw]) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("posted on April 21, 2015, at 11:29 a.m.", datetime(2015, 4, 21, 11, 29, tzinfo=UTC)),
+        ("January 18, 2017 11:00 PM PST", datetime(2017, 1, 18, 23, 0, tzinfo=timezone(timedelta(hours=-8)))),
+        ("Sunday, Feb 1, 2015 11:57 AM UTC", datetime(2015, 2, 1, 11, 57, tzinfo=UTC)),
+        ("March 18 at 12:22 PM", None),  # no year: never today's
+        ("© 2015 Salon Media Group", None),  # a year alone is not a date
+        ("Updated 5:03 PM ET, Mon February 1, 2016", None),  # an update, not the publication
+        ("5 min read", None),
+    ],
+)
+def test_parse_printed_date(raw: str, expected: datetime | None) -> None:
+    assert parse_printed_date(raw) == expected
+
+
+def test_printed_date_is_read_inside_the_article_only() -> None:
+    prose = "<p>A paragraph of the story, long enough to be read as its body text by the extractor.</p>" * 4
+    page = (
+        '<html><body><div class="header-date">Saturday, December 5, 2026</div><article><h1>Headline</h1>'
+        '<span class="post-date">posted on April 21, 2015, at 11:29 a.m.</span>' + prose + "</article></body></html>"
+    )
+    assert extract(page).published == datetime(2015, 4, 21, 11, 29, tzinfo=UTC)
+    # Outside an article or main element, a printed date may be the site's "today": none is taken.
+    assert extract(page.replace("article>", "div>")).published is None

@@ -45,7 +45,7 @@ def test_hits_in_every_format(config: Path) -> None:
     code, out = _run("hits", "-c", str(config))
     assert code == 0
     lines = out.splitlines()
-    assert lines[0].split() == ["time", "topic", "score", "source", "title"] and len(lines) == 5
+    assert lines[0].split() == ["time", "topic", "score", "source", "delivered", "title"] and len(lines) == 5
     code, out = _run("hits", "-c", str(config), "--topic", "bases", "--since", "24h", "--format", "json")
     assert code == 0
     assert [json.loads(line)["title"] for line in out.splitlines()] == ["Story 0"]
@@ -53,6 +53,8 @@ def test_hits_in_every_format(config: Path) -> None:
     rows = list(csv.DictReader(io.StringIO(out)))
     assert code == 0 and len(rows) == 3 and {r["topic"] for r in rows} == {"bases", "government"}
     assert _run("hits", "-c", str(config), "--since", "soon")[0] == 2
+    code, out = _run("hits", "-c", str(config), "--since", "2")  # a bare number is not read as 2 seconds
+    assert code == 2 and "'2' has no unit: write e.g. 2h or 2d" in out
     code, out = _run("hits", "-c", str(config), "--topic", "nothing")
     assert code == 0 and "no hits for topic nothing" in out
 
@@ -64,7 +66,7 @@ def test_db_stats_and_prune(config: Path) -> None:
     code, out = _run("db", "stats", "-c", str(config), "--format", "json")
     assert json.loads(out)["tables"]["articles"]["rows"] == 3
     code, out = _run("db", "prune", "-c", str(config))
-    assert code == 0 and "1 articles" in out and "1 hits" in out
+    assert code == 0 and "articles: 1" in out and "hits: 1" in out
     assert json.loads(_run("db", "stats", "-c", str(config), "--format", "json")[1])["tables"]["hits"]["rows"] == 3
 
 
@@ -74,7 +76,11 @@ def test_commands_refuse_a_missing_database(config: Path) -> None:
     assert not (config.parent / "monitor.db").exists()
 
 
-def test_install_service_prints_or_writes_the_unit(config: Path, tmp_path: Path) -> None:
+def test_install_service_prints_or_writes_the_unit(
+    config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A checkout in pytest's tmp_path could not run as a service (tests/ops/test_ops_install.py): pretend it could.
+    monkeypatch.setattr("monitor.cli.ops.unit_problems", lambda *args, **kwargs: [])
     code, out = _run("install-service", "-c", str(config))
     assert code == 0 and "Type=notify" in out and f"run -c {config}" in out
     assert f"ReadWritePaths={config.parent}" in out  # the database lives outside /var/lib/monitor

@@ -41,7 +41,7 @@ def test_notify_health_metrics_and_sigterm(tmp_path: Path, news_site: NewsSite, 
         # READY comes after the database is open and migrated, with a status line
         assert (tmp_path / "monitor.db").exists()
         ready = next(m for m in notify.messages if "READY=1" in m)
-        assert "STATUS=running: 1 sources" in ready
+        assert "STATUS=running: 1 source, " in ready
         # with WatchdogSec=1s the loop pings every 0.5 s
         assert notify.wait_for("WATCHDOG=1", count=3, timeout=5), notify.messages
         assert daemon.wait_log(_msg("polled Demo world")), daemon.lines[-10:]

@@ -106,7 +106,10 @@ def test_a_reload_keeps_fetch_and_health_settings_until_restart(tmp_path: Path, 
                 path,
                 [source],
                 user_agent="other-agent/1.0",
-                fetch={"timeout": "9s", "allow_private_networks": True, "robots_txt": True},
+                # adaptive_intervals as before: scheduling settings are applied by a reload (test_sources_interval)
+                fetch={
+                    "timeout": "9s", "allow_private_networks": True, "robots_txt": True, "adaptive_intervals": False
+                },
                 health={"enabled": True, "listen": "127.0.0.1:1"},
             )
             ok = await service.reload()

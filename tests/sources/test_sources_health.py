@@ -156,8 +156,8 @@ async def test_adaptive_interval_follows_the_publishing_gap(server: FeedServer, 
     server.routes["/busy.xml"] = Reply(200, RSS_TYPE, rss(10, gap_minutes=4, prefix="busy"))
     server.routes["/quiet.xml"] = Reply(200, RSS_TYPE, rss(10, gap_minutes=24 * 60, prefix="quiet"))
     settings = write_config(
-        tmp_path, [feed_source(server, "/busy.xml"), feed_source(server, "/quiet.xml")],
-        min_interval="2m", max_interval="3h",
+        tmp_path, [feed_source(server, "/busy.xml", interval=None), feed_source(server, "/quiet.xml", interval=None)],
+        min_interval="2m", max_interval="3h",  # no own interval: an own one would be a ceiling
     )
     busy, quiet = settings.sources
     async with poll_kit(settings) as kit:
