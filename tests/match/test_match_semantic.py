@@ -178,3 +178,25 @@ def test_explain_shows_the_meaning_beside_the_clauses() -> None:
     assert found.meaning.describe().endswith("must holds: hit")
     plain = explain(compile_topic(guarded), doc)
     assert plain.hit is None and plain.meaning is None
+
+
+def test_check_says_which_topics_match_by_meaning_with_and_without_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    from monitor.match import semantic
+
+    assert semantic.semantic_status([Topic("plain", "Plain", "tartus")]) is None
+    topics = [topic(), Topic("plain", "Plain", "tartus")]
+    monkeypatch.setattr(semantic, "semantic_available", lambda: True)
+    assert semantic.semantic_status(topics) == (
+        "matching by meaning too (about/examples; the model loads at start): 1 topic: bases"
+    )
+    monkeypatch.setattr(semantic, "semantic_available", lambda: False)
+    assert "the optional extra 'semantic' is not installed" in (semantic.semantic_status(topics) or "")
+
+
+def test_an_alias_used_only_by_the_must_guard_is_not_unused_and_must_is_linted_too() -> None:
+    from monitor.match import topic_warnings
+
+    guarded = topic(must="@russia and syria*")
+    (warning,) = topic_warnings([guarded])
+    assert "must: position 8: 'and'" in warning
+    assert "alias 'russia'" in topic_warnings([topic()])[0]
