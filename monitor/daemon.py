@@ -27,6 +27,7 @@ from monitor.errors import ConfigError
 from monitor.extract import warm_up
 from monitor.fetch import HostLimiter, RobotsCache, build_client
 from monitor.match import Matcher
+from monitor.match.semantic import semantic_status
 from monitor.pipeline import SourceProbe, next_poll_time, planned_polls, poll_all, poll_source, probe_source
 from monitor.pipeline.coverage import Coverage, gdelt_coverage
 from monitor.runtime import CycleStats, Runtime, utc_now
@@ -52,7 +53,10 @@ async def open_runtime(settings: Settings, *, scratch: bool = False) -> AsyncIte
 
     ``scratch``: an empty in-memory database instead of the configured one (``monitor check --probe``).
     """
-    matcher = Matcher(settings.topics)
+    matcher = Matcher(settings.topics)  # loads the model of the extra 'semantic' now, not in the first poll
+    meaning = semantic_status(settings.topics)
+    if meaning:
+        log.info("%s", meaning)
     warm_up()
     db = store.open_database(None if scratch else settings.database)
     client = build_client(

@@ -52,6 +52,21 @@ class Article:
 
 
 @dataclass(frozen=True, slots=True)
+class Semantic:
+    """What a topic means in sentences: matched by embedding similarity of an article's headline and lead.
+
+    ``about`` is a sentence or two saying what is on topic; ``examples`` are on-topic texts and
+    ``counter_examples`` look-alikes that are not. ``must`` is a boolean query that a semantic hit must also meet.
+    """
+
+    about: str = ""
+    examples: tuple[str, ...] = ()
+    counter_examples: tuple[str, ...] = ()
+    min_similarity: float = 0.86
+    must: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Topic:
     """A watch-topic as the config declares it; the match stage compiles ``query``."""
 
@@ -62,6 +77,7 @@ class Topic:
     aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
     min_score: float = 0.0
     origin: str | None = None  # "file:line" the topic came from, for error messages
+    semantic: Semantic | None = None  # also match by meaning when the optional extra ``semantic`` is installed
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,13 +91,34 @@ class MatchDocument:
 
 
 @dataclass(frozen=True, slots=True)
+class SemanticHit:
+    """Why a document is close to a topic: its best ``similarity`` (cosine) and what it was closest to.
+
+    ``nearest`` reads ``about`` or ``example N`` (1-based, in the topic's order); ``counter`` is the similarity to
+    the closest counter-example (0 when the topic has none).
+    """
+
+    similarity: float
+    nearest: str
+    counter: float = 0.0
+
+    def describe(self) -> str:
+        """Return the reason in words, e.g. ``similar to example 2 (0.86)``."""
+        return f"similar to {self.nearest} ({self.similarity:.2f})"
+
+
+@dataclass(frozen=True, slots=True)
 class Match:
-    """A topic that matched a document: score, the terms that matched and short snippets around them."""
+    """A topic that matched a document: score, the terms that matched and short snippets around them.
+
+    ``semantic`` is set when the hit came from (or was checked against) the topic's meaning, not only its query.
+    """
 
     topic_id: str
     score: float
     terms: tuple[str, ...]
     snippets: tuple[str, ...] = ()
+    semantic: SemanticHit | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +153,7 @@ class Alert:
     language: str | None = None
     summary: str = ""
     story: StoryRef | None = None
+    semantic: SemanticHit | None = None  # set when the topic matched by meaning
 
 
 @dataclass(frozen=True, slots=True)

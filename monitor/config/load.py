@@ -200,6 +200,7 @@ def _to_topic(topic: TopicConfig, origin: str) -> Topic:
         aliases={name: tuple(terms) for name, terms in topic.aliases.items()},
         min_score=topic.min_score,
         origin=origin,
+        semantic=topic.meaning(),
     )
 
 

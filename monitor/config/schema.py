@@ -19,12 +19,14 @@ from pydantic import (
     ModelWrapValidatorHandler,
     Tag,
     ValidationError,
+    ValidationInfo,
     WithJsonSchema,
+    field_validator,
     model_validator,
 )
 from pydantic_core import InitErrorDetails
 
-from monitor.models import Topic
+from monitor.models import Semantic, Topic
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
@@ -206,6 +208,14 @@ class OpmlSourceConfig(_Model):
     interval: Duration | None = None
 
 
+class SemanticSettings(_Model):
+    """How close by meaning an article must be to hit (with the optional extra ``semantic``)."""
+
+    min_similarity: float = Field(
+        0.86, ge=0, le=1, description="cosine similarity of headline + lead to about/examples; see monitor calibrate"
+    )
+
+
 class TopicConfig(_Model):
     """A watch-topic, inline in the config or alone in a topic file."""
 
@@ -215,6 +225,35 @@ class TopicConfig(_Model):
     description: str = ""
     aliases: dict[str, list[str]] = Field(default_factory=dict)
     min_score: float = Field(0.0, ge=0)
+    about: str = Field("", description="what the topic means, in a sentence or two (any language)")
+    examples: list[Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=list, description="on-topic texts (a headline and a few sentences each)"
+    )
+    counter_examples: list[Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=list, description="look-alike texts that are not on topic"
+    )
+    semantic: SemanticSettings | None = None
+    must: str | None = Field(None, min_length=1, description="boolean query a hit by meaning must also match")
+
+    @field_validator("counter_examples", "semantic", "must")
+    @classmethod
+    def _meaning_needs_about_or_examples(cls, value: Any, info: ValidationInfo) -> Any:
+        # about and examples are declared first, so they are in info.data by now (unless they failed).
+        if value and not (str(info.data.get("about", "")).strip() or info.data.get("examples")):
+            raise ValueError(f"{info.field_name} needs about: or examples: to say what the topic means")
+        return value
+
+    def meaning(self) -> Semantic | None:
+        """Return the topic's meaning for the matcher, or None when it has neither about nor examples."""
+        if not (self.about.strip() or self.examples):
+            return None
+        return Semantic(
+            about=" ".join(self.about.split()),
+            examples=tuple(self.examples),
+            counter_examples=tuple(self.counter_examples),
+            min_similarity=(self.semantic or SemanticSettings()).min_similarity,
+            must=self.must,
+        )
 
 
 class _Channel(_Model):

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from monitor.match import score
 from monitor.match.document import TEXT, TITLE, AnalysedDocument
 from monitor.match.matcher import CompiledTopic
 from monitor.match.nodes import And, Meta, Near, Node, Not, Occ, Or, Phrase
-from monitor.models import Match, MatchDocument
+from monitor.match.semantic import Embedder, SemanticTopic, hit_by_meaning, lead_text
+from monitor.models import Match, MatchDocument, SemanticHit
 
 FIELD_NAMES = {TITLE: "title", TEXT: "text"}
 
@@ -45,6 +46,25 @@ class TermScore:
 
 
 @dataclass(frozen=True, slots=True)
+class Meaning:
+    """How close the document is to the topic's meaning: the similarity, the threshold and the ``must`` guard."""
+
+    near: SemanticHit
+    min_similarity: float
+    must: Clause | None  # the guard's clause tree, None when the topic has no guard
+    hit: bool
+
+    def describe(self) -> str:
+        """Return the outcome in words, e.g. ``similar to example 2 (0.86), min_similarity 0.85: hit``."""
+        parts = [f"{self.near.describe()}, min_similarity {self.min_similarity:g}"]
+        if self.near.counter:
+            parts.append(f"closest counter-example {self.near.counter:.2f}")
+        if self.must is not None:
+            parts.append("must " + ("holds" if self.must.matched else "does not hold"))
+        return "; ".join(parts) + (": hit" if self.hit else ": no hit")
+
+
+@dataclass(frozen=True, slots=True)
 class Explanation:
     """The whole story of a topic on a document."""
 
@@ -58,6 +78,7 @@ class Explanation:
     proximity: float = 0.0
     score: float = 0.0
     snippets: tuple[str, ...] = field(default=())
+    meaning: Meaning | None = None
 
 
 def label(node: Node) -> str:
@@ -87,9 +108,31 @@ def _clause(node: Node, doc: AnalysedDocument) -> Clause:
     return Clause(label(node), occs is not None, places, children)
 
 
-def explain(compiled: CompiledTopic, document: MatchDocument) -> Explanation:
-    """Return the clause tree, the hit (if any) and the score breakdown of ``compiled`` on ``document``."""
+def explain(
+    compiled: CompiledTopic,
+    document: MatchDocument,
+    meaning: SemanticTopic | None = None,
+    embedder: Embedder | None = None,
+) -> Explanation:
+    """Return the clause tree, the hit (if any) and the score breakdown of ``compiled`` on ``document``.
+
+    With the topic's ``meaning`` and an ``embedder``, also how close the document is to it; a query miss that is
+    close enough (and meets ``must``) is a hit by meaning, as in ``Matcher.match``.
+    """
     doc = AnalysedDocument(document)
+    found = _explain_query(compiled, doc)
+    if meaning is None or embedder is None:
+        return found
+    near, by_meaning = hit_by_meaning(meaning, doc, embedder.passages([lead_text(document)])[0])
+    guard = None if meaning.must is None else _clause(meaning.must, doc)
+    check = Meaning(near, meaning.min_similarity, guard, by_meaning is not None)
+    if found.hit is not None or by_meaning is None:
+        return replace(found, meaning=check)
+    reason = f"hit by meaning: {near.describe()} reaches min_similarity {meaning.min_similarity:g}"
+    return replace(found, hit=by_meaning, reason=reason, snippets=by_meaning.snippets, meaning=check)
+
+
+def _explain_query(compiled: CompiledTopic, doc: AnalysedDocument) -> Explanation:
     topic = compiled.topic
     tree = _clause(compiled.root, doc)
     hit = compiled.match(doc)

@@ -68,10 +68,23 @@ def _operator_warning(tok: Token) -> str:
     )
 
 
+def _aliases_in(query: str) -> set[str]:
+    """Return the folded alias names ``query`` uses (none when it does not parse)."""
+    try:
+        return {fold(tok.text) for tok in Lexer(query, None).tokens() if tok.kind == "ALIAS"}
+    except QueryError:
+        return set()
+
+
 def topic_warnings(topics: Sequence[Topic]) -> list[str]:
-    """Return ``origin: topic id: warning`` for every likely mistake in these topics' queries."""
-    return [
-        f"{topic.origin or topic.id}: topic {topic.id!r}: {warning}"
-        for topic in topics
-        for warning in query_warnings(topic.query, topic.aliases)
-    ]
+    """Return ``origin: topic id: warning`` for every likely mistake in these topics' queries (and ``must`` guards)."""
+    found = []
+    for topic in topics:
+        must = topic.semantic.must if topic.semantic is not None else None
+        # An alias that only the must guard uses is used.
+        guard = _aliases_in(must) if must else set()
+        aliases = {name: entries for name, entries in topic.aliases.items() if fold(name) not in guard}
+        warnings = query_warnings(topic.query, aliases)
+        warnings += [f"must: {w}" for w in query_warnings(must)] if must else []
+        found += [f"{topic.origin or topic.id}: topic {topic.id!r}: {warning}" for warning in warnings]
+    return found

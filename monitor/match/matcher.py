@@ -11,6 +11,14 @@ from monitor.match.document import AnalysedDocument
 from monitor.match.nodes import Key, Node, pick_clauses, required_clauses
 from monitor.match.parser import parse_query
 from monitor.match.prefilter import MAX_CLAUSES, ClauseIndex
+from monitor.match.semantic import (
+    Embedder,
+    SemanticTopic,
+    compile_semantic,
+    default_embedder,
+    hit_by_meaning,
+    lead_text,
+)
 from monitor.models import Match, MatchDocument, Topic
 
 
@@ -58,6 +66,8 @@ def validate_topics(topics: Sequence[Topic]) -> list[QueryError]:
     for topic in topics:
         try:
             compile_topic(topic)
+            if topic.semantic is not None and topic.semantic.must:
+                parse_query(topic.semantic.must, topic.aliases, (topic.origin or topic.id) + " (must)")
         except QueryError as exc:
             errors.append(exc)
     return errors
@@ -70,9 +80,20 @@ class Matcher:
     document's words pick the topics whose every clause they meet, as Lucene's Monitor (Luwak) does.
     """
 
-    def __init__(self, topics: Sequence[Topic]) -> None:
+    def __init__(self, topics: Sequence[Topic], embedder: Embedder | None = None, *, semantic: bool = True) -> None:
+        """Compile ``topics``; topics with a meaning also match by it when an embedder is at hand.
+
+        Without ``embedder`` the bundled model of the extra ``semantic`` is loaded here, once per process and only
+        when some topic has ``about`` or ``examples``, so no poll waits for it; ``semantic=False`` turns it off.
+        """
         self.compiled = [compile_topic(t) for t in topics]
         self._index = ClauseIndex([c.clauses for c in self.compiled])
+        wanted = semantic and any(t.semantic is not None for t in topics)
+        self.embedder = (embedder or default_embedder()) if wanted else None
+        self.semantic: list[SemanticTopic] = []
+        if self.embedder is not None:
+            found = (compile_semantic(t, n, self.embedder) for n, t in enumerate(topics))
+            self.semantic = [s for s in found if s is not None]
 
     def candidates(self, doc: AnalysedDocument) -> list[int]:
         """Return the indexes, in topic order, of topics that may match ``doc``."""
@@ -86,5 +107,25 @@ class Matcher:
             hit = self.compiled[n].match(analysed)
             if hit is not None:
                 out.append(hit)
+        if self.semantic:
+            return self._with_semantic(analysed, out)
         return out
+
+    def _with_semantic(self, doc: AnalysedDocument, hits: list[Match]) -> list[Match]:
+        """Add the semantic hits of topics whose query missed, embedding ``doc`` once and only if some topic may hit."""
+        assert self.embedder is not None
+        done = {m.topic_id for m in hits}
+        pending = [s for s in self.semantic if s.topic.id not in done and s.must_hold(doc)]
+        if not pending:
+            return hits
+        vector = self.embedder.passages([lead_text(doc.doc)])[0]
+        found = list(hits)
+        for sem in pending:
+            _, hit = hit_by_meaning(sem, doc, vector)
+            if hit is not None:
+                found.append(hit)
+        if len(found) == len(hits):
+            return hits
+        order = {c.topic.id: n for n, c in enumerate(self.compiled)}
+        return sorted(found, key=lambda m: order[m.topic_id])
 

@@ -29,7 +29,7 @@ def _link_slack(title: str, url: str) -> str:
 
 
 def _alert_lines(alert: Alert, link: Any) -> list[str]:
-    terms = ", ".join(alert.terms[:8])
+    terms = ", ".join(alert.terms[:8]) or (alert.semantic.describe() if alert.semantic is not None else "")
     return [
         f"*{clean_header_text(alert.topic_title, 100)}*: {link(alert.article_title, alert.article_url)}",
         f"{clean_header_text(alert.source, 100)} · score {alert.score:g}" + (f" · {terms}" if terms else ""),

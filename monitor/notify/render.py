@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from monitor.models import Alert
+from monitor.models import Alert, SemanticHit
 from monitor.textutil import BIDI_CONTROLS
 
 EVENT_TYPE = "topic.hit"
@@ -53,6 +53,13 @@ def finite_score(score: float) -> float | None:
     return score if math.isfinite(score) else None
 
 
+def semantic_payload(hit: SemanticHit | None) -> dict[str, Any] | None:
+    """Return ``match.semantic`` of a webhook: why the topic matched by meaning, or None (null) when it did not."""
+    if hit is None:
+        return None
+    return {"similarity": hit.similarity, "nearest": hit.nearest, "reason": hit.describe()}
+
+
 def webhook_payload(alert: Alert) -> dict[str, Any]:
     """Return the Standard Webhooks event body for ``alert`` (``story.update`` for a story's follow-up alert)."""
     payload: dict[str, Any] = {
@@ -73,6 +80,7 @@ def webhook_payload(alert: Alert) -> dict[str, Any]:
                 "score": finite_score(alert.score),
                 "terms": list(alert.terms),
                 "snippets": list(alert.snippets),
+                "semantic": semantic_payload(alert.semantic),
             },
         },
     }
@@ -120,6 +128,8 @@ def alert_facts(alert: Alert) -> list[tuple[str, str]]:
     facts.append(("Score", "n/a" if score is None else f"{score:g}"))
     if alert.terms:
         facts.append(("Matched", clean_header_text(", ".join(alert.terms), 500)))
+    if alert.semantic is not None:
+        facts.append(("Meaning", alert.semantic.describe()))
     if alert.story is not None:
         own = (urlsplit(alert.article_url).hostname or "").lower().removeprefix("www.")
         others = [o for o in alert.story.outlets if o != own]

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from monitor.models import Alert, Match
+from monitor.models import Alert, Match, SemanticHit
 from monitor.store import sends
 from monitor.store.db import transaction
 from monitor.textutil import shorten
@@ -44,6 +44,21 @@ def alert_id(topic_id: str, article_url: str, channel_id: str) -> str:
     return f"msg_{digest[:32]}"
 
 
+def semantic_json(hit: SemanticHit | None) -> str | None:
+    """Return how a hit matched by meaning as stored in ``hits.semantic`` (None for a hit of the query alone)."""
+    if hit is None:
+        return None
+    return json.dumps({"similarity": hit.similarity, "nearest": hit.nearest, "counter": hit.counter})
+
+
+def semantic_from_json(text: str | None) -> SemanticHit | None:
+    """Return the ``SemanticHit`` stored by ``semantic_json``."""
+    if not text:
+        return None
+    found = json.loads(text)
+    return SemanticHit(float(found["similarity"]), str(found["nearest"]), float(found.get("counter", 0.0)))
+
+
 def record_hits(
     db: Database,
     *,
@@ -59,8 +74,9 @@ def record_hits(
     with transaction(db):  # one transaction: a hit is never stored without its deliveries
         for match in matches:
             cursor = db.execute(
-                "INSERT OR IGNORE INTO hits (topic_id, topic_title, article_id, score, terms, snippets, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR IGNORE INTO hits"
+                " (topic_id, topic_title, article_id, score, terms, snippets, created_at, semantic)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     match.topic_id,
                     topic_titles.get(match.topic_id, match.topic_id),
@@ -69,6 +85,7 @@ def record_hits(
                     json.dumps(list(match.terms), ensure_ascii=False),
                     json.dumps(list(match.snippets), ensure_ascii=False),
                     now.isoformat(),
+                    semantic_json(match.semantic),
                 ],
             )
             if cursor.rowcount == 0:
@@ -94,7 +111,7 @@ def record_hits(
 ALERT_COLUMNS = """d.id, d.channel_id, d.attempts, d.alert_id, d.created_at, d.queued_at,
        h.topic_id, h.topic_title, h.score, h.terms, h.snippets,
        a.url, a.title, a.summary, a.text, a.published, a.authors, a.language,
-       coalesce(s.name, a.site_name, '') AS source, coalesce(a.source_id, '')
+       coalesce(s.name, a.site_name, '') AS source, coalesce(a.source_id, ''), h.semantic
 FROM deliveries d
 JOIN hits h ON h.id = d.hit_id
 JOIN articles a ON a.id = h.article_id
@@ -104,7 +121,7 @@ LEFT JOIN sources s ON s.id = a.source_id"""
 def delivery_from_row(row: Sequence[Any]) -> PendingDelivery:
     """Return the PendingDelivery of a row selected with ``ALERT_COLUMNS``."""
     (delivery_id, channel_id, attempts, message_id, created_at, queued_at, topic_id, topic_title, score, terms,
-     snippets, url, title, summary, text, published, authors, language, source, source_id) = row
+     snippets, url, title, summary, text, published, authors, language, source, source_id, semantic) = row
     alert = Alert(
         id=message_id,
         topic_id=topic_id,
@@ -120,6 +137,7 @@ def delivery_from_row(row: Sequence[Any]) -> PendingDelivery:
         authors=tuple(json.loads(authors or "[]")),
         language=language,
         summary=summary or shorten(text, 300),
+        semantic=semantic_from_json(semantic),
     )
     queued = datetime.fromisoformat(queued_at or created_at)
     return PendingDelivery(delivery_id, channel_id, attempts, alert, queued, source_id)

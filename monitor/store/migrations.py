@@ -245,3 +245,9 @@ def m008_item_outcomes(db: Database) -> None:
         seen.add_column(column, kind)
     db.execute("CREATE INDEX idx_seen_items_outcome ON seen_items (source_id, outcome)")
     db.execute("CREATE INDEX idx_seen_items_retry ON seen_items (retry_at) WHERE retry_at IS NOT NULL")
+
+
+@migrations()
+def m009_hit_semantic(db: Database) -> None:
+    """Why a hit matched by meaning (similarity, nearest example) as JSON; NULL for hits of the query alone."""
+    db.table("hits").add_column("semantic", str)

@@ -17,6 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from notify_peers import BASE_ALERT, AlertFactory
 
+from monitor.models import SemanticHit
 from monitor.notify import render
 from monitor.notify.render import (
     clean_header_text,
@@ -55,9 +56,18 @@ def test_payload_has_the_documented_shape() -> None:
                 "score": 3.5,
                 "terms": ["tartus", "naval base", "russia"],
                 "snippets": ["… delegation arrived in Tartus on Monday …", "… the naval base lease …"],
+                "semantic": None,
             },
         },
     }
+
+
+def test_a_hit_by_meaning_says_why_in_the_payload_and_the_email(make_alert: AlertFactory) -> None:
+    alert = make_alert(terms=(), semantic=SemanticHit(0.8612, "example 2", 0.8))
+    assert webhook_payload(alert)["data"]["match"]["semantic"] == {
+        "similarity": 0.8612, "nearest": "example 2", "reason": "similar to example 2 (0.86)"
+    }
+    assert ("Meaning", "similar to example 2 (0.86)") in render.alert_facts(alert)
 
 
 def test_body_is_compact_utf8_json(make_alert: AlertFactory) -> None:
