@@ -9,6 +9,8 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 SEED_TOPICS = REPO / "seeds" / "topics"
@@ -34,3 +36,19 @@ class MailBox:
         assert isinstance(parsed, EmailMessage)
         self.messages.append(parsed)
         return "250 OK"
+
+
+def webhook_config(tmp_path: Path, sources: list[dict[str, Any]], hook_url: str, **fetch: Any) -> Path:
+    """Write a config polling ``sources`` with the seed topics, every hit going to one signed webhook (its secret
+    from ``${HOOK_SECRET}``); ``fetch`` settings override the local defaults (private addresses allowed, no delay)."""
+    config: dict[str, Any] = {
+        "database": "monitor.db",
+        "fetch": {"timeout": "5s", "allow_private_networks": True, "min_delay": "0s", **fetch},
+        "sources": sources,
+        "topics": [str(SEED_TOPICS)],
+        "channels": [{"id": "hook", "type": "webhook", "url": hook_url, "secret": "${HOOK_SECRET}"}],
+        "routes": [{"topics": ["*"], "channels": ["hook"]}],
+    }
+    path = tmp_path / "monitor.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path

@@ -15,11 +15,10 @@ import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
-from local_peers import SEED_TOPICS
+from local_peers import webhook_config
 
 from monitor.config import Settings, load_config
 from monitor.daemon import run_once
@@ -39,18 +38,9 @@ def wire() -> Iterator[NewsSite]:
 
 
 def write_config(tmp_path: Path, site: NewsSite, hook_url: str) -> Path:
-    config: dict[str, Any] = {
-        "database": "monitor.db",
-        "fetch": {"timeout": "5s", "allow_private_networks": True, "min_delay": "0s"},
-        "sources": [{"name": "Coast Wire", "url": site.url("/wire/rss.xml")},
-                    {"name": "Coast Wire headlines", "url": site.url("/wire/titles.xml")}],
-        "topics": [str(SEED_TOPICS)],
-        "channels": [{"id": "hook", "type": "webhook", "url": hook_url, "secret": "${HOOK_SECRET}"}],
-        "routes": [{"topics": ["*"], "channels": ["hook"]}],
-    }
-    path = tmp_path / "monitor.yaml"
-    path.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    return path
+    sources = [{"name": "Coast Wire", "url": site.url("/wire/rss.xml")},
+               {"name": "Coast Wire headlines", "url": site.url("/wire/titles.xml")}]
+    return webhook_config(tmp_path, sources, hook_url)
 
 
 def relevant(settings: Settings) -> dict[str, set[str]]:

@@ -15,8 +15,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-import yaml
-from local_peers import SEED_TOPICS
+from local_peers import webhook_config
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "channels"
 HTML = {"Content-Type": "text/html; charset=utf-8"}
@@ -147,18 +146,8 @@ def gdelt_artlist(articles: list[tuple[str, str, str]], *, newest: datetime = NO
 
 
 def write_config(tmp_path: Path, sources: list[dict[str, Any]], hook_url: str, **fetch: Any) -> Path:
-    """Write a config polling ``sources`` with the seed topics, every hit going to one webhook."""
-    config: dict[str, Any] = {
-        "database": "monitor.db",
-        "fetch": {"timeout": "5s", "allow_private_networks": True, "min_delay": "0s", "robots_txt": False, **fetch},
-        "sources": sources,
-        "topics": [str(SEED_TOPICS)],
-        "channels": [{"id": "hook", "type": "webhook", "url": hook_url, "secret": "${HOOK_SECRET}"}],
-        "routes": [{"topics": ["*"], "channels": ["hook"]}],
-    }
-    path = tmp_path / "monitor.yaml"
-    path.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    return path
+    """Write a config polling ``sources`` with the seed topics, every hit going to one webhook (no robots.txt)."""
+    return webhook_config(tmp_path, sources, hook_url, **{"robots_txt": False, **fetch})
 
 
 def alerts(received: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
