@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from monitor.cli.common import EXIT_CONFIG, config_option, fail, load_settings
-from monitor.cli.topics import _compile, _open, _resolve_topics, _since
+from monitor.cli.common import EXIT_CONFIG, config_option, fail, load_settings, open_store
+from monitor.cli.topics import _compile, _resolve_topics, _since
 from monitor.lookup import archive_hits, document
 from monitor.match import calibrate as cal
 from monitor.match.semantic import SemanticTopic, compile_semantic, default_embedder
@@ -39,7 +39,7 @@ def calibrate(topic: str, config_path: Path, since: str, limit: int, min_recall:
     embedder = default_embedder()
     if embedder is None:
         fail("calibrate needs the optional extra 'semantic': pip install 'monitor[semantic]'", EXIT_CONFIG)
-    db = _open(settings)
+    db = open_store(settings)
     window = _since(since)
     for item in _resolve_topics(settings, topic):
         sem = compile_semantic(item, 0, embedder) if item.semantic is not None else None

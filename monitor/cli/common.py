@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import click
+from sqlite_utils import Database
 
+from monitor import store
 from monitor.config import Settings, load_config, parse_duration
 from monitor.errors import ConfigError, StoreError
 from monitor.match import validate_topics
@@ -65,6 +67,14 @@ def since_window(value: str) -> float:
 def fail(message: str, code: int) -> NoReturn:
     click.echo(message, err=True)
     sys.exit(code)
+
+
+def open_store(settings: Settings) -> Database:
+    """Open the config's database, exiting 3 with the reason when it is unusable."""
+    try:
+        return store.open_database(settings.database)
+    except StoreError as exc:
+        fail(f"error: {exc}", EXIT_STORE)
 
 
 def load_settings(config_path: Path, *, delivers: bool = True) -> Settings:

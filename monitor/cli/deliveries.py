@@ -9,23 +9,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import click
-from sqlite_utils import Database
 
-from monitor import __version__, store
-from monitor.cli.common import EXIT_STORE, config_option, fail, load_settings
-from monitor.config import Settings
-from monitor.errors import NotifyError, StoreError
+from monitor import __version__
+from monitor.cli.common import config_option, fail, load_settings, open_store
+from monitor.errors import NotifyError
 from monitor.fetch import build_client
 from monitor.models import Alert
 from monitor.notify import Digest, deliver
 from monitor.store import deliveries as outbox
-
-
-def _open(settings: Settings) -> Database:
-    try:
-        return store.open_database(settings.database)
-    except StoreError as exc:
-        fail(f"error: {exc}", EXIT_STORE)
 
 
 @click.group(invoke_without_command=True)
@@ -38,7 +29,7 @@ def deliveries(ctx: click.Context, config_path: Path, failed: bool, limit: int, 
     """List deliveries and their status (pending, held, sent, failed, dead), newest first."""
     if ctx.invoked_subcommand is not None:
         return
-    db = _open(load_settings(config_path, delivers=False))
+    db = open_store(load_settings(config_path, delivers=False))
     rows = outbox.list_deliveries(db, failed_only=failed, limit=limit)
     counts = outbox.delivery_counts(db)
     db.close()
@@ -61,7 +52,7 @@ def retry(ids: tuple[int, ...], retry_all: bool, config_path: Path) -> None:
     """Put failed or dead deliveries (by ID, or --all) back in the queue; the daemon or `monitor once` sends them."""
     if bool(ids) == retry_all:
         fail("give delivery IDs or --all (not both)", 2)
-    db = _open(load_settings(config_path, delivers=False))
+    db = open_store(load_settings(config_path, delivers=False))
     count = outbox.requeue_deliveries(db, None if retry_all else list(ids), datetime.now(UTC))
     db.close()
     click.echo(f"requeued {count} deliveries")

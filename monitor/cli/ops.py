@@ -13,10 +13,9 @@ from pathlib import Path
 import click
 from sqlite_utils import Database
 
-from monitor import ops, store
-from monitor.cli.common import EXIT_STORE, config_option, fail, load_settings, run_async, since_window
+from monitor import ops
+from monitor.cli.common import EXIT_STORE, config_option, fail, load_settings, open_store, run_async, since_window
 from monitor.config import Settings
-from monitor.errors import StoreError
 from monitor.ops.unit import unit_problems
 from monitor.textutil import plural
 
@@ -25,10 +24,7 @@ def _open(settings: Settings) -> Database:
     """Open the existing database (never create one: a typo in the path would show an empty archive)."""
     if not settings.database.exists():
         fail(f"error: no database at {settings.database} (has `monitor run` or `monitor once` run yet?)", EXIT_STORE)
-    try:
-        return store.open_database(settings.database)
-    except StoreError as exc:
-        fail(f"error: {exc}", EXIT_STORE)
+    return open_store(settings)
 
 
 def _duration(_: click.Context, __: click.Parameter, value: str | None) -> float | None:

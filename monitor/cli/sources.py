@@ -11,19 +11,11 @@ from xml.etree import ElementTree
 import click
 
 from monitor import store
-from monitor.cli.common import EXIT_CONFIG, EXIT_STORE, config_option, fail, load_settings
-from monitor.config import Settings, Source
-from monitor.errors import StoreError
+from monitor.cli.common import EXIT_CONFIG, config_option, fail, load_settings, open_store
+from monitor.config import Source
 from monitor.lookup import source_health as health
 from monitor.pipeline import PollPlan, plan_next_poll
 from monitor.store import SourceState, items
-
-
-def _open(settings: Settings) -> Any:
-    try:
-        return store.open_database(settings.database)
-    except StoreError as exc:
-        fail(f"error: {exc}", EXIT_STORE)
 
 
 def _ago(when: datetime | None, now: datetime) -> str:
@@ -74,7 +66,7 @@ def sources(ctx: click.Context, config_path: Path, failing: bool, by_item: bool,
     if ctx.invoked_subcommand is not None:
         return
     settings = load_settings(config_path, delivers=False)
-    db = _open(settings)
+    db = open_store(settings)
     now = datetime.now(UTC)
     rows = [(s, store.source_state(db, s.id)) for s in settings.sources]
     outcomes, origins = items.outcome_counts(db), items.text_origin_counts(db)
@@ -148,7 +140,7 @@ def _table(rows: list[tuple[Source, SourceState]], plans: list[PollPlan], now: d
 def export(config_path: Path, as_opml: bool) -> None:
     """Print every source as OPML, with the URL it is really polled at (after moves and discovery)."""
     settings = load_settings(config_path, delivers=False)
-    db = _open(settings)
+    db = open_store(settings)
     opml = ElementTree.Element("opml", version="2.0")
     head = ElementTree.SubElement(opml, "head")
     ElementTree.SubElement(head, "title").text = "monitor sources"
@@ -174,7 +166,7 @@ def export(config_path: Path, as_opml: bool) -> None:
 def enable(config_path: Path, source_id: str) -> None:
     """Re-enable a source disabled by a 410 Gone (by id, as `monitor sources --format json` shows it)."""
     settings = load_settings(config_path, delivers=False)
-    db = _open(settings)
+    db = open_store(settings)
     found = store.enable_source(db, source_id)
     db.close()
     if not found:

@@ -17,10 +17,9 @@ from typing import Any
 import click
 from sqlite_utils import Database
 
-from monitor import store
-from monitor.cli.common import EXIT_CONFIG, EXIT_STORE, config_option, fail, load_settings, since_window
+from monitor.cli.common import EXIT_CONFIG, config_option, fail, load_settings, open_store, since_window
 from monitor.config import Settings, load_topics
-from monitor.errors import ConfigError, QueryError, StoreError
+from monitor.errors import ConfigError, QueryError
 from monitor.lookup import ScanStats, archive_hits, document, search_topic
 from monitor.match import CompiledTopic, compile_topic
 from monitor.match.explain import Clause, Explanation, explain
@@ -37,13 +36,6 @@ def _since(value: str | None) -> datetime | None:
     except click.BadParameter as exc:
         exc.param_hint = "--since"
         raise
-
-
-def _open(settings: Settings) -> Database:
-    try:
-        return store.open_database(settings.database)
-    except StoreError as exc:
-        fail(f"error: {exc}", EXIT_STORE)
 
 
 def _compile(topic: Topic) -> CompiledTopic:
@@ -106,7 +98,7 @@ def search(query: str, config_path: Path, limit: int, since: str | None, as_json
     """
     settings = load_settings(config_path, delivers=False)
     compiled = _compile(search_topic(query, settings.topics))
-    db = _open(settings)
+    db = open_store(settings)
     stats = ScanStats()
     for article, hit in archive_hits(db, compiled, since=_since(since), newest_first=True, stats=stats):
         if as_json:
@@ -141,7 +133,7 @@ def _resolve_topics(settings: Settings, name: str) -> list[Topic]:
 def backtest(topic: str, config_path: Path, since: str, as_json: bool) -> None:
     """Run TOPIC (an id from the config, or a topic file) over stored articles: what would it have alerted?"""
     settings = load_settings(config_path, delivers=False)
-    db = _open(settings)
+    db = open_store(settings)
     window = _since(since)
     for item in _resolve_topics(settings, topic):
         compiled = _compile(item)
@@ -272,7 +264,7 @@ def explain_command(topic: str, article: str, config_path: Path) -> None:
     """Explain TOPIC on ARTICLE (a stored article id, or a .json/.html/text file): clauses, places, score."""
     settings = load_settings(config_path, delivers=False)
     needs_db = not Path(article).is_file()
-    db = _open(settings) if needs_db else None
+    db = open_store(settings) if needs_db else None
     doc, shown = _load_document(db, article)
     for item in _resolve_topics(settings, topic):
         click.echo(f"{shown}:")

@@ -8,9 +8,8 @@ from typing import Any
 
 import click
 
-from monitor import store
-from monitor.cli.common import EXIT_CONFIG, EXIT_STORE, config_option, fail, load_settings
-from monitor.errors import QueryError, StoreError
+from monitor.cli.common import EXIT_CONFIG, config_option, fail, load_settings, open_store
+from monitor.errors import QueryError
 from monitor.match import compile_topic
 from monitor.pipeline.trace import Trace, trace_item
 
@@ -28,10 +27,7 @@ def trace(target: str, config_path: Path, as_json: bool) -> None:
         compiled = [compile_topic(t) for t in settings.topics]
     except QueryError as exc:
         fail(str(exc), EXIT_CONFIG)
-    try:
-        db = store.open_database(settings.database)
-    except StoreError as exc:
-        fail(f"error: {exc}", EXIT_STORE)
+    db = open_store(settings)
     found = trace_item(db, settings, compiled, target)
     db.close()
     if as_json:
