@@ -98,20 +98,22 @@ def trace_item(db: Database, settings: Settings, compiled: list[CompiledTopic], 
         "language": stored.language, "published": stored.published, "stored_at": stored.fetched_at,
         "text_chars": len(stored.text),
     }
-    _topics(result, db, stored, compiled)
-    _routes_and_fates(result, db, settings, stored)
+    hits = {h.topic_id: h for h in reads.hits_of(db, stored.id)}
+    _topics(result, stored, compiled, hits)
+    _routes_and_fates(result, db, settings, stored, hits)
     return result
 
 
-def _topics(result: Trace, db: Database, stored: StoredArticle, compiled: list[CompiledTopic]) -> None:
+def _topics(
+    result: Trace, stored: StoredArticle, compiled: list[CompiledTopic], hits: dict[str, reads.TracedHit]
+) -> None:
     doc = MatchDocument(title=stored.title, text=stored.text, source=stored.source, language=stored.language)
-    hit_topics = {h.topic_id for h in reads.hits_of(db, stored.id)}
     for topic in compiled:
         exp = explain(topic, doc)
         failed = None if exp.hit is not None else _first_failed(exp.tree)
         result.topics.append(TopicVerdict(
             topic.topic.id, exp.hit is not None, exp.hit.score if exp.hit else exp.score, exp.reason,
-            list(exp.hit.terms) if exp.hit else [], failed, topic.topic.id in hit_topics,
+            list(exp.hit.terms) if exp.hit else [], failed, topic.topic.id in hits,
         ))
 
 
@@ -132,9 +134,10 @@ def _first_failed(tree: Clause) -> str | None:
     return tree.label if tree.children else f"{tree.label} (does not occur)"
 
 
-def _routes_and_fates(result: Trace, db: Database, settings: Settings, stored: StoredArticle) -> None:
+def _routes_and_fates(
+    result: Trace, db: Database, settings: Settings, stored: StoredArticle, hits: dict[str, reads.TracedHit]
+) -> None:
     source = (stored.source_id, stored.source)
-    hits = {h.topic_id: h for h in reads.hits_of(db, stored.id)}
     deliveries = reads.deliveries_of(db, stored.id)
     story = reads.story_of(db, stored.id)
     if story is not None:

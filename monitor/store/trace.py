@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
+from monitor.store.story_queries import outlets_of
+
 
 def find_traced_articles(db: Database, *, url: str, url_key: str) -> list[int]:
     """Return the ids of stored articles known by ``url``: as canonical URL, as the feed's link, or by URL key."""
@@ -86,15 +88,8 @@ def story_of(db: Database, article_id: int) -> TracedStory | None:
     if row is None:
         return None
     story_id = int(row[0])
-    members = db.execute(
-        "SELECT count(*) FROM story_articles WHERE story_id = ?", [story_id]
-    ).fetchone()[0]
-    outlets = [
-        r[0]
-        for r in db.execute(
-            "SELECT outlet FROM story_articles WHERE story_id = ? GROUP BY outlet ORDER BY min(joined_at)", [story_id]
-        ).fetchall()
-    ]
+    members = db.execute("SELECT count(*) FROM story_articles WHERE story_id = ?", [story_id]).fetchone()[0]
+    outlets = outlets_of(db, story_id)
     alerted: dict[tuple[str, str], int] = {}
     for topic, channel, other in db.execute(
         "SELECT h.topic_id, d.channel_id, min(h.article_id) FROM story_articles sa"
