@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -88,6 +89,13 @@ def sources(ctx: click.Context, config_path: Path, failing: bool, by_item: bool,
     _table(rows, plans, now)
 
 
+def _echo_columns(lines: Sequence[Sequence[str]]) -> None:
+    """Print rows as aligned columns; the last column runs free (URLs and problems are long)."""
+    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]) - 1)]
+    for line in lines:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=False)) + "  " + line[-1])
+
+
 def _item_table(
     rows: list[tuple[Source, SourceState]], outcomes: dict[str, dict[str, int]], origins: dict[str, dict[str, int]]
 ) -> None:
@@ -101,9 +109,7 @@ def _item_table(
             source.name[:32], *(str(counts.get(o, 0)) for o in shown),
             ", ".join(f"{origin} {n}" for origin, n in sorted(text.items(), key=lambda kv: -kv[1])) or "-",
         ))
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header) - 1)]
-    for line in lines:
-        click.echo("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=False)) + "  " + line[-1])
+    _echo_columns(lines)
 
 
 def _table(rows: list[tuple[Source, SourceState]], plans: list[PollPlan], now: datetime) -> None:
@@ -129,9 +135,7 @@ def _table(rows: list[tuple[Source, SourceState]], plans: list[PollPlan], now: d
             "" if state.disabled else plan.reason,
             detail,
         ))
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header) - 1)]
-    for line in lines:
-        click.echo("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=False)) + "  " + line[-1])
+    _echo_columns(lines)
 
 
 @sources.command("export")
