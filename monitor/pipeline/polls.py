@@ -52,7 +52,8 @@ async def poll_source(rt: Runtime, source: Source, stats: CycleStats) -> None:
         return
     stats.sources += 1
     validators = Validators(etag=state.etag, last_modified=state.last_modified, body_hash=state.body_hash)
-    if items.retry_due(rt.db, source.id, rt.clock()):
+    retry_due = items.retry_due(rt.db, source.id, rt.clock())
+    if retry_due:
         validators = Validators()  # an item's page is due again: read the whole feed, not a 304
     try:
         read = await read_source(rt, source, state, validators)
@@ -69,7 +70,8 @@ async def poll_source(rt: Runtime, source: Source, stats: CycleStats) -> None:
         _record_success(rt, source, state, read, read.validators, entries=0, fresh=[])
         return
     entries, unseen, changed, seen = select_entries(rt, source, read.feed.entries)
-    items.drop_retries(rt.db, source.id, rt.clock(), present=entries)
+    if retry_due:
+        items.drop_retries(rt.db, source.id, rt.clock(), present=entries)
     stats.entries += len(entries)
     stats.new_entries += len(unseen)
     fresh = newest_first(unseen, entries)[:MAX_NEW_ENTRIES]

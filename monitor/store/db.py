@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -31,6 +32,11 @@ def open_database(path: Path | None) -> Database:
     except (sqlite3.Error, OSError) as exc:
         raise StoreError(f"database {path or ':memory:'} is unusable: {exc}") from exc
     return db
+
+
+def stored_time(value: object) -> datetime | None:
+    """Return a timestamp as the store writes it (ISO 8601 text), or None for a missing one."""
+    return datetime.fromisoformat(value) if isinstance(value, str) and value else None
 
 
 def schema_version(db: Database) -> list[str]:

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlite_utils import Database
 
-from monitor.store.db import transaction
+from monitor.store.db import stored_time, transaction
 
 # SQLite allows 32,766 parameters per statement; feeds rarely have more than a few hundred items.
 _CHUNK = 500
@@ -76,13 +76,9 @@ def _rows(db: Database, source_id: str, column: str, values: Iterable[str]) -> l
             [source_id, *part],
         ).fetchall()
         found.extend(
-            SeenRow(k, a, lk, t, h, _when(c), o, _when(r), n or 0) for k, a, lk, t, h, c, o, r, n in rows
+            SeenRow(k, a, lk, t, h, stored_time(c), o, stored_time(r), n or 0) for k, a, lk, t, h, c, o, r, n in rows
         )
     return found
-
-
-def _when(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
 
 
 def seen_by_key(db: Database, source_id: str, keys: Iterable[str]) -> dict[str, SeenRow]:

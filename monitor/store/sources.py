@@ -11,7 +11,7 @@ from sqlite_utils import Database
 from sqlite_utils.db import Table
 
 from monitor.config import Source
-from monitor.store.db import transaction
+from monitor.store.db import stored_time, transaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,10 +54,6 @@ def _table(db: Database) -> Table:
     return db.table("sources")
 
 
-def _when(value: object) -> datetime | None:
-    return datetime.fromisoformat(value) if isinstance(value, str) and value else None
-
-
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
@@ -71,17 +67,17 @@ def _state(row: Mapping[str, Any]) -> SourceState:
         last_error=row["last_error"],
         current_url=row.get("current_url"),
         discovered_from=row.get("discovered_from"),
-        next_poll_at=_when(row.get("next_poll_at")),
+        next_poll_at=stored_time(row.get("next_poll_at")),
         backoff_seconds=row.get("backoff_seconds"),
-        retry_after_until=_when(row.get("retry_after_until")),
+        retry_after_until=stored_time(row.get("retry_after_until")),
         min_interval_seconds=row.get("min_interval_seconds"),
         disabled=bool(row.get("disabled")),
         disabled_reason=row.get("disabled_reason"),
         last_status=row["last_status"],
-        last_polled_at=_when(row["last_polled_at"]),
-        last_success_at=_when(row["last_success_at"]),
-        last_error_at=_when(row.get("last_error_at")),
-        last_new_item_at=_when(row.get("last_new_item_at")),
+        last_polled_at=stored_time(row["last_polled_at"]),
+        last_success_at=stored_time(row["last_success_at"]),
+        last_error_at=stored_time(row.get("last_error_at")),
+        last_new_item_at=stored_time(row.get("last_new_item_at")),
         average_gap_seconds=row.get("average_gap_seconds"),
         entries_seen=row["entries_seen"] or 0,
     )
