@@ -105,8 +105,7 @@ async def _store_entry(
         known = stories.find_same_article(rt.db, url_key, sig.fingerprint, outlet)
         if known is not None:
             log.info("same article as #%d under another URL or with the same body: %s", known, url)
-    if known is not None:
-        store.mark_seen(rt.db, source.id, key, known, now)
+    if known is not None:  # the item's row, with this article, is written by _record (process_entry)
         if revise_article(rt, source, known, article, sig, stats):
             return replace(trail, outcome="revised", article_id=known, detail=f"stored text of #{known} replaced")
         stats.articles_known += 1
