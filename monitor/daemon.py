@@ -170,8 +170,11 @@ class Service:
         self.health.status = "running"
         systemd.notify("READY=1", f"STATUS={self._status()}")
         log.info(
-            "monitor running: %s, %s, %s, database %s", plural(len(settings.sources), "source"),
-            plural(len(settings.topics), "topic"), plural(len(settings.channels), "channel"), settings.database,
+            "monitor running: %s, %s, %s, database %s",
+            plural(len(settings.sources), "source"),
+            plural(len(settings.topics), "topic"),
+            plural(len(settings.channels), "channel"),
+            settings.database,
         )
         try:
             while not stop.is_set():
@@ -222,8 +225,14 @@ class Service:
             disabled=disabled,
         )
         scheduler.add_job(
-            self._prune, "interval", id="retention", name="retention", seconds=RETENTION_EVERY.total_seconds(),
-            next_run_time=utc_now() + RETENTION_FIRST_AFTER, coalesce=True, max_instances=1,
+            self._prune,
+            "interval",
+            id="retention",
+            name="retention",
+            seconds=RETENTION_EVERY.total_seconds(),
+            next_run_time=utc_now() + RETENTION_FIRST_AFTER,
+            coalesce=True,
+            max_instances=1,
         )
         scheduler.add_listener(self._on_submitted, EVENT_JOB_SUBMITTED)
         scheduler.add_listener(self._on_skipped, EVENT_JOB_MAX_INSTANCES)
@@ -240,8 +249,11 @@ class Service:
     def _dispatcher_ended(self, task: asyncio.Task[None]) -> None:
         if self._stopping or task.cancelled():
             return
-        log.error("the dispatcher stopped unexpectedly; restarting it in %.0f s", DISPATCHER_RESTART_SECONDS,
-                  exc_info=task.exception())
+        log.error(
+            "the dispatcher stopped unexpectedly; restarting it in %.0f s",
+            DISPATCHER_RESTART_SECONDS,
+            exc_info=task.exception(),
+        )
         self._restart = asyncio.get_running_loop().call_later(DISPATCHER_RESTART_SECONDS, self._start_dispatcher)
 
     def _on_submitted(self, event: JobSubmissionEvent) -> None:
@@ -282,7 +294,11 @@ class Service:
             if stats.sources_ok:
                 log.info(
                     "polled %s: %d new entries, %d new articles, %d hits, %d sent",
-                    source.name, stats.new_entries, stats.articles_new, stats.hits, stats.sent,
+                    source.name,
+                    stats.new_entries,
+                    stats.articles_new,
+                    stats.hits,
+                    stats.sent,
                     extra={"source": source.id, "url": source.url},
                 )
         finally:
@@ -310,17 +326,25 @@ class Service:
         failed = stats.sources - stats.sources_ok
         reasons = stats.fetch_errors or ({"unknown": failed} if failed else {})
         self.metrics.record_poll(
-            ok=stats.sources_ok, not_modified=stats.not_modified, failed=failed, entries=stats.new_entries,
-            articles=stats.articles_new, errors_by_reason=reasons, hits_by_topic=stats.hits_by_topic, deliveries={},
-            duration=duration, outcomes=stats.outcomes,
+            ok=stats.sources_ok,
+            not_modified=stats.not_modified,
+            failed=failed,
+            entries=stats.new_entries,
+            articles=stats.articles_new,
+            errors_by_reason=reasons,
+            hits_by_topic=stats.hits_by_topic,
+            deliveries={},
+            duration=duration,
+            outcomes=stats.outcomes,
         )
 
     async def _prune(self) -> None:
         retention = self.rt.settings.retention
         total = ops.PruneResult()
         while True:  # batch by batch, yielding to polls in between
-            step = ops.prune_step(self.rt.db, articles_age=retention.articles, hits_age=retention.hits,
-                                  now=self.rt.clock())
+            step = ops.prune_step(
+                self.rt.db, articles_age=retention.articles, hits_age=retention.hits, now=self.rt.clock()
+            )
             total.deleted.update(step.deleted)
             if step.total == 0:
                 break
@@ -358,21 +382,31 @@ class Service:
     def _details(self) -> dict[str, Any]:
         settings = self.rt.settings
         pending = store.delivery_counts(self.rt.db).get("pending", 0)
-        return {"sources": len(settings.sources), "topics": len(settings.topics), "polls_in_flight":
-                len(self.in_flight), "deliveries_pending": pending}
+        return {
+            "sources": len(settings.sources),
+            "topics": len(settings.topics),
+            "polls_in_flight": len(self.in_flight),
+            "deliveries_pending": pending,
+        }
 
     def _status(self) -> str:
         settings = self.rt.settings
-        return (f"{self.health.status}: {plural(len(settings.sources), 'source')}, "
-                f"{plural(len(settings.topics), 'topic')}, {plural(len(self.in_flight), 'poll')} in flight")
+        return (
+            f"{self.health.status}: {plural(len(settings.sources), 'source')}, "
+            f"{plural(len(settings.topics), 'topic')}, {plural(len(self.in_flight), 'poll')} in flight"
+        )
 
     # --- reload -------------------------------------------------------------------------------------------
 
     async def reload(self) -> bool:
         """Re-read the config; apply it, or refuse it with a logged error and keep the running one."""
         return await reload_config(
-            self.rt, self.scheduler, self.metrics,
-            start_scheduler=self._start_scheduler, wake=self.dispatcher.wake, status=self._status,
+            self.rt,
+            self.scheduler,
+            self.metrics,
+            start_scheduler=self._start_scheduler,
+            wake=self.dispatcher.wake,
+            status=self._status,
         )
 
 

@@ -12,13 +12,11 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlite_utils import Database
-
 from monitor.fetch.policy import is_silent
 from monitor.match import CompiledTopic
 from monitor.match.fts import alphabet_for, candidate_chars, plan_query
 from monitor.models import Match, MatchDocument, Topic
-from monitor.store import SourceState
+from monitor.store import Db, SourceState
 from monitor.store.archive import StoredArticle, count_articles, fts_chars, iter_articles
 
 
@@ -46,7 +44,7 @@ def search_topic(query: str, topics: Sequence[Topic]) -> Topic:
 
 
 def archive_hits(
-    db: Database,
+    db: Db,
     compiled: CompiledTopic,
     *,
     since: datetime | None = None,

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import httpx
-from sqlite_utils import Database
 
 from monitor.config import Settings
 from monitor.fetch import HostLimiter
 from monitor.match import Matcher
+from monitor.store import Db
 from monitor.textutil import plural
 
 
@@ -31,7 +31,7 @@ class Runtime:
     """What the stages need for one process: passed explicitly, never global."""
 
     settings: Settings
-    db: Database
+    db: Db
     client: httpx.AsyncClient
     limiter: HostLimiter
     matcher: Matcher

@@ -108,8 +108,12 @@ def test_unusable_database_exits_3(tmp_path: Path) -> None:
 
 def test_match_reads_json_lines_and_writes_hits(tmp_path: Path) -> None:
     articles = [
-        {"id": "a1", "url": "http://x/1", "title": "Russia and Syria discuss the Tartus naval base",
-         "text": "Moscow wants to keep its naval base at Tartus and the Khmeimim air base in Syria."},
+        {
+            "id": "a1",
+            "url": "http://x/1",
+            "title": "Russia and Syria discuss the Tartus naval base",
+            "text": "Moscow wants to keep its naval base at Tartus and the Khmeimim air base in Syria.",
+        },
         {"id": "a2", "url": "http://x/2", "title": "A weekend in Tartu", "text": "Estonia's university town."},
     ]
     stdin = "\n".join(json.dumps(a) for a in articles) + "\n"
@@ -130,7 +134,8 @@ def test_extract_prints_the_article_as_json(tmp_path: Path) -> None:
         tmp_path,
         "<html lang='en'><head><title>Tartus talks resume | Demo</title>"
         "<meta property='article:published_time' content='2025-02-17T10:00:00Z'></head><body><article>"
-        "<h1>Tartus talks resume</h1>" + "<p>Russian and Syrian officials met again on the future of the base.</p>" * 8
+        "<h1>Tartus talks resume</h1>"
+        + "<p>Russian and Syrian officials met again on the future of the base.</p>" * 8
         + "</article></body></html>",
         "page.html",
     )
@@ -155,7 +160,11 @@ def test_once_as_a_process_prints_one_line_per_stage(tmp_path: Path, news_site: 
         path = demo_config(tmp_path, news_site, sink)
         done = subprocess.run(
             [*MONITOR, "once", "-c", str(path)],
-            env={**os.environ, "HOOK_SECRET": ""}, capture_output=True, text=True, timeout=60, check=False,
+            env={**os.environ, "HOOK_SECRET": ""},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
         )
     assert done.returncode == 0, done.stderr
     stages = [line.split(":")[0] for line in done.stdout.splitlines() if not line.startswith(" ")]
@@ -170,7 +179,9 @@ def test_run_polls_then_stops_cleanly_on_sigterm(tmp_path: Path, news_site: News
         daemon = subprocess.Popen(
             [*MONITOR, "run", "-c", str(path)],
             env={**os.environ, "HOOK_SECRET": webhook_secret},
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         try:
             received = sink.wait_for(1, timeout=30)

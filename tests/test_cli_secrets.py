@@ -22,26 +22,51 @@ def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in MISSING:
         monkeypatch.delenv(name, raising=False)
     path = tmp_path / "monitor.yaml"
-    path.write_text(yaml.safe_dump({
-        "database": "monitor.db",
-        "sources": [{"name": "Example", "url": "https://news.example.org/rss.xml"}],
-        "topics": [str(SEED_TOPICS)],
-        "channels": [
-            {"id": "log", "type": "log"},
-            {"id": "hook", "type": "webhook", "url": "${MONITOR_TEST_HOOK_URL}",
-             "secret": "${MONITOR_TEST_HOOK_SECRET}"},
-            {"id": "desk", "type": "email", "from": "monitor@example.org", "to": ["desk@example.org"],
-             "smtp": {"host": "smtp.example.org", "username": "monitor", "password": "${MONITOR_TEST_SMTP_PASSWORD}"}},
-        ],
-        "routes": [{"topics": ["*"], "channels": ["log", "hook", "desk"]}],
-    }), encoding="utf-8")
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "database": "monitor.db",
+                "sources": [{"name": "Example", "url": "https://news.example.org/rss.xml"}],
+                "topics": [str(SEED_TOPICS)],
+                "channels": [
+                    {"id": "log", "type": "log"},
+                    {
+                        "id": "hook",
+                        "type": "webhook",
+                        "url": "${MONITOR_TEST_HOOK_URL}",
+                        "secret": "${MONITOR_TEST_HOOK_SECRET}",
+                    },
+                    {
+                        "id": "desk",
+                        "type": "email",
+                        "from": "monitor@example.org",
+                        "to": ["desk@example.org"],
+                        "smtp": {
+                            "host": "smtp.example.org",
+                            "username": "monitor",
+                            "password": "${MONITOR_TEST_SMTP_PASSWORD}",
+                        },
+                    },
+                ],
+                "routes": [{"topics": ["*"], "channels": ["log", "hook", "desk"]}],
+            }
+        ),
+        encoding="utf-8",
+    )
     store.open_database(tmp_path / "monitor.db").close()  # as a first `monitor once` leaves it
     return path
 
 
 READ_ONLY = [
-    ["hits"], ["search", "tartus"], ["sources"], ["sources", "export", "--opml"], ["db", "stats"],
-    ["backtest", "russia-syria-bases"], ["stories"], ["deliveries"], ["explain", "russia-syria-bases", "1"],
+    ["hits"],
+    ["search", "tartus"],
+    ["sources"],
+    ["sources", "export", "--opml"],
+    ["db", "stats"],
+    ["backtest", "russia-syria-bases"],
+    ["stories"],
+    ["deliveries"],
+    ["explain", "russia-syria-bases", "1"],
 ]
 
 

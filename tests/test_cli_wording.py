@@ -30,9 +30,16 @@ def test_search_prints_the_stored_time_it_sorts_by_and_the_publication_day_besid
     for n, published in enumerate([STORED - timedelta(days=9), STORED - timedelta(hours=1)]):
         url = f"http://127.0.0.1:1/a/{n}"
         store.save_article(
-            db, Article(title=f"Tartus report {n}", text="Russia and Syria talk about Tartus.", published=published),
-            url=url, link=url, source_id=SOURCE.id, item_key=url, matches=[], topic_titles={},
-            channels_for=lambda topic, score: [], now=STORED + timedelta(minutes=n),
+            db,
+            Article(title=f"Tartus report {n}", text="Russia and Syria talk about Tartus.", published=published),
+            url=url,
+            link=url,
+            source_id=SOURCE.id,
+            item_key=url,
+            matches=[],
+            topic_titles={},
+            channels_for=lambda topic, score: [],
+            now=STORED + timedelta(minutes=n),
         )
     db.close()
     config = tmp_path / "monitor.yaml"
@@ -47,9 +54,16 @@ def test_search_prints_the_stored_time_it_sorts_by_and_the_publication_day_besid
 
 def test_snippets_carry_one_ellipsis_in_email() -> None:
     alert = Alert(
-        id="a-1", topic_id="bases", topic_title="Bases", article_url="https://news.example.org/a",
-        article_title="Talks resume", source="Example", score=2.0, terms=("tartus",),
-        snippets=("…the naval base lease…",), created_at=STORED,
+        id="a-1",
+        topic_id="bases",
+        topic_title="Bases",
+        article_url="https://news.example.org/a",
+        article_title="Talks resume",
+        source="Example",
+        score=2.0,
+        terms=("tartus",),
+        snippets=("…the naval base lease…",),
+        created_at=STORED,
     )
     email = build_email(alert, sender="m@example.org", recipients=["d@example.org"])
     for part in email.iter_parts():
@@ -68,8 +82,12 @@ def test_counts_are_pluralised() -> None:
 
 def test_check_says_1_topic_not_1_topics(tmp_path: Path) -> None:
     config = tmp_path / "monitor.yaml"
-    config.write_text(yaml.safe_dump({"topics": [{"id": "t", "title": "T", "query": "tartus"}],
-                                      "channels": [{"id": "log", "type": "log"}]}), encoding="utf-8")
+    config.write_text(
+        yaml.safe_dump(
+            {"topics": [{"id": "t", "title": "T", "query": "tartus"}], "channels": [{"id": "log", "type": "log"}]}
+        ),
+        encoding="utf-8",
+    )
     result = CliRunner().invoke(main, ["check", "-c", str(config)])
     assert "0 sources, 1 topic, 1 channel, 0 routes" in result.output
 
@@ -77,8 +95,10 @@ def test_check_says_1_topic_not_1_topics(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
-        ("news.example.org/rss.xml", "invalid URL 'news.example.org/rss.xml': it needs a scheme, "
-                                     "e.g. 'https://news.example.org/rss.xml'"),
+        (
+            "news.example.org/rss.xml",
+            "invalid URL 'news.example.org/rss.xml': it needs a scheme, e.g. 'https://news.example.org/rss.xml'",
+        ),
         ("ftp://news.example.org/rss.xml", "use an http:// or https:// URL"),
     ],
 )
@@ -92,10 +112,17 @@ def test_a_url_without_a_scheme_says_what_is_wrong(tmp_path: Path, url: str, exp
 
 def test_unknown_keys_get_a_did_you_mean_from_their_own_section(tmp_path: Path) -> None:
     config = tmp_path / "monitor.yaml"
-    config.write_text(yaml.safe_dump({
-        "channels": [{"id": "hook", "type": "webhook", "url": "https://h.example/x", "secrt": "x"}],
-        "fetch": {"max_byte": "5MB"}, "retention": {"zzz": 1}, "log": {"formatt": "json"},
-    }), encoding="utf-8")
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "channels": [{"id": "hook", "type": "webhook", "url": "https://h.example/x", "secrt": "x"}],
+                "fetch": {"max_byte": "5MB"},
+                "retention": {"zzz": 1},
+                "log": {"formatt": "json"},
+            }
+        ),
+        encoding="utf-8",
+    )
     with pytest.raises(ConfigError) as caught:
         load_config(config)
     text = "\n".join(caught.value.problems)

@@ -166,7 +166,15 @@ def test_bad_durations(bad: object) -> None:
 def test_schema_describes_every_top_level_key() -> None:
     schema = config_schema()
     assert set(schema["properties"]) >= {
-        "database", "user_agent", "log_level", "fetch", "defaults", "sources", "topics", "channels", "routes"
+        "database",
+        "user_agent",
+        "log_level",
+        "fetch",
+        "defaults",
+        "sources",
+        "topics",
+        "channels",
+        "routes",
     }
     assert schema["additionalProperties"] is False
 

@@ -47,8 +47,10 @@ def _documented_blocks() -> list[tuple[str, Any]]:
     return found
 
 
-CONFIGS = [("config/monitor.yaml", yaml.safe_load((REPO / "config/monitor.yaml").read_text(encoding="utf-8"))),
-           *_documented_blocks()]
+CONFIGS = [
+    ("config/monitor.yaml", yaml.safe_load((REPO / "config/monitor.yaml").read_text(encoding="utf-8"))),
+    *_documented_blocks(),
+]
 
 
 @pytest.mark.parametrize(("name", "data"), CONFIGS, ids=[name for name, _ in CONFIGS])

@@ -132,8 +132,8 @@ def test_once_alerts_every_seed_story_once_and_no_trap(
     third = once(settings)
     assert third.new_entries == 1 and third.articles_new == 1
     assert webhook_sink.wait_for(before[0] + 1, timeout=5)
-    assert webhook_urls(webhook_sink)[before[0]:] == [url]
-    assert set(mail_urls(mailbox)[before[1]:]) == {url}
+    assert webhook_urls(webhook_sink)[before[0] :] == [url]
+    assert set(mail_urls(mailbox)[before[1] :]) == {url}
 
 
 def test_failing_source_is_reported_and_the_others_still_alert(
@@ -297,13 +297,17 @@ def test_a_topic_hits_a_paraphrase_by_meaning_and_the_webhook_says_why(
         "database": "monitor.db",
         "fetch": {"timeout": "5s", "allow_private_networks": True},
         "sources": [{"name": "Demo world", "url": news_site.url("world/rss.xml")}],
-        "topics": [{
-            "id": "presence", "title": "Russian forces in Syria", "query": "khmeimim",
-            "about": "Russia's troops, warships and bases in Syria, and talks on keeping them.",
-            "examples": ["Russia negotiates to keep its troops and its naval port on the Syrian coast."],
-            "must": "(russia* OR moscow) AND (syria* OR damascus)",
-            "semantic": {"min_similarity": 0.85},
-        }],
+        "topics": [
+            {
+                "id": "presence",
+                "title": "Russian forces in Syria",
+                "query": "khmeimim",
+                "about": "Russia's troops, warships and bases in Syria, and talks on keeping them.",
+                "examples": ["Russia negotiates to keep its troops and its naval port on the Syrian coast."],
+                "must": "(russia* OR moscow) AND (syria* OR damascus)",
+                "semantic": {"min_similarity": 0.85},
+            }
+        ],
         "channels": [{"id": "hook", "type": "webhook", "url": webhook_sink.url, "secret": "${HOOK_SECRET}"}],
         "routes": [{"topics": ["presence"], "channels": ["hook"]}],
     }
@@ -314,8 +318,11 @@ def test_a_topic_hits_a_paraphrase_by_meaning_and_the_webhook_says_why(
     before = len(webhook_sink.received)
     page = "world/2025/02/21/moscow-foothold.html"
     url = news_site.add_item(
-        "world/rss.xml", title="Moscow wants to keep a foothold on the Mediterranean coast", url_path=page,
-        html=PARAPHRASE, published=datetime(2025, 2, 21, 9, 0, tzinfo=UTC),
+        "world/rss.xml",
+        title="Moscow wants to keep a foothold on the Mediterranean coast",
+        url_path=page,
+        html=PARAPHRASE,
+        published=datetime(2025, 2, 21, 9, 0, tzinfo=UTC),
     )
     once(settings)
     assert webhook_sink.wait_for(before + 1, timeout=5)

@@ -38,8 +38,10 @@ def wire() -> Iterator[NewsSite]:
 
 
 def write_config(tmp_path: Path, site: NewsSite, hook_url: str) -> Path:
-    sources = [{"name": "Coast Wire", "url": site.url("/wire/rss.xml")},
-               {"name": "Coast Wire headlines", "url": site.url("/wire/titles.xml")}]
+    sources = [
+        {"name": "Coast Wire", "url": site.url("/wire/rss.xml")},
+        {"name": "Coast Wire headlines", "url": site.url("/wire/titles.xml")},
+    ]
     return webhook_config(tmp_path, sources, hook_url)
 
 
@@ -138,7 +140,11 @@ def _trace(config: Path, target: str, *extra: str) -> subprocess.CompletedProces
 def _monitor(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "monitor", *args, "-c", str(config)],
-        capture_output=True, text=True, timeout=60, check=False, env={**os.environ, "HOOK_SECRET": ""},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "HOOK_SECRET": ""},
     )
 
 
@@ -175,7 +181,6 @@ def test_trace_explains_why_an_item_did_or_did_not_alert(
     assert sum(sum(r["items"].values()) for r in records) == len(shapes())
 
 
-
 def test_a_wire_brief_on_two_outlets_joins_one_story_and_alerts_once(
     tmp_path: Path, webhook_sink: WebhookSink, webhook_secret: str
 ) -> None:
@@ -189,8 +194,10 @@ def test_a_wire_brief_on_two_outlets_joins_one_story_and_alerts_once(
         config = write_config(tmp_path, first, webhook_sink.url)
         data = yaml.safe_load(config.read_text(encoding="utf-8"))
         # Another outlet: the same server reached under another host name.
-        data["sources"] = [{"name": "First", "url": first.url("/wire/rss.xml")},
-                           {"name": "Second", "url": second.url("/wire/rss.xml").replace("127.0.0.1", "localhost")}]
+        data["sources"] = [
+            {"name": "First", "url": first.url("/wire/rss.xml")},
+            {"name": "Second", "url": second.url("/wire/rss.xml").replace("127.0.0.1", "localhost")},
+        ]
         config.write_text(yaml.safe_dump(data), encoding="utf-8")
         settings = load_config(config, {"HOOK_SECRET": webhook_secret})
         asyncio.run(run_once(settings))

@@ -110,9 +110,16 @@ def test_a_failing_hit_write_rolls_back_the_article(db: sqlite_utils.Database) -
 
     with pytest.raises(RuntimeError):
         store.save_article(
-            db, ARTICLE, url="http://127.0.0.1:1/b", link="http://127.0.0.1:1/b", source_id=SOURCE.id,
-            item_key="guid-b", matches=[Match("bases", 2.0, ("Tartus",))], topic_titles={},
-            channels_for=broken_router, now=NOW,
+            db,
+            ARTICLE,
+            url="http://127.0.0.1:1/b",
+            link="http://127.0.0.1:1/b",
+            source_id=SOURCE.id,
+            item_key="guid-b",
+            matches=[Match("bases", 2.0, ("Tartus",))],
+            topic_titles={},
+            channels_for=broken_router,
+            now=NOW,
         )
     assert store.find_article(db, "http://127.0.0.1:1/b") is None
     assert store.unseen_keys(db, SOURCE.id, ["guid-b"]) == {"guid-b"}  # so the next poll tries it again

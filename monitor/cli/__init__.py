@@ -151,7 +151,10 @@ def match(topics_path: Path, articles: TextIO) -> None:
         )
         for hit in matcher.match(doc):
             line: dict[str, Any] = {
-                "id": record["id"], "topic": hit.topic_id, "score": hit.score, "terms": list(hit.terms)
+                "id": record["id"],
+                "topic": hit.topic_id,
+                "score": hit.score,
+                "terms": list(hit.terms),
             }
             if hit.semantic is not None:
                 line["semantic"] = {"similarity": hit.semantic.similarity, "nearest": hit.semantic.nearest}

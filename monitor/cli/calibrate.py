@@ -22,10 +22,20 @@ _MIN_SIMILARITY = re.compile(r"^(\s*min_similarity:\s*)([0-9.]+)(.*)$", re.MULTI
 @click.argument("topic")
 @config_option
 @click.option("--since", default="30d", show_default=True, help="Only articles stored in this window.")
-@click.option("--limit", type=click.IntRange(min=1), default=2000, show_default=True,
-              help="Embed at most this many stored articles the query misses (newest first).")
-@click.option("--min-recall", type=click.FloatRange(0, 1), default=0.95, show_default=True,
-              help="The suggestion keeps at least this share of the known positives.")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=2000,
+    show_default=True,
+    help="Embed at most this many stored articles the query misses (newest first).",
+)
+@click.option(
+    "--min-recall",
+    type=click.FloatRange(0, 1),
+    default=0.95,
+    show_default=True,
+    help="The suggestion keeps at least this share of the known positives.",
+)
 @click.option("--write", is_flag=True, help="Write the suggested min_similarity into the topic's file.")
 def calibrate(topic: str, config_path: Path, since: str, limit: int, min_recall: float, write: bool) -> None:
     """Estimate what TOPIC's meaning would catch at several min_similarity values; writes nothing without --write.
@@ -73,16 +83,26 @@ def calibrate(topic: str, config_path: Path, since: str, limit: int, min_recall:
             click.echo(_write_threshold(item, best.threshold))
 
 
-def _report(topic: Topic, sem: SemanticTopic, hits: int, examples: int, unknown: int, found: list[cal.Level],
-            scored: list[cal.Scored]) -> None:
+def _report(
+    topic: Topic,
+    sem: SemanticTopic,
+    hits: int,
+    examples: int,
+    unknown: int,
+    found: list[cal.Level],
+    scored: list[cal.Scored],
+) -> None:
     now = sem.min_similarity
-    click.echo(f"{topic.id}: known positives: {hits} query hits in the archive + {examples} examples; "
-               f"{unknown} other stored articles scored; min_similarity now {now:g}")
+    click.echo(
+        f"{topic.id}: known positives: {hits} query hits in the archive + {examples} examples; "
+        f"{unknown} other stored articles scored; min_similarity now {now:g}"
+    )
     click.echo(f"{'threshold':>9} {'recall':>7} {'counter':>7} {'extra':>6} {'precision ≥':>11}")
     for lv in found:
         mark = "  ← now" if abs(lv.threshold - now) < 1e-9 else ""
-        click.echo(f"{lv.threshold:>9.2f} {lv.recall:>7.2f} {lv.counters:>7} {lv.extra:>6} "
-                   f"{lv.precision_floor:>11.2f}{mark}")
+        click.echo(
+            f"{lv.threshold:>9.2f} {lv.recall:>7.2f} {lv.counters:>7} {lv.extra:>6} {lv.precision_floor:>11.2f}{mark}"
+        )
     closest = sorted((s for s in scored if s.guarded and s.counter < s.similarity), key=lambda s: -s.similarity)
     if closest:
         click.echo("closest articles the query misses (read them: are they on topic?):")

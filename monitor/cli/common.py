@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sqlite3
 import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, NoReturn
 
 import click
-from sqlite_utils import Database
 
 from monitor import store
 from monitor.config import Settings, load_config, parse_duration
 from monitor.errors import ConfigError, StoreError
 from monitor.match import validate_topics
+from monitor.store import Db
 
 DEFAULT_CONFIG = "config/monitor.yaml"
 EXIT_CONFIG = 2
@@ -69,7 +68,7 @@ def fail(message: str, code: int) -> NoReturn:
     sys.exit(code)
 
 
-def open_store(settings: Settings) -> Database:
+def open_store(settings: Settings) -> Db:
     """Open the config's database, exiting 3 with the reason when it is unusable."""
     try:
         return store.open_database(settings.database)
@@ -110,7 +109,5 @@ def run_async(coro: Any) -> Any:
         return asyncio.run(coro)
     except ConfigError as exc:
         fail("\n".join(exc.problems), EXIT_CONFIG)
-    except StoreError as exc:
+    except StoreError as exc:  # locked by another process, disk full, corrupt: a clear message, not a traceback
         fail(f"error: {exc}", EXIT_STORE)
-    except sqlite3.Error as exc:  # locked by another process, disk full, corrupt: a clear message, not a traceback
-        fail(f"error: database unusable: {type(exc).__name__}: {exc}", EXIT_STORE)

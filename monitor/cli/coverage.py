@@ -57,8 +57,10 @@ def coverage(config_path: Path, topic: str, use_gdelt: bool, query: str | None, 
     if output == "json":
         click.echo(json.dumps(asdict(found), ensure_ascii=False))
         return
-    click.echo(f"GDELT: {found.gdelt_articles} articles from {found.gdelt_outlets} outlets ({found.stored} stored"
-               f" by us too); {topic}: {sum(found.ours.values())} hits from {len(found.ours)} outlets since {since}")
+    click.echo(
+        f"GDELT: {found.gdelt_articles} articles from {found.gdelt_outlets} outlets ({found.stored} stored"
+        f" by us too); {topic}: {sum(found.ours.values())} hits from {len(found.ours)} outlets since {since}"
+    )
     if found.ours:
         click.echo("our outlets: " + ", ".join(f"{o} ({n})" for o, n in found.ours.items()))
     if not found.missing:

@@ -11,16 +11,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
-from sqlite_utils import Database
 
 from monitor import ops
 from monitor.cli.common import EXIT_STORE, config_option, fail, load_settings, open_store, run_async, since_window
 from monitor.config import Settings
 from monitor.ops.unit import unit_problems
+from monitor.store import Db
 from monitor.textutil import plural
 
 
-def _open(settings: Settings) -> Database:
+def _open(settings: Settings) -> Db:
     """Open the existing database (never create one: a typo in the path would show an empty archive)."""
     if not settings.database.exists():
         fail(f"error: no database at {settings.database} (has `monitor run` or `monitor once` run yet?)", EXIT_STORE)
@@ -55,8 +55,10 @@ def hits(config_path: Path, topic: str | None, since: float | None, limit: int, 
     else:
         _table(
             ["time", "topic", "score", "source", "delivered", "title"],
-            [[r.created_at[:16].replace("T", " "), r.topic, f"{r.score:g}", r.source, r.delivery, r.title]
-             for r in rows],
+            [
+                [r.created_at[:16].replace("T", " "), r.topic, f"{r.score:g}", r.source, r.delivery, r.title]
+                for r in rows
+            ],
         )
         if not rows:
             click.echo("no hits" + (f" for topic {topic}" if topic else "") + (" in that period" if since else ""))
@@ -98,8 +100,10 @@ def db_stats(config_path: Path, output: str) -> None:
     click.echo(f"heartbeat:  {stats['last_heartbeat'] or 'never (no daemon has run)'}")
     _table(
         ["table", "rows", "size"],
-        [[name, str(t["rows"]), _size(t["bytes"]) if t["bytes"] is not None else "?"]
-         for name, t in stats["tables"].items()],
+        [
+            [name, str(t["rows"]), _size(t["bytes"]) if t["bytes"] is not None else "?"]
+            for name, t in stats["tables"].items()
+        ],
     )
 
 
@@ -129,8 +133,12 @@ def _size(size: int) -> str:
 
 @click.command("install-service")
 @config_option
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the unit here (e.g. /etc/systemd/system/monitor.service); default: print it.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the unit here (e.g. /etc/systemd/system/monitor.service); default: print it.",
+)
 def install_service(config_path: Path, output: Path | None) -> None:
     """Write a hardened systemd unit (Type=notify, watchdog, reload) that runs this installation."""
     settings = load_settings(config_path, delivers=False)
@@ -154,14 +162,21 @@ def install_service(config_path: Path, output: Path | None) -> None:
         return
     for problem in problems:
         click.echo(f"problem: {problem}", err=True)
-    fail(f"{where}, but the service would not start until the problems above are fixed; fix them and run "
-         f"install-service again before `systemctl enable --now {name}`", 1)
+    fail(
+        f"{where}, but the service would not start until the problems above are fixed; fix them and run "
+        f"install-service again before `systemctl enable --now {name}`",
+        1,
+    )
 
 
 @click.command("ui")
 @config_option
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on (the pages have no login: keep it local).")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on (the pages have no login: keep it local).",
+)
 @click.option("--port", default=8001, show_default=True, type=click.IntRange(0, 65535), help="Port (0: any free).")
 @click.option("--open", "open_browser", is_flag=True, help="Open a browser on it.")
 def ui(config_path: Path, host: str, port: int, open_browser: bool) -> None:

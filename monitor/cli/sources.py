@@ -25,8 +25,13 @@ def _ago(when: datetime | None, now: datetime) -> str:
     seconds = (when - now).total_seconds()
     amount = abs(seconds)
     text = (
-        f"{amount:.0f}s" if amount < 90 else f"{amount / 60:.0f}m" if amount < 5400
-        else f"{amount / 3600:.0f}h" if amount < 172_800 else f"{amount / 86400:.0f}d"
+        f"{amount:.0f}s"
+        if amount < 90
+        else f"{amount / 60:.0f}m"
+        if amount < 5400
+        else f"{amount / 3600:.0f}h"
+        if amount < 172_800
+        else f"{amount / 86400:.0f}d"
     )
     return f"in {text}" if seconds > 0 else f"{text} ago"
 
@@ -57,9 +62,13 @@ def _record(source: Source, state: SourceState, plan: PollPlan, now: datetime) -
 @click.group(invoke_without_command=True)
 @config_option
 @click.option("--failing", is_flag=True, help="Only sources that are failing or disabled.")
-@click.option("--items", "by_item", is_flag=True,
-              help="How each source's items ended (new, duplicate, not an article, failed) and where their text came "
-                   "from (page, feed, headline).")
+@click.option(
+    "--items",
+    "by_item",
+    is_flag=True,
+    help="How each source's items ended (new, duplicate, not an article, failed) and where their text came "
+    "from (page, feed, headline).",
+)
 @click.option("--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.pass_context
 def sources(ctx: click.Context, config_path: Path, failing: bool, by_item: bool, output: str) -> None:
@@ -105,10 +114,13 @@ def _item_table(
     lines = [header]
     for source, _state in rows:
         counts, text = outcomes.get(source.id, {}), origins.get(source.id, {})
-        lines.append((
-            source.name[:32], *(str(counts.get(o, 0)) for o in shown),
-            ", ".join(f"{origin} {n}" for origin, n in sorted(text.items(), key=lambda kv: -kv[1])) or "-",
-        ))
+        lines.append(
+            (
+                source.name[:32],
+                *(str(counts.get(o, 0)) for o in shown),
+                ", ".join(f"{origin} {n}" for origin, n in sorted(text.items(), key=lambda kv: -kv[1])) or "-",
+            )
+        )
     _echo_columns(lines)
 
 
@@ -125,16 +137,18 @@ def _table(rows: list[tuple[Source, SourceState]], plans: list[PollPlan], now: d
             detail = f"{how}: {source.url} -> {state.current_url}"
         else:
             detail = source.url
-        lines.append((
-            source.name[:32],
-            health(state, now),
-            str(state.consecutive_failures),
-            _ago(state.last_success_at, now),
-            _ago(state.last_new_item_at, now),
-            "never" if state.disabled else _ago(plan.at, now) if plan.at else "at start",
-            "" if state.disabled else plan.reason,
-            detail,
-        ))
+        lines.append(
+            (
+                source.name[:32],
+                health(state, now),
+                str(state.consecutive_failures),
+                _ago(state.last_success_at, now),
+                _ago(state.last_new_item_at, now),
+                "never" if state.disabled else _ago(plan.at, now) if plan.at else "at start",
+                "" if state.disabled else plan.reason,
+                detail,
+            )
+        )
     _echo_columns(lines)
 
 

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from sqlite_utils import Database
 
 from monitor.cli.common import EXIT_CONFIG, config_option, fail, load_settings, open_store, since_window
 from monitor.config import Settings, load_topics
@@ -25,6 +24,7 @@ from monitor.match import CompiledTopic, compile_topic
 from monitor.match.explain import Clause, Explanation, explain
 from monitor.match.semantic import Embedder, SemanticTopic, compile_semantic, default_embedder
 from monitor.models import Match, MatchDocument, Topic
+from monitor.store import Db
 from monitor.store.archive import StoredArticle, count_articles, get_article
 
 
@@ -171,13 +171,13 @@ def backtest(topic: str, config_path: Path, since: str, as_json: bool) -> None:
         )
 
 
-def _story_of(db: Database, article_id: int) -> int | None:
+def _story_of(db: Db, article_id: int) -> int | None:
     """Return the story an article belongs to (None before stories existed, see `monitor stories backfill`)."""
     row = db.execute("SELECT story_id FROM story_articles WHERE article_id = ?", [article_id]).fetchone()
     return int(row[0]) if row else None
 
 
-def _load_document(db: Database | None, target: str) -> tuple[MatchDocument, str]:
+def _load_document(db: Db | None, target: str) -> tuple[MatchDocument, str]:
     path = Path(target)
     if path.is_file():
         data = path.read_bytes()

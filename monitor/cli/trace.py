@@ -39,8 +39,10 @@ def trace(target: str, config_path: Path, as_json: bool) -> None:
 
 
 def _item_lines(item: dict[str, Any]) -> list[str]:
-    lines = [f"  seen by {item['source']} (item {item['key']}), first {item['first_seen_at']}, "
-             f"last processed {item['updated_at'] or '-'}"]
+    lines = [
+        f"  seen by {item['source']} (item {item['key']}), first {item['first_seen_at']}, "
+        f"last processed {item['updated_at'] or '-'}"
+    ]
     outcome = (item["outcome"] or "processed before outcomes were recorded").replace("_", " ")
     lines.append(f"    outcome: {outcome}" + (f": {item['detail']}" if item["detail"] else ""))
     if item["page_status"] is not None or item["page_error"]:
@@ -62,15 +64,20 @@ def render_trace(found: Trace) -> list[str]:
     """Return a trace as lines for a terminal."""
     lines = [found.target]
     if not found.items and found.article is None:
-        return [*lines, "  never seen: no source's feed listed this URL, and no stored article has it",
-                "  (is the source in the config and polled? `monitor sources` shows each one's last poll)"]
+        return [
+            *lines,
+            "  never seen: no source's feed listed this URL, and no stored article has it",
+            "  (is the source in the config and polled? `monitor sources` shows each one's last poll)",
+        ]
     for item in found.items:
         lines.extend(_item_lines(item))
     article = found.article
     if article is None:
         return [*lines, "  no article stored for it"]
-    lines.append(f"  article #{article['id']}: {article['title']!r} ({article['language'] or 'language unknown'}, "
-                 f"{article['text_chars']:,} characters, stored {article['stored_at']})")
+    lines.append(
+        f"  article #{article['id']}: {article['title']!r} ({article['language'] or 'language unknown'}, "
+        f"{article['text_chars']:,} characters, stored {article['stored_at']})"
+    )
     lines.append(f"    {article['url']}")
     lines.append("  topics, matched again now on the stored text:")
     for topic in found.topics:
@@ -87,8 +94,10 @@ def render_trace(found: Trace) -> list[str]:
             lines.append(f"    route {v.route} → {', '.join(v.channels)}: " + (v.why if v.taken else f"no: {v.why}"))
     if found.story is not None:
         story = found.story
-        lines.append(f"  story {story['id']}: {story['articles']} article(s) from {len(story['outlets'])} outlet(s) "
-                     f"({', '.join(story['outlets'])})")
+        lines.append(
+            f"  story {story['id']}: {story['articles']} article(s) from {len(story['outlets'])} outlet(s) "
+            f"({', '.join(story['outlets'])})"
+        )
     if found.channels:
         lines.append("  alerts:")
         lines.extend(f"    {fate.topic_id} → {fate.channel_id}: {fate.fate}" for fate in found.channels)

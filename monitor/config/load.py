@@ -88,7 +88,9 @@ def _in_channels(path: tuple[str | int, ...]) -> bool:
 
 
 _CHANNEL_TYPES: dict[str, type[WebhookChannel | EmailChannel | LogChannel]] = {
-    "webhook": WebhookChannel, "email": EmailChannel, "log": LogChannel,
+    "webhook": WebhookChannel,
+    "email": EmailChannel,
+    "log": LogChannel,
 }
 
 
@@ -115,8 +117,13 @@ def _expand_sources(config: ConfigFile, base: Path, doc: Located, problems: list
             # A Telegram post is its own text, and Google News links are opaque redirects that rate-limit.
             own_text = entry.type in ("telegram", "googlenews")
             yield Source(
-                entry.id or source_id(url), entry.name, url, entry.interval or default,
-                type=entry.type, selector=entry.selector, interval_explicit=entry.interval is not None,
+                entry.id or source_id(url),
+                entry.name,
+                url,
+                entry.interval or default,
+                type=entry.type,
+                selector=entry.selector,
+                interval_explicit=entry.interval is not None,
                 fetch_pages=entry.fetch_pages if entry.fetch_pages is not None else not own_text,
             )
             continue

@@ -71,7 +71,8 @@ def parse_size(value: Any) -> int:
 # The JSON Schema says what the YAML may hold (editors validate against it), not the float or int it becomes.
 _DURATION_TEXT = {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*(ms|s|m|h|d)?\s*$"}
 _DURATION_SCHEMA = {
-    "anyOf": [{"type": "number", "exclusiveMinimum": 0}, _DURATION_TEXT], "examples": ["30s", "10m", "2h"]
+    "anyOf": [{"type": "number", "exclusiveMinimum": 0}, _DURATION_TEXT],
+    "examples": ["30s", "10m", "2h"],
 }
 _DELAY_SCHEMA = {"anyOf": [{"type": "number", "minimum": 0}, _DURATION_TEXT], "examples": ["0", "500ms", "1s"]}
 _SIZE_SCHEMA = {
@@ -118,9 +119,7 @@ class FetchSettings(_Model):
 class Defaults(_Model):
     """Defaults applied to every source that does not set its own."""
 
-    interval: Duration = Field(
-        600.0, description="where adaptive polling starts for a source without its own interval"
-    )
+    interval: Duration = Field(600.0, description="where adaptive polling starts for a source without its own interval")
 
 
 SourceType = Literal["feed", "sitemap", "page", "telegram", "googlenews", "gdelt"]
@@ -141,7 +140,8 @@ class SourceConfig(_Model):
 
     name: str = Field(min_length=1)
     url: str | None = Field(
-        None, pattern=r"^https?://\S+$",
+        None,
+        pattern=r"^https?://\S+$",
         description="the feed, sitemap or page; for telegram, googlenews and gdelt an optional address replacing"
         " the public one (t.me/NAME, a mirror, a test server)",
     )
@@ -159,15 +159,23 @@ class SourceConfig(_Model):
         None, pattern=r"^@?[A-Za-z0-9_]{3,64}$", description="type telegram: the channel's public name"
     )
     query: str | None = Field(None, min_length=1, description="type googlenews and gdelt: the search query")
-    hl: str | None = Field(None, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$",
-                           description="type googlenews: interface language, e.g. en-US, ru, ar")
+    hl: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$",
+        description="type googlenews: interface language, e.g. en-US, ru, ar",
+    )
     gl: str | None = Field(None, pattern=r"^[A-Za-z]{2}$", description="type googlenews: country edition, e.g. US")
-    sourcelang: str | None = Field(None, pattern=r"^[A-Za-z]+$",
-                                   description="type gdelt: only articles in this language, e.g. russian, arabic")
-    sourcecountry: str | None = Field(None, pattern=r"^[A-Za-z]+$",
-                                      description="type gdelt: only outlets of this country, e.g. syria, RS")
-    timespan: str | None = Field(None, pattern=r"^\d+(min|h|d|w|m)$",
-                                 description="type gdelt: how far back each query looks, e.g. 24h, 1d, 1w (default 1d)")
+    sourcelang: str | None = Field(
+        None, pattern=r"^[A-Za-z]+$", description="type gdelt: only articles in this language, e.g. russian, arabic"
+    )
+    sourcecountry: str | None = Field(
+        None, pattern=r"^[A-Za-z]+$", description="type gdelt: only outlets of this country, e.g. syria, RS"
+    )
+    timespan: str | None = Field(
+        None,
+        pattern=r"^\d+(min|h|d|w|m)$",
+        description="type gdelt: how far back each query looks, e.g. 24h, 1d, 1w (default 1d)",
+    )
     fetch_pages: bool | None = Field(
         None,
         description="fetch each item's page for its full text (default: yes, but never for telegram, whose posts"

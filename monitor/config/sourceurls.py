@@ -23,8 +23,13 @@ def poll_url(entry: SourceConfig) -> str:
     if entry.type == "googlenews":
         return google_news_url(entry.url, entry.query, hl=entry.hl, gl=entry.gl)
     if entry.type == "gdelt":
-        return gdelt_url(entry.url, entry.query, sourcelang=entry.sourcelang, sourcecountry=entry.sourcecountry,
-                         timespan=entry.timespan)
+        return gdelt_url(
+            entry.url,
+            entry.query,
+            sourcelang=entry.sourcelang,
+            sourcecountry=entry.sourcecountry,
+            timespan=entry.timespan,
+        )
     assert entry.url is not None  # the model insists for the other types
     return entry.url
 
@@ -77,7 +82,11 @@ def gdelt_url(
     if sourcecountry:
         terms.append(f"sourcecountry:{sourcecountry}")
     params = {
-        "query": " ".join(terms), "mode": "ArtList", "format": "json", "maxrecords": str(GDELT_MAX_RECORDS),
-        "sort": "DateDesc", "timespan": timespan or GDELT_TIMESPAN,
+        "query": " ".join(terms),
+        "mode": "ArtList",
+        "format": "json",
+        "maxrecords": str(GDELT_MAX_RECORDS),
+        "sort": "DateDesc",
+        "timespan": timespan or GDELT_TIMESPAN,
     }
     return _with_params(url or GDELT_DOC, params)

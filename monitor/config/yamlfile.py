@@ -169,8 +169,12 @@ def _error_message(error: Mapping[str, Any]) -> str:
 _ROOTS: dict[str, type[BaseModel]] = {"ConfigFile": ConfigFile, "TopicConfig": TopicConfig}
 # A union branch's tag in an error location, and the model it stands for.
 _TAGGED: dict[str, type[BaseModel]] = {
-    "feed-source": SourceConfig, "opml-source": OpmlSourceConfig, "topic-inline": TopicConfig,
-    "webhook": WebhookChannel, "email": EmailChannel, "log": LogChannel,
+    "feed-source": SourceConfig,
+    "opml-source": OpmlSourceConfig,
+    "topic-inline": TopicConfig,
+    "webhook": WebhookChannel,
+    "email": EmailChannel,
+    "log": LogChannel,
 }
 
 

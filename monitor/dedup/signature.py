@@ -39,6 +39,7 @@ _WORD = re.compile(r"\w+")
 _MIX = np.uint64(0x100000001B3)  # the 64-bit FNV prime: mixes neighbouring token hashes
 _LOW32 = np.uint64(0xFFFFFFFF)
 
+
 def _affine32_permutations(seed: int, count: int) -> tuple[np.ndarray, np.ndarray]:
     """Return datasketch's "affine32" permutations (a odd, b) for ``seed``, drawn as it draws them.
 

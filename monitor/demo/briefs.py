@@ -46,8 +46,11 @@ def _paragraphs(text: str) -> str:
 
 def _jsonld(kind: str, headline: str, *, body: str | None = None, extra: dict[str, object] | None = None) -> str:
     data: dict[str, object] = {
-        "@context": "https://schema.org", "@type": kind, "headline": headline,
-        "datePublished": "2025-02-21T09:00:00Z", "author": {"@type": "Person", "name": "Wire Desk"},
+        "@context": "https://schema.org",
+        "@type": kind,
+        "headline": headline,
+        "datePublished": "2025-02-21T09:00:00Z",
+        "author": {"@type": "Person", "name": "Wire Desk"},
         "publisher": {"@type": "Organization", "name": "Coast Wire"},
     }
     if body is not None:
@@ -70,8 +73,7 @@ def _page(
 
 
 def _article(lang: str, headline: str, text: str, *, head: str = "") -> str:
-    return _page(lang, headline, f'<article><p class="byline">By Wire Desk</p>{_paragraphs(text)}</article>',
-                 head=head)
+    return _page(lang, headline, f'<article><p class="byline">By Wire Desk</p>{_paragraphs(text)}</article>', head=head)
 
 
 def shapes() -> list[Shape]:
@@ -79,19 +81,33 @@ def shapes() -> list[Shape]:
     out: list[Shape] = []
 
     h = "Russian ships dock at Syrian port"
-    t = ("Two Russian navy ships docked at Tartus on Tuesday, a port official said. Moscow is negotiating with "
-         "Damascus over the future of its naval facility there.")
-    out.append(Shape("brief-jsonld", "en", h, t, _article("en", h, t, head=_jsonld("NewsArticle", h)),
-                     summary="Two navy ships arrived at a Syrian port on Tuesday, a port official said."))
+    t = (
+        "Two Russian navy ships docked at Tartus on Tuesday, a port official said. Moscow is negotiating with "
+        "Damascus over the future of its naval facility there."
+    )
+    out.append(
+        Shape(
+            "brief-jsonld",
+            "en",
+            h,
+            t,
+            _article("en", h, t, head=_jsonld("NewsArticle", h)),
+            summary="Two navy ships arrived at a Syrian port on Tuesday, a port official said.",
+        )
+    )
 
     h = "Cargo flights resume at coastal air base"
-    t = ("Russian cargo planes landed at the Khmeimim air base near Latakia on Wednesday, residents said, the first "
-         "flights there in a week.")
+    t = (
+        "Russian cargo planes landed at the Khmeimim air base near Latakia on Wednesday, residents said, the first "
+        "flights there in a week."
+    )
     out.append(Shape("brief-plain", "en", h, t, _article("en", h, t), summary="Flights resumed on Wednesday."))
 
     h = "Navy convoy seen off the Syrian coast"
-    t = ("A Russian frigate and a supply ship left Tartus at dawn, according to maritime tracking data. The Kremlin "
-         "did not comment.")
+    t = (
+        "A Russian frigate and a supply ship left Tartus at dawn, according to maritime tracking data. The Kremlin "
+        "did not comment."
+    )
     og = '<meta property="og:type" content="article"><meta property="og:title" content="' + h + '">'
     out.append(Shape("brief-og", "en", h, t, _article("en", h, t, head=og), summary=""))
 
@@ -103,48 +119,93 @@ def shapes() -> list[Shape]:
     ]
     t = "\n\n".join(u for _, u in updates)
     blog = "".join(f'<div class="update"><time>{w}</time><p>{escape(u)}</p></div>' for w, u in updates)
-    live = _jsonld("LiveBlogPosting", h, extra={
-        "coverageStartTime": "2025-02-21T08:00:00Z",
-        "liveBlogUpdate": [{"@type": "BlogPosting", "headline": u[:40], "articleBody": u} for _, u in updates],
-    })
-    out.append(Shape("liveblog", "en", h, t, _page("en", h, f"<section>{blog}</section>", head=live),
-                     summary="Follow the talks as they happen."))
+    live = _jsonld(
+        "LiveBlogPosting",
+        h,
+        extra={
+            "coverageStartTime": "2025-02-21T08:00:00Z",
+            "liveBlogUpdate": [{"@type": "BlogPosting", "headline": u[:40], "articleBody": u} for _, u in updates],
+        },
+    )
+    out.append(
+        Shape(
+            "liveblog",
+            "en",
+            h,
+            t,
+            _page("en", h, f"<section>{blog}</section>", head=live),
+            summary="Follow the talks as they happen.",
+        )
+    )
 
     h = "What the port deal means"
-    t = ("Russia's lease of the naval facility at Tartus runs for decades under a 2017 agreement, but the new "
-         "authorities in Damascus have said they will review every deal signed by the previous government.\n\n"
-         "Diplomats say Moscow has offered economic help in exchange for keeping the base, while Syrian officials "
-         "want compensation and a clear timetable.")
+    t = (
+        "Russia's lease of the naval facility at Tartus runs for decades under a 2017 agreement, but the new "
+        "authorities in Damascus have said they will review every deal signed by the previous government.\n\n"
+        "Diplomats say Moscow has offered economic help in exchange for keeping the base, while Syrian officials "
+        "want compensation and a clear timetable."
+    )
     teaser = "<article><p>Subscribe to read the full analysis.</p></article>"
     paywalled = _jsonld("NewsArticle", h, extra={"isAccessibleForFree": False})
-    out.append(Shape("paywall", "en", h, t, _page("en", h, teaser, head=paywalled),
-                     summary="An analysis of the negotiations.", content=_paragraphs(t)))
+    out.append(
+        Shape(
+            "paywall",
+            "en",
+            h,
+            t,
+            _page("en", h, teaser, head=paywalled),
+            summary="An analysis of the negotiations.",
+            content=_paragraphs(t),
+        )
+    )
 
     h = "Satellite images show aircraft on the move"
-    t = ("Satellite images taken on Thursday show fewer Russian aircraft on the apron of the Khmeimim air base than "
-         "a week earlier, analysts said.\n\nSeveral transport aircraft were parked near the runway, and two "
-         "helicopters had been moved to a hangar. The analysts said the images alone could not show whether the "
-         "aircraft had left Syria for good or were being rotated, and that the base was still operating normally.")
+    t = (
+        "Satellite images taken on Thursday show fewer Russian aircraft on the apron of the Khmeimim air base than "
+        "a week earlier, analysts said.\n\nSeveral transport aircraft were parked near the runway, and two "
+        "helicopters had been moved to a hangar. The analysts said the images alone could not show whether the "
+        "aircraft had left Syria for good or were being rotated, and that the base was still operating normally."
+    )
     amp_head = '<link rel="canonical" href="/world/amp"><style amp-boilerplate>body{}</style>'
-    amp = _page("en", h, f'<article><amp-img src="/img.jpg" width="600" height="400"></amp-img>{_paragraphs(t)}'
-                "</article>", head=amp_head, html_attrs=" amp")
+    amp = _page(
+        "en",
+        h,
+        f'<article><amp-img src="/img.jpg" width="600" height="400"></amp-img>{_paragraphs(t)}</article>',
+        head=amp_head,
+        html_attrs=" amp",
+    )
     out.append(Shape("amp", "en", h, t, amp, summary="New satellite images."))
 
     h = "Officials describe the state of negotiations"
-    t = ("Russian and Syrian officials met again to discuss the naval base at Tartus, people familiar with the talks "
-         "said.\n\nThe talks covered the length of any new lease and the number of Russian personnel who would "
-         "stay.")
+    t = (
+        "Russian and Syrian officials met again to discuss the naval base at Tartus, people familiar with the talks "
+        "said.\n\nThe talks covered the length of any new lease and the number of Russian personnel who would "
+        "stay."
+    )
     spa = _page("en", h, '<div id="root"></div>', head=_jsonld("NewsArticle", h, body=t))
     out.append(Shape("jsonld-body", "en", h, t, spa, summary="Officials met again."))
 
     h = "A week of quiet diplomacy"
-    t = ("Moscow sent a delegation to Damascus this week to discuss its military bases on the Syrian coast, "
-         "including the Khmeimim air base.\n\nBoth sides described the meeting as constructive but announced no "
-         "agreement.")
-    next_data = {"props": {"pageProps": {"article": {"id": 7, "headline": h, "body": [
-        {"type": "paragraph", "text": p} for p in t.split("\n\n")]}}}, "page": "/[slug]", "buildId": "x"}
-    app = _page("en", h, '<div id="__next"></div>',
-                head=f'<script id="__NEXT_DATA__" type="application/json">{json.dumps(next_data)}</script>')
+    t = (
+        "Moscow sent a delegation to Damascus this week to discuss its military bases on the Syrian coast, "
+        "including the Khmeimim air base.\n\nBoth sides described the meeting as constructive but announced no "
+        "agreement."
+    )
+    next_data = {
+        "props": {
+            "pageProps": {
+                "article": {"id": 7, "headline": h, "body": [{"type": "paragraph", "text": p} for p in t.split("\n\n")]}
+            }
+        },
+        "page": "/[slug]",
+        "buildId": "x",
+    }
+    app = _page(
+        "en",
+        h,
+        '<div id="__next"></div>',
+        head=f'<script id="__NEXT_DATA__" type="application/json">{json.dumps(next_data)}</script>',
+    )
     out.append(Shape("next-data", "en", h, t, app, summary="Diplomacy continued."))
 
     h = "Russian warships leave Tartus"
@@ -152,35 +213,48 @@ def shapes() -> list[Shape]:
     out.append(Shape("forbidden", "en", h, t, "", status=403, summary=t))
 
     h = "Coastal air base update"
-    t = ("Russian military engineers were seen repairing a runway at the Khmeimim air base, according to residents "
-         "of nearby villages.\n\nThe work began after the new Syrian authorities allowed some flights to continue "
-         "while negotiations go on. Local officials said they had not been told how long the work would take, and "
-         "that fishermen had been asked to keep away from the coast near the base.")
+    t = (
+        "Russian military engineers were seen repairing a runway at the Khmeimim air base, according to residents "
+        "of nearby villages.\n\nThe work began after the new Syrian authorities allowed some flights to continue "
+        "while negotiations go on. Local officials said they had not been told how long the work would take, and "
+        "that fishermen had been asked to keep away from the coast near the base."
+    )
     out.append(Shape("titles-only", "en", h, t, _article("en", h, t), feed=TITLES_FEED_PATH))
 
     h = "Russia to keep Khmeimim air base, sources say"
     out.append(Shape("titles-only-403", "en", h, "", "", status=403, feed=TITLES_FEED_PATH))
 
     h = "Video: Russian aircraft at Khmeimim air base"
-    video = _page("en", h, '<div class="player"><video src="/v.mp4" controls></video></div>',
-                  head=_jsonld("VideoObject", h))
+    video = _page(
+        "en", h, '<div class="player"><video src="/v.mp4" controls></video></div>', head=_jsonld("VideoObject", h)
+    )
     out.append(Shape("video", "en", h, "", video, summary=""))
 
     h = "Корабли вернулись в порт"
     t = "Два российских корабля вернулись в Тартус во вторник, сообщил источник в порту."
-    out.append(Shape("brief-ru", "ru", h, t, _article("ru", h, t, head=_jsonld("NewsArticle", h)),
-                     summary="Корабли вернулись во вторник."))
+    out.append(
+        Shape(
+            "brief-ru",
+            "ru",
+            h,
+            t,
+            _article("ru", h, t, head=_jsonld("NewsArticle", h)),
+            summary="Корабли вернулись во вторник.",
+        )
+    )
 
     h = "رحلات جديدة إلى قاعدة ساحلية"
     t = "هبطت طائرات شحن روسية في قاعدة حميميم قرب اللاذقية يوم الأربعاء، بحسب سكان."
     out.append(Shape("brief-ar", "ar", h, t, _article("ar", h, t), summary="رحلات جديدة يوم الأربعاء."))
 
     h = "Russia and Syria continue base talks"
-    t = ("Russia and Syria held another round of talks on Russia's military presence, focused on the naval "
-         "facility at Tartus and the Khmeimim air base near Latakia.\n\nA Russian deputy foreign minister led the "
-         "delegation, which also discussed economic aid. Syrian officials said they wanted any agreement to respect "
-         "the country's sovereignty and to include compensation. No date was set for the next meeting, but both "
-         "sides said they expected to meet again within weeks.")
+    t = (
+        "Russia and Syria held another round of talks on Russia's military presence, focused on the naval "
+        "facility at Tartus and the Khmeimim air base near Latakia.\n\nA Russian deputy foreign minister led the "
+        "delegation, which also discussed economic aid. Syrian officials said they wanted any agreement to respect "
+        "the country's sovereignty and to include compensation. No date was set for the next meeting, but both "
+        "sides said they expected to meet again within weeks."
+    )
     out.append(Shape("long", "en", h, t, _article("en", h, t), summary="Another round of talks."))
 
     # Look-alikes: none of these is about Russia's presence in Syria.
@@ -207,7 +281,8 @@ def _rss(items: list[str], title: str) -> str:
         '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0" '
         'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>'
         f"<title>{title}</title><link>{{{{ORIGIN}}}}/</link><description>{title}</description>"
-        + "".join(items) + "</channel></rss>"
+        + "".join(items)
+        + "</channel></rss>"
     )
 
 
@@ -223,8 +298,12 @@ def build_site(site: NewsSite, items: list[Shape] | None = None, *, published: d
         else:
             site.add_file(path, shape.page, "text/html; charset=utf-8")
         when = format_datetime(start + timedelta(minutes=n))
-        parts = [f"<title>{escape(shape.headline)}</title>", f"<link>{{{{ORIGIN}}}}{path}</link>",
-                 f'<guid isPermaLink="false">{shape.key}</guid>', f"<pubDate>{when}</pubDate>"]
+        parts = [
+            f"<title>{escape(shape.headline)}</title>",
+            f"<link>{{{{ORIGIN}}}}{path}</link>",
+            f'<guid isPermaLink="false">{shape.key}</guid>',
+            f"<pubDate>{when}</pubDate>",
+        ]
         if shape.feed != TITLES_FEED_PATH:
             if shape.summary:
                 parts.append(f"<description>{escape(shape.summary)}</description>")
@@ -232,5 +311,6 @@ def build_site(site: NewsSite, items: list[Shape] | None = None, *, published: d
                 parts.append(f"<content:encoded><![CDATA[{shape.content}]]></content:encoded>")
         by_feed[shape.feed].insert(0, "<item>" + "".join(parts) + "</item>")
     site.add_file(FEED_PATH, _rss(by_feed[FEED_PATH], "Coast Wire"), "application/rss+xml; charset=utf-8")
-    site.add_file(TITLES_FEED_PATH, _rss(by_feed[TITLES_FEED_PATH], "Coast Wire headlines"),
-                  "application/rss+xml; charset=utf-8")
+    site.add_file(
+        TITLES_FEED_PATH, _rss(by_feed[TITLES_FEED_PATH], "Coast Wire headlines"), "application/rss+xml; charset=utf-8"
+    )

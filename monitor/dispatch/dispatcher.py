@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import sqlite3
 import sys
 import time
 from collections import Counter
@@ -20,7 +19,7 @@ from typing import Any
 from monitor.dispatch import bulletins, failures
 from monitor.dispatch.failures import MAX_FAILURES_KEPT as MAX_FAILURES_KEPT
 from monitor.dispatch.policy import decide
-from monitor.errors import NotifyError
+from monitor.errors import NotifyError, StoreError
 from monitor.notify import Channel, Message, deliver
 from monitor.runtime import CycleStats, Runtime
 from monitor.store import deliveries as outbox
@@ -79,8 +78,10 @@ class Dispatcher:
         await self.notice_pass()
         self._record_unrecorded()
         if self._unrecorded:
-            log.error("%d sends could not be recorded as sent; they go out again (same id) at the next run",
-                      len(self._unrecorded))
+            log.error(
+                "%d sends could not be recorded as sent; they go out again (same id) at the next run",
+                len(self._unrecorded),
+            )
         self.stats.pending = outbox.delivery_counts(self.rt.db).get("pending", 0)
 
     async def _drain_channel(self, channel_id: str, due_by: datetime) -> None:
@@ -165,7 +166,10 @@ class Dispatcher:
             try:
                 self._record_unrecorded()
                 batch = outbox.pending_deliveries(
-                    self.rt.db, self.rt.clock(), channel.concurrency * 4, channel_id=channel_id,
+                    self.rt.db,
+                    self.rt.clock(),
+                    channel.concurrency * 4,
+                    channel_id=channel_id,
                     exclude=in_flight | self._unrecorded_ids("delivery"),
                 )
             except Exception:  # noqa: BLE001 - logged by _trouble, then backed off
@@ -219,7 +223,7 @@ class Dispatcher:
         """
         self._trouble_until = time.monotonic() + TROUBLE_SECONDS
         error = sys.exc_info()[1]
-        if isinstance(error, sqlite3.Error):  # disk full, locked, read-only: one line says it, a traceback would not
+        if isinstance(error, StoreError):  # disk full, locked, read-only: one line says it, a traceback would not
             log.error("%s failed: database error: %s; delivery backs off %.0f s", what, error, TROUBLE_SECONDS)
         else:
             log.exception("%s failed; delivery backs off %.0f s", what, TROUBLE_SECONDS)
@@ -290,8 +294,9 @@ class Dispatcher:
         sent_at = rt.clock()
         self._bookkeep(
             ("delivery", pending.id),
-            lambda: outbox.mark_delivery_sent(rt.db, pending.id, sent_at, outcome=outcome,
-                                              route=index if route else None),
+            lambda: outbox.mark_delivery_sent(
+                rt.db, pending.id, sent_at, outcome=outcome, route=index if route else None
+            ),
             f"delivery {alert.id} to {channel.id}",
         )
         self.stats.sent += 1
@@ -336,11 +341,15 @@ class Dispatcher:
         for channel_id in outbox.pending_channels(self.rt.db):
             if channel_id in self.rt.settings.channels:
                 continue
-            for pending in outbox.pending_deliveries(self.rt.db, datetime.max.replace(tzinfo=UTC), 10_000,
-                                                     channel_id=channel_id):
+            for pending in outbox.pending_deliveries(
+                self.rt.db, datetime.max.replace(tzinfo=UTC), 10_000, channel_id=channel_id
+            ):
                 outbox.mark_delivery_failed(
-                    self.rt.db, pending.id, error=f"channel {channel_id!r} is no longer configured",
-                    permanent=True, retry_at=None,
+                    self.rt.db,
+                    pending.id,
+                    error=f"channel {channel_id!r} is no longer configured",
+                    permanent=True,
+                    retry_at=None,
                 )
                 self.stats.delivery_failures += 1
 
@@ -348,8 +357,9 @@ class Dispatcher:
 def _log_crash(task: asyncio.Task[None]) -> None:
     """Log a worker that died of a bug (the database gone, say); the next wake-up starts a new one."""
     if not task.cancelled() and task.exception() is not None:
-        log.error("delivery worker %s crashed; restarting at the next wake-up", task.get_name(),
-                  exc_info=task.exception())
+        log.error(
+            "delivery worker %s crashed; restarting at the next wake-up", task.get_name(), exc_info=task.exception()
+        )
 
 
 def _finisher(

@@ -216,7 +216,7 @@ def check_health(rt: Runtime) -> int:
         else:
             continue
         notice = _health_notice(finding.condition, finding.subject, state, finding.title, finding.text, since, now)
-        with db.atomic():  # the condition's state and its notice together: a crash repeats neither
+        with db.transaction():  # the condition's state and its notice together: a crash repeats neither
             if known is None:
                 notices.start_condition(db, key, finding.condition, finding.subject, finding.title, now)
             else:
@@ -228,7 +228,7 @@ def check_health(rt: Runtime) -> int:
             continue
         text = f"{gone.detail}: no longer true after {_span(now - gone.started_at)}"
         notice = _health_notice(gone.condition, gone.subject, "recovered", gone.detail, text, gone.started_at, now)
-        with db.atomic():
+        with db.transaction():
             notices.end_condition(db, key)
             queued += notices.queue_notice(db, notice, channels, now)
         log.warning("monitor health recovered: %s", text, extra={"condition": gone.condition})

@@ -128,4 +128,3 @@ class Matcher:
             return hits
         order = {c.topic.id: n for n, c in enumerate(self.compiled)}
         return sorted(found, key=lambda m: order[m.topic_id])
-

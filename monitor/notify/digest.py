@@ -38,9 +38,7 @@ class Digest:
         """Return the one-line summary: ``[monitor] digest: 5 alerts in 2 topics``."""
         topics = len({a.topic_id for a in self.alerts})
         alerts = len(self.alerts)
-        return (
-            f"[monitor] {self.reason}: {alerts} alert{'s' * (alerts != 1)} in {topics} topic{'s' * (topics != 1)}"
-        )
+        return f"[monitor] {self.reason}: {alerts} alert{'s' * (alerts != 1)} in {topics} topic{'s' * (topics != 1)}"
 
 
 def _article(alert: Alert) -> dict[str, Any]:

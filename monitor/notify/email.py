@@ -23,9 +23,7 @@ async def send_email(channel: EmailChannel, alert: Alert) -> None:
     await submit_email(channel, alert)
 
 
-async def submit_email(
-    channel: EmailChannel, alert: Alert | Digest | Notice, *, templates: Path | None = None
-) -> str:
+async def submit_email(channel: EmailChannel, alert: Alert | Digest | Notice, *, templates: Path | None = None) -> str:
     """Send an alert or a digest to the channel's recipients and return the server's reply, e.g. ``250 OK``.
 
     ``templates`` is the channel's template folder, already resolved against the config file's folder.

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlite_utils import Database
+from monitor.errors import StoreError
+from monitor.store import Db
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,9 +32,14 @@ class HitRow:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "created_at": self.created_at, "topic": self.topic, "score": self.score,
-            "title": self.title, "url": self.url, "source": self.source,
-            "channels": list(self.channels), "kept_quiet_in_story": self.quiet_story,
+            "created_at": self.created_at,
+            "topic": self.topic,
+            "score": self.score,
+            "title": self.title,
+            "url": self.url,
+            "source": self.source,
+            "channels": list(self.channels),
+            "kept_quiet_in_story": self.quiet_story,
         }
 
     @property
@@ -45,7 +50,7 @@ class HitRow:
         return f"kept quiet: story {self.quiet_story} already alerted" if self.quiet_story else "-"
 
 
-def recent_hits(db: Database, *, topic: str | None, since: datetime | None, limit: int) -> list[HitRow]:
+def recent_hits(db: Db, *, topic: str | None, since: datetime | None, limit: int) -> list[HitRow]:
     """Return hits, newest first, optionally of one topic and not older than ``since``."""
     where, params = [], []
     if topic:
@@ -72,9 +77,21 @@ def recent_hits(db: Database, *, topic: str | None, since: datetime | None, limi
     )
     rows = db.execute(sql, [*params, limit]).fetchall()
     return [
-        HitRow(r[0] or "", r[1], float(r[2] or 0), r[3] or "", r[4], r[5], r[6], r[7], _strings(r[8]),
-               _strings(r[9]), r[10], channels=tuple(r[11].split(", ")) if r[11] else (),
-               quiet_story=None if r[11] else r[12])
+        HitRow(
+            r[0] or "",
+            r[1],
+            float(r[2] or 0),
+            r[3] or "",
+            r[4],
+            r[5],
+            r[6],
+            r[7],
+            _strings(r[8]),
+            _strings(r[9]),
+            r[10],
+            channels=tuple(r[11].split(", ")) if r[11] else (),
+            quiet_story=None if r[11] else r[12],
+        )
         for r in rows
     ]
 
@@ -101,7 +118,7 @@ class TopicSummary:
     newest: str
 
 
-def topic_summaries(db: Database, *, since: datetime, now: datetime) -> list[TopicSummary]:
+def topic_summaries(db: Db, *, since: datetime, now: datetime) -> list[TopicSummary]:
     """Return every topic with hits, busiest in the last 24 hours first, with its hits per day since ``since``."""
     day, week = (now - timedelta(days=1)).isoformat(), (now - timedelta(days=7)).isoformat()
     totals = db.execute(
@@ -121,10 +138,12 @@ def topic_summaries(db: Database, *, since: datetime, now: datetime) -> list[Top
     ]
 
 
-def database_stats(db: Database, path: Path | None) -> dict[str, Any]:
+def database_stats(db: Db, path: Path | None) -> dict[str, Any]:
     """Return file sizes, page use, vacuum mode, rows (and bytes, where SQLite can tell) per table."""
-    pragma = {name: db.execute(f"PRAGMA {name}").fetchone()[0]
-              for name in ("page_size", "page_count", "freelist_count", "auto_vacuum", "journal_mode")}
+    pragma = {
+        name: db.execute(f"PRAGMA {name}").fetchone()[0]
+        for name in ("page_size", "page_count", "freelist_count", "auto_vacuum", "journal_mode")
+    }
     files = {}
     if path is not None:
         for suffix in ("", "-wal", "-shm"):
@@ -152,13 +171,13 @@ def database_stats(db: Database, path: Path | None) -> dict[str, Any]:
     }
 
 
-def _table_bytes(db: Database) -> dict[str, int]:
+def _table_bytes(db: Db) -> dict[str, int]:
     """Bytes per table with its indexes, from the dbstat virtual table (absent in some SQLite builds)."""
     try:
         rows = db.execute(
             "SELECT coalesce(m.tbl_name, d.name), sum(d.pgsize) FROM dbstat d"
             " LEFT JOIN sqlite_master m ON m.name = d.name GROUP BY 1"
         ).fetchall()
-    except sqlite3.Error:  # dbstat is a compile-time option: sizes are a nicety, rows still count
+    except StoreError:  # dbstat is a compile-time option: sizes are a nicety, rows still count
         return {}
     return {name: int(size) for name, size in rows}

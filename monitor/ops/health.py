@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlite_utils import Database
+from monitor.errors import StoreError
+from monitor.store import Db
 
 
-def ping_database(db: Database, now: datetime) -> str | None:
+def ping_database(db: Db, now: datetime) -> str | None:
     """Write the heartbeat row; return None when the database is writable, else the reason it is not.
 
     A real write (not a read) because a full disk or a read-only file still answers SELECTs.
     """
     try:
-        with db.atomic():
+        with db.transaction():
             db.execute("INSERT OR REPLACE INTO heartbeat (id, at) VALUES (1, ?)", [now.isoformat()])
-    except sqlite3.Error as exc:
+    except StoreError as exc:
         return f"database not writable: {exc}"
     return None
 
@@ -47,7 +47,7 @@ class Health:
         reasons = []
         try:
             details = self.details()
-        except sqlite3.Error as exc:  # the probe may pass while a read fails (locked, corrupt page): say so
+        except StoreError as exc:  # the probe may pass while a read fails (locked, corrupt page): say so
             details = {}
             reasons.append(f"database not readable: {exc}")
         if not self.scheduler_running():

@@ -14,7 +14,11 @@ from monitor.ops.health import Health
 
 log = logging.getLogger("monitor.ops.http")
 _REASONS = {
-    200: "OK", 404: "Not Found", 405: "Method Not Allowed", 400: "Bad Request", 500: "Internal Server Error",
+    200: "OK",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    400: "Bad Request",
+    500: "Internal Server Error",
     503: "Service Unavailable",
 }
 

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlite_utils import Database
+
+from monitor.errors import StoreError
+from monitor.store import Db
 
 log = logging.getLogger("monitor.ops.metrics")
 
@@ -25,25 +26,45 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
-        self.polls = Counter("monitor_polls", "Source polls by outcome (ok, not_modified, failed).", ["outcome"],
-                             registry=r)
+        self.polls = Counter(
+            "monitor_polls", "Source polls by outcome (ok, not_modified, failed).", ["outcome"], registry=r
+        )
         self.fetch_errors = Counter("monitor_fetch_errors", "Failed source polls by reason.", ["reason"], registry=r)
         self.entries = Counter("monitor_entries_new", "New feed entries seen.", registry=r)
         self.articles = Counter("monitor_articles_new", "New articles stored.", registry=r)
-        self.items = Counter("monitor_items", "Processed feed items by outcome (new, duplicate, revised, not_article, "
-                             "failed): every new item ends in one.", ["outcome"], registry=r)
+        self.items = Counter(
+            "monitor_items",
+            "Processed feed items by outcome (new, duplicate, revised, not_article, "
+            "failed): every new item ends in one.",
+            ["outcome"],
+            registry=r,
+        )
         self.hits = Counter("monitor_hits", "Topic hits stored, by topic.", ["topic"], registry=r)
-        self.deliveries = Counter("monitor_deliveries", "Sends by channel and outcome (sent; retry: failed, tried "
-                                  "again later; failed: refused for good; dead: given up).",
-                                  ["channel", "outcome"], registry=r)
-        self.skipped = Counter("monitor_polls_skipped", "Polls skipped because the previous one was still running.",
-                               registry=r)
-        self.poll_duration = Histogram("monitor_poll_duration_seconds", "Time to poll one source and process its "
-                                       "new entries.", buckets=_POLL_BUCKETS, registry=r)
-        self.poll_lag = Histogram("monitor_poll_lag_seconds", "Delay between a poll's scheduled and actual start.",
-                                  buckets=_LAG_BUCKETS, registry=r)
-        self.reloads = Counter("monitor_config_reloads", "Config reloads by outcome (ok, refused).", ["outcome"],
-                               registry=r)
+        self.deliveries = Counter(
+            "monitor_deliveries",
+            "Sends by channel and outcome (sent; retry: failed, tried "
+            "again later; failed: refused for good; dead: given up).",
+            ["channel", "outcome"],
+            registry=r,
+        )
+        self.skipped = Counter(
+            "monitor_polls_skipped", "Polls skipped because the previous one was still running.", registry=r
+        )
+        self.poll_duration = Histogram(
+            "monitor_poll_duration_seconds",
+            "Time to poll one source and process its new entries.",
+            buckets=_POLL_BUCKETS,
+            registry=r,
+        )
+        self.poll_lag = Histogram(
+            "monitor_poll_lag_seconds",
+            "Delay between a poll's scheduled and actual start.",
+            buckets=_LAG_BUCKETS,
+            registry=r,
+        )
+        self.reloads = Counter(
+            "monitor_config_reloads", "Config reloads by outcome (ok, refused).", ["outcome"], registry=r
+        )
         self.pruned = Counter("monitor_pruned_rows", "Rows removed by retention, by table.", ["table"], registry=r)
         self.up = Gauge("monitor_up", "1 while the scheduler runs and the database is writable.", registry=r)
 
@@ -77,7 +98,7 @@ class Metrics:
             self.deliveries.labels(channel, outcome).inc(count)
         self.poll_duration.observe(duration)
 
-    def watch_database(self, db: Callable[[], Database], path: Path | None) -> None:
+    def watch_database(self, db: Callable[[], Db], path: Path | None) -> None:
         """Export queue depth, failing sources and database size, read from the database at each scrape."""
         self.registry.register(_DatabaseCollector(db, path))
 
@@ -87,7 +108,7 @@ class Metrics:
 
 
 class _DatabaseCollector(Collector):
-    def __init__(self, db: Callable[[], Database], path: Path | None) -> None:
+    def __init__(self, db: Callable[[], Db], path: Path | None) -> None:
         self._db = db
         self._path = path
 
@@ -95,8 +116,9 @@ class _DatabaseCollector(Collector):
         return []  # values come from the database at scrape time: do not query it at registration
 
     def collect(self) -> Iterator[Metric]:
-        queue = GaugeMetricFamily("monitor_delivery_queue_depth", "Deliveries by channel and status.",
-                                  labels=["channel", "status"])
+        queue = GaugeMetricFamily(
+            "monitor_delivery_queue_depth", "Deliveries by channel and status.", labels=["channel", "status"]
+        )
         failing = GaugeMetricFamily("monitor_sources_failing", "Sources whose last poll failed.")
         size = GaugeMetricFamily("monitor_database_bytes", "Size of the database file and its WAL.")
         try:
@@ -110,9 +132,10 @@ class _DatabaseCollector(Collector):
                 depth[channel, status] = depth.get((channel, status), 0) + count
             for (channel, status), count in sorted(depth.items()):
                 queue.add_metric([channel, status], count)
-            failing.add_metric([], db.execute("SELECT count(*) FROM sources WHERE consecutive_failures > 0")
-                               .fetchone()[0])
-        except sqlite3.Error as exc:  # a scrape must still answer; /healthz reports the database problem
+            failing.add_metric(
+                [], db.execute("SELECT count(*) FROM sources WHERE consecutive_failures > 0").fetchone()[0]
+            )
+        except StoreError as exc:  # a scrape must still answer; /healthz reports the database problem
             log.warning("metrics: database unreadable: %s", exc)
         if self._path is not None:
             total = sum(p.stat().st_size for p in (self._path, Path(f"{self._path}-wal")) if p.exists())

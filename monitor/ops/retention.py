@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlite_utils import Database
+from monitor.store import Db
 
 log = logging.getLogger("monitor.ops.retention")
 
@@ -32,12 +32,12 @@ class PruneResult:
         return sum(self.deleted.values())
 
 
-def prune_step(db: Database, *, articles_age: float, hits_age: float, now: datetime, batch: int = BATCH) -> PruneResult:
+def prune_step(db: Db, *, articles_age: float, hits_age: float, now: datetime, batch: int = BATCH) -> PruneResult:
     """Delete one batch of expired hits, then of expired articles without hits; return what went."""
     result = PruneResult()
     hits_cutoff = (now - timedelta(seconds=hits_age)).isoformat()
     articles_cutoff = (now - timedelta(seconds=articles_age)).isoformat()
-    with db.atomic():
+    with db.transaction():
         ids = [r[0] for r in db.execute("SELECT id FROM hits WHERE created_at < ? LIMIT ?", [hits_cutoff, batch])]
         _delete(db, "hits", ids, result.deleted)
         ids = [
@@ -63,7 +63,7 @@ def prune_step(db: Database, *, articles_age: float, hits_age: float, now: datet
     return result
 
 
-def prune(db: Database, *, articles_age: float, hits_age: float, now: datetime) -> PruneResult:
+def prune(db: Db, *, articles_age: float, hits_age: float, now: datetime) -> PruneResult:
     """Delete everything expired, batch after batch, then vacuum incrementally."""
     total = PruneResult()
     while True:
@@ -75,7 +75,7 @@ def prune(db: Database, *, articles_age: float, hits_age: float, now: datetime) 
     return total
 
 
-def vacuum(db: Database, pages: int = VACUUM_PAGES) -> int:
+def vacuum(db: Db, pages: int = VACUUM_PAGES) -> int:
     """Give free pages back to the file system (incremental auto-vacuum); return how many went."""
     before = int(db.execute("PRAGMA freelist_count").fetchone()[0])
     if before == 0 or db.execute("PRAGMA auto_vacuum").fetchone()[0] != 2:
@@ -84,7 +84,7 @@ def vacuum(db: Database, pages: int = VACUUM_PAGES) -> int:
     return before - int(db.execute("PRAGMA freelist_count").fetchone()[0])
 
 
-def _children(db: Database, parent: str) -> list[tuple[str, str]]:
+def _children(db: Db, parent: str) -> list[tuple[str, str]]:
     """Return (table, column) of every foreign key that points at ``parent``."""
     found = []
     for table in db.table_names():
@@ -94,7 +94,7 @@ def _children(db: Database, parent: str) -> list[tuple[str, str]]:
     return found
 
 
-def _delete(db: Database, table: str, ids: list[int], deleted: Counter[str]) -> None:
+def _delete(db: Db, table: str, ids: list[int], deleted: Counter[str]) -> None:
     """Delete rows by id, children first, depth first."""
     if not ids:
         return

@@ -72,9 +72,7 @@ WantedBy=multi-user.target
 """
 
 
-def render_unit(
-    executable: Path = DEFAULT_EXEC, config: Path = DEFAULT_CONFIG, database: Path | None = None
-) -> str:
+def render_unit(executable: Path = DEFAULT_EXEC, config: Path = DEFAULT_CONFIG, database: Path | None = None) -> str:
     """Return the unit text for ``executable`` and ``config``; a database outside the state directory is made
     writable with ``ReadWritePaths=`` (ProtectSystem=strict makes everything else read-only)."""
     read_write = ""

@@ -32,9 +32,28 @@ _SUPERSETS = {"iso8859-1": "cp1252", "ascii": "cp1252", "gb2312": "gb18030", "gb
 _DETECT_BYTES = 32_768
 # The legacy charsets news sites use, most used first (Latin, Cyrillic, Arabic, Greek, Central European, CJK...):
 # detection chooses only among these, so a short Russian feed is not taken for Ukrainian DOS or Mac Icelandic.
-_PREFERRED = ("cp1252", "cp1251", "koi8_r", "cp1256", "cp1253", "cp1250", "iso8859_2", "cp1254", "cp949", "euc_kr",
-              "gb2312", "gb18030", "big5", "shift_jis", "euc_jp", "cp1255", "tis_620", "iso8859_6", "iso8859_7",
-              "cp1257")
+_PREFERRED = (
+    "cp1252",
+    "cp1251",
+    "koi8_r",
+    "cp1256",
+    "cp1253",
+    "cp1250",
+    "iso8859_2",
+    "cp1254",
+    "cp949",
+    "euc_kr",
+    "gb2312",
+    "gb18030",
+    "big5",
+    "shift_jis",
+    "euc_jp",
+    "cp1255",
+    "tis_620",
+    "iso8859_6",
+    "iso8859_7",
+    "cp1257",
+)
 _TIE = 0.01
 
 

@@ -49,7 +49,8 @@ def parse_telegram(body: bytes, url: str) -> TelegramPage:
         if tree.css_first(CHANNEL_CARD) is not None or "/s/" not in urlsplit(url).path:
             raise ParseError(
                 "the channel shows no posts on the web: its web preview is disabled, or it is not a public channel"
-                " (open it in a Telegram app; or read it through another address with url:)", url=url,
+                " (open it in a Telegram app; or read it through another address with url:)",
+                url=url,
             )
         raise ParseError("not a Telegram channel preview page (no posts, no channel history)", url=url)
     title_node = tree.css_first(CHANNEL_TITLE)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from monitor import dedup, store
 from monitor.config import Source
-from monitor.errors import ExtractError, FetchError
+from monitor.errors import ExtractError, FetchError, StoreError
 from monitor.extract import detect_language, extract
 from monitor.fetch import FetchResult, fetch_page
 from monitor.models import Article, FeedEntry, MatchDocument
@@ -40,9 +39,10 @@ async def process_safely(
     and the entry is retried on the next poll."""
     try:
         await process_entry(rt, source, key, entry, stats, seen)
-    except sqlite3.Error as exc:  # disk full, locked, read-only: the transaction rolled back; one clear line
-        log.error("entry not stored, will retry on the next poll: %s %s: database error: %s", source.name, entry.url,
-                  exc)
+    except StoreError as exc:  # disk full, locked, read-only: the transaction rolled back; one clear line
+        log.error(
+            "entry not stored, will retry on the next poll: %s %s: database error: %s", source.name, entry.url, exc
+        )
         _record_failure(rt, source, key, entry, f"database error: {exc}", stats)
         return False
     except Exception as exc:  # one bad item must not take its source, or the daemon, down with it
@@ -57,14 +57,21 @@ def _record_failure(rt: Runtime, source: Source, key: str, entry: FeedEntry, err
     stats.outcomes["failed"] += 1
     try:
         _record(rt, source, key, entry, items.ItemOutcome("failed", detail=f"{error}; retried on the next poll"))
-    except sqlite3.Error as exc:  # the database that failed may refuse this too: the log line above still says it
+    except StoreError as exc:  # the database that failed may refuse this too: the log line above still says it
         log.error("item outcome not recorded: %s %s: %s", source.name, entry.url, exc)
 
 
 def _record(rt: Runtime, source: Source, key: str, entry: FeedEntry, result: items.ItemOutcome) -> None:
     items.record_item(
-        rt.db, source.id, key, result, link=entry.url, link_key=dedup.url_key(entry.url), title=entry.title,
-        entry_hash=dedup.entry_hash(entry), now=rt.clock(),
+        rt.db,
+        source.id,
+        key,
+        result,
+        link=entry.url,
+        link_key=dedup.url_key(entry.url),
+        title=entry.title,
+        entry_hash=dedup.entry_hash(entry),
+        now=rt.clock(),
     )
 
 
@@ -111,7 +118,9 @@ async def _store_entry(
         stats.articles_known += 1
         mine = seen is not None and seen.article_id == known
         return replace(
-            trail, outcome="unchanged" if mine else "duplicate", article_id=known,
+            trail,
+            outcome="unchanged" if mine else "duplicate",
+            article_id=known,
             detail=f"article #{known} not rewritten" if mine else f"same article as #{known}",
         )
     doc = MatchDocument(title=article.title, text=article.text, source=source.name, language=article.language)
@@ -146,12 +155,17 @@ async def _store_entry(
         rt.on_queued()  # wakes the dispatcher: alerts leave within a second of being stored
     if not saved.is_new:
         stats.articles_known += 1
-        return replace(trail, outcome="duplicate", article_id=saved.article_id,
-                       detail=f"same article as #{saved.article_id}")
+        return replace(
+            trail, outcome="duplicate", article_id=saved.article_id, detail=f"same article as #{saved.article_id}"
+        )
     if saved.joined:
         log.info(
             "article joins story %s (similarity %.2f to #%s): %s; not alerted again: %s",
-            saved.story_id, choice.similarity, choice.article_id, url, saved.suppressed or "nothing to suppress",
+            saved.story_id,
+            choice.similarity,
+            choice.article_id,
+            url,
+            saved.suppressed or "nothing to suppress",
         )
     stats.articles_new += 1
     stats.matched += 1
@@ -186,7 +200,13 @@ def revise_article(
     old_keys = dedup.Signature(old.signature, 0).band_keys() if old.signature else []
     origin = (source.id, source.name)
     revision = stories.revise_article(
-        rt.db, old, article, member=member, old_band_keys=old_keys, matches=matches, topic_titles=rt.topic_titles,
+        rt.db,
+        old,
+        article,
+        member=member,
+        old_band_keys=old_keys,
+        matches=matches,
+        topic_titles=rt.topic_titles,
         channels_for=lambda topic, score: rt.settings.channels_for(
             topic, score, language=article.language, source=origin
         ),
@@ -194,7 +214,10 @@ def revise_article(
     )
     log.info(
         "article #%d rewritten (%.0f%% of its phrases kept), stored text replaced: %s; newly matches %s%s",
-        article_id, 100 * dedup.text_similarity(old.text, article.text), old.url, list(revision.topics) or "nothing",
+        article_id,
+        100 * dedup.text_similarity(old.text, article.text),
+        old.url,
+        list(revision.topics) or "nothing",
         f"; not alerted again: {revision.suppressed}" if revision.suppressed else "",
     )
     stats.articles_revised += 1
@@ -255,9 +278,7 @@ class FoundArticle:
         )
 
 
-async def article_for(
-    rt: Runtime, entry: FeedEntry, stats: CycleStats, *, with_page: bool = True
-) -> FoundArticle:
+async def article_for(rt: Runtime, entry: FeedEntry, stats: CycleStats, *, with_page: bool = True) -> FoundArticle:
     """Return the article behind a feed entry: the page's metadata with the longest text of the page body, the
     feed's content and the feed's summary; the headline alone when none has any (a short item is still news).
 
@@ -283,8 +304,12 @@ async def article_for(
         return replace(found, page_error=exc)
     url = canonical_url(page.url, article.canonical_url)
     found = _with_best_text(_merge(article, entry), entry, article.text, url, stats)
-    return replace(found, page=page, skip_reason=article.skip_reason,
-                   not_article=article.skip_reason is not None and found.text_from == "headline")
+    return replace(
+        found,
+        page=page,
+        skip_reason=article.skip_reason,
+        not_article=article.skip_reason is not None and found.text_from == "headline",
+    )
 
 
 def _with_best_text(
@@ -335,5 +360,3 @@ def canonical_url(fetched: str, declared: str | None) -> str:
     tracking parameters, fragments, default ports and AMP switches are dropped (monitor.dedup.urls).
     """
     return dedup.canonical_url(fetched, declared)
-
-

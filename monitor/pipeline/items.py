@@ -53,7 +53,10 @@ def select_entries(
     if verdict is not None:
         log.warning(
             "feed item identity: %s %s; its items are now known by %s instead of %s",
-            source.name, verdict.reason, verdict.identity, identity,
+            source.name,
+            verdict.reason,
+            verdict.identity,
+            identity,
         )
         items.set_item_identity(rt.db, source.id, verdict.identity, verdict.reason)
         identity = verdict.identity

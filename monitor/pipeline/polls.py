@@ -76,8 +76,12 @@ async def poll_source(rt: Runtime, source: Source, stats: CycleStats) -> None:
     stats.new_entries += len(unseen)
     fresh = newest_first(unseen, entries)[:MAX_NEW_ENTRIES]
     if len(fresh) < len(unseen):
-        log.warning("source has %d new entries: processing the newest %d now, the rest on the next polls: %s",
-                    len(unseen), len(fresh), source.name)
+        log.warning(
+            "source has %d new entries: processing the newest %d now, the rest on the next polls: %s",
+            len(unseen),
+            len(fresh),
+            source.name,
+        )
     done = await asyncio.gather(
         *(process_safely(rt, source, key, entries[key], stats, seen.get(key)) for key in [*fresh, *changed])
     )
@@ -120,7 +124,13 @@ def _record_failure(rt: Runtime, source: Source, state: SourceState, exc: Except
     failures = state.consecutive_failures + 1
     next_at, backoff = next_poll_after_failure(now, failures, _bounds(rt, source), retry_after=retry_after)
     store.record_poll_failure(
-        rt.db, source.id, error=error, status=status, now=now, next_poll_at=next_at, backoff_seconds=backoff,
+        rt.db,
+        source.id,
+        error=error,
+        status=status,
+        now=now,
+        next_poll_at=next_at,
+        backoff_seconds=backoff,
         retry_after_until=now + timedelta(seconds=retry_after) if retry_after is not None else None,
     )
     stats.failures.append(f"{source.name}: {error}")
@@ -157,8 +167,14 @@ def _record_success(
         average_gap_seconds=gap,
     )
     store.record_poll_success(
-        rt.db, source.id, state=state, status=read.status, entries=entries, now=now,
-        next_poll_at=now + timedelta(seconds=with_jitter(interval)), new_items_at=new_items_at,
+        rt.db,
+        source.id,
+        state=state,
+        status=read.status,
+        entries=entries,
+        now=now,
+        next_poll_at=now + timedelta(seconds=with_jitter(interval)),
+        new_items_at=new_items_at,
     )
 
 

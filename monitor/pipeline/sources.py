@@ -68,9 +68,15 @@ async def read_source(rt: Runtime, source: Source, state: SourceState, validator
     # A discovered URL came out of a fetched body, not the config: it is guarded on every poll, hop by hop.
     found = state.current_url is not None and state.discovered_from is not None
     response = await fetch_feed(
-        rt.client, url, validators=validators, max_bytes=fetch.max_bytes, limiter=rt.limiter,
-        check=partial(guard_found_url, rt) if found else None, public=found and not fetch.allow_private_networks,
-        clock=rt.clock, polite=source.type in SHARED_HOST_TYPES,
+        rt.client,
+        url,
+        validators=validators,
+        max_bytes=fetch.max_bytes,
+        limiter=rt.limiter,
+        check=partial(guard_found_url, rt) if found else None,
+        public=found and not fetch.allow_private_networks,
+        clock=rt.clock,
+        polite=source.type in SHARED_HOST_TYPES,
     )
     moved = response.permanent_redirect
     if moved:
@@ -116,19 +122,35 @@ async def _read_discovered(
 ) -> SourceRead:
     """Follow a page's ``<link rel=alternate>`` (or a profile's address) to its feed; the feed URL is polled
     directly from then on."""
-    log.info("feed discovered: %s: %s %s %s", source.name, page_url, f"is a {found_as}:" if found_as else "announces",
-             feed_url)
+    log.info(
+        "feed discovered: %s: %s %s %s",
+        source.name,
+        page_url,
+        f"is a {found_as}:" if found_as else "announces",
+        feed_url,
+    )
     fetch = rt.settings.fetch
     response = await fetch_feed(
-        rt.client, feed_url, validators=Validators(), max_bytes=fetch.max_bytes, limiter=rt.limiter,
-        check=partial(guard_found_url, rt), public=not fetch.allow_private_networks, clock=rt.clock,
+        rt.client,
+        feed_url,
+        validators=Validators(),
+        max_bytes=fetch.max_bytes,
+        limiter=rt.limiter,
+        check=partial(guard_found_url, rt),
+        public=not fetch.allow_private_networks,
+        clock=rt.clock,
     )
     feed = parse_feed(response.body, response.url, content_type=response.content_type)
     _report_problems(source.name, feed)
     hint = larger(feed_min_interval(response.body), response.max_age)
     where = response.permanent_redirect or feed_url
     return SourceRead(
-        feed, response.status, response.validators, where, discovered_from=page_url, min_interval=hint,
+        feed,
+        response.status,
+        response.validators,
+        where,
+        discovered_from=page_url,
+        min_interval=hint,
         found_as=found_as,
     )
 
@@ -154,8 +176,13 @@ async def _read_telegram(
         older = channel_page(response.url, page.oldest_post)
         log.info("telegram channel has more new posts than one page, reading back: %s: %s", source.name, older)
         part = await fetch_feed(
-            rt.client, older, validators=Validators(), max_bytes=fetch.max_bytes, limiter=rt.limiter,
-            clock=rt.clock, polite=True,
+            rt.client,
+            older,
+            validators=Validators(),
+            max_bytes=fetch.max_bytes,
+            limiter=rt.limiter,
+            clock=rt.clock,
+            polite=True,
         )
         page = parse_telegram(part.body, part.url)
         entries.extend(page.feed.entries)
@@ -177,8 +204,14 @@ async def _read_sitemap(rt: Runtime, response: FetchResult, moved: str | None) -
     for child in sitemap.children[:MAX_CHILD_SITEMAPS]:
         try:
             part = await fetch_feed(
-                rt.client, child, validators=Validators(), max_bytes=fetch.max_bytes, limiter=rt.limiter,
-                check=partial(guard_found_url, rt), public=not fetch.allow_private_networks, clock=rt.clock,
+                rt.client,
+                child,
+                validators=Validators(),
+                max_bytes=fetch.max_bytes,
+                limiter=rt.limiter,
+                check=partial(guard_found_url, rt),
+                public=not fetch.allow_private_networks,
+                clock=rt.clock,
             )
             entries.extend(parse_sitemap(part.body, part.url).entries)
         except (FetchError, ParseError) as exc:  # one broken child must not hide the others' stories
@@ -210,7 +243,12 @@ async def probe_source(rt: Runtime, source: Source) -> SourceProbe:
     entries = len(read.feed.entries) if read.feed is not None else 0
     problems = feed_problems(read.feed, rt.clock()) if read.feed is not None else ()
     return SourceProbe(
-        source, True, entries, read.current_url, discovered=read.discovered_from is not None, problems=problems,
+        source,
+        True,
+        entries,
+        read.current_url,
+        discovered=read.discovered_from is not None,
+        problems=problems,
         found_as=read.found_as,
     )
 

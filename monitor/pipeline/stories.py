@@ -5,14 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlite_utils import Database
-
 from monitor import dedup
-from monitor.store import stories
+from monitor.store import Db, stories
 
 
 def place(
-    db: Database, sig: dedup.Signature, url: str, story_id: int | None = None
+    db: Db, sig: dedup.Signature, url: str, story_id: int | None = None
 ) -> tuple[stories.Membership, dedup.StoryChoice]:
     """Return how an article with body signature ``sig`` at ``url`` joins the story index, and the story chosen.
 
@@ -25,14 +23,19 @@ def place(
     else:
         choice = dedup.choose_story(sig, (dedup.Candidate(*c) for c in stories.story_candidates(db, keys)))
     member = stories.Membership(
-        story_id=choice.story_id, outlet=dedup.outlet_of(url), url_key=dedup.url_key(url), fingerprint=sig.fingerprint,
-        signature=sig.values, band_keys=keys, similarity=choice.similarity,
+        story_id=choice.story_id,
+        outlet=dedup.outlet_of(url),
+        url_key=dedup.url_key(url),
+        fingerprint=sig.fingerprint,
+        signature=sig.values,
+        band_keys=keys,
+        similarity=choice.similarity,
     )
     return member, choice
 
 
 def backfill_stories(
-    db: Database, now: datetime, *, batch: int = 500, progress: Callable[[int], None] = lambda done: None
+    db: Db, now: datetime, *, batch: int = 500, progress: Callable[[int], None] = lambda done: None
 ) -> int:
     """Put articles stored before stories existed into stories, oldest first, one transaction per batch.
 
@@ -41,7 +44,7 @@ def backfill_stories(
     """
     done = after = 0
     while rows := stories.unstoried_articles(db, after_id=after, limit=batch):
-        with db.atomic():
+        with db.transaction():
             for article_id, url, text, fetched_at in rows:
                 member, _ = place(db, dedup.signature(text), url)
                 joined = datetime.fromisoformat(fetched_at) if fetched_at else now

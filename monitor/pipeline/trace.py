@@ -11,14 +11,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlite_utils import Database
-
 from monitor import dedup
 from monitor.config import Settings
 from monitor.match import CompiledTopic
 from monitor.match.explain import Clause, explain
 from monitor.models import MatchDocument
-from monitor.store import items
+from monitor.store import Db, items
 from monitor.store import trace as reads
 from monitor.store.archive import StoredArticle, get_article
 
@@ -72,7 +70,7 @@ class Trace:
         return asdict(self)
 
 
-def trace_item(db: Database, settings: Settings, compiled: list[CompiledTopic], target: str) -> Trace:
+def trace_item(db: Db, settings: Settings, compiled: list[CompiledTopic], target: str) -> Trace:
     """Return the trace of ``target``: a URL (as a feed linked it, or canonical) or a stored article id."""
     result = Trace(target)
     article_ids: list[int]
@@ -94,8 +92,13 @@ def trace_item(db: Database, settings: Settings, compiled: list[CompiledTopic], 
     if stored is None:
         return result
     result.article = {
-        "id": stored.id, "url": stored.url, "title": stored.title, "source": stored.source,
-        "language": stored.language, "published": stored.published, "stored_at": stored.fetched_at,
+        "id": stored.id,
+        "url": stored.url,
+        "title": stored.title,
+        "source": stored.source,
+        "language": stored.language,
+        "published": stored.published,
+        "stored_at": stored.fetched_at,
         "text_chars": len(stored.text),
     }
     hits = {h.topic_id: h for h in reads.hits_of(db, stored.id)}
@@ -111,10 +114,17 @@ def _topics(
     for topic in compiled:
         exp = explain(topic, doc)
         failed = None if exp.hit is not None else _first_failed(exp.tree)
-        result.topics.append(TopicVerdict(
-            topic.topic.id, exp.hit is not None, exp.hit.score if exp.hit else exp.score, exp.reason,
-            list(exp.hit.terms) if exp.hit else [], failed, topic.topic.id in hits,
-        ))
+        result.topics.append(
+            TopicVerdict(
+                topic.topic.id,
+                exp.hit is not None,
+                exp.hit.score if exp.hit else exp.score,
+                exp.reason,
+                list(exp.hit.terms) if exp.hit else [],
+                failed,
+                topic.topic.id in hits,
+            )
+        )
 
 
 def _first_failed(tree: Clause) -> str | None:
@@ -135,14 +145,16 @@ def _first_failed(tree: Clause) -> str | None:
 
 
 def _routes_and_fates(
-    result: Trace, db: Database, settings: Settings, stored: StoredArticle, hits: dict[str, reads.TracedHit]
+    result: Trace, db: Db, settings: Settings, stored: StoredArticle, hits: dict[str, reads.TracedHit]
 ) -> None:
     source = (stored.source_id, stored.source)
     deliveries = reads.deliveries_of(db, stored.id)
     story = reads.story_of(db, stored.id)
     if story is not None:
         result.story = {
-            "id": story.id, "articles": story.articles, "outlets": list(story.outlets),
+            "id": story.id,
+            "articles": story.articles,
+            "outlets": list(story.outlets),
             "similarity": story.similarity,
         }
     result.deliveries.extend(asdict(d) for d in deliveries)
@@ -159,8 +171,10 @@ def _routes_and_fates(
             if queued is not None:
                 fate = _delivery_fate(queued)
             elif story is not None and (topic_id, channel) in story.alerted_by:
-                fate = (f"kept quiet: article #{story.alerted_by[(topic_id, channel)]} of story {story.id} "
-                        "already alerted this topic there")
+                fate = (
+                    f"kept quiet: article #{story.alerted_by[(topic_id, channel)]} of story {story.id} "
+                    "already alerted this topic there"
+                )
             else:
                 fate = "no delivery queued (the route may have changed since the hit was stored)"
             result.channels.append(ChannelFate(topic_id, channel, fate))

@@ -1,7 +1,7 @@
 """The store stage: every read and write of the SQLite database goes through this package."""
 
 from monitor.store.articles import SavedArticle, find_article, insert_article, mark_seen, save_article, unseen_keys
-from monitor.store.db import open_database, schema_version
+from monitor.store.db import Db, Rows, open_database, schema_version
 from monitor.store.deliveries import (
     PendingDelivery,
     delivery_counts,
@@ -22,7 +22,9 @@ from monitor.store.sources import (
 )
 
 __all__ = [
+    "Db",
     "PendingDelivery",
+    "Rows",
     "SavedArticle",
     "SourceRow",
     "SourceState",

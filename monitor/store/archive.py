@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
-from sqlite_utils import Database
-
 from monitor.errors import StoreError
+from monitor.store.db import Db
 
 DEFAULT_TOKENIZE = "unicode61 remove_diacritics 2"
 _TOKENIZE_RE = re.compile(r"tokenize\s*=\s*'((?:[^']|'')*)'", re.IGNORECASE)
@@ -61,7 +60,7 @@ def _row(row: Sequence[object]) -> StoredArticle:
     )
 
 
-def fts_tokenizer(db: Database) -> str:
+def fts_tokenizer(db: Db) -> str:
     """Return the tokenizer declaration of the ``articles_fts`` index."""
     row = db.execute("SELECT sql FROM sqlite_master WHERE name = 'articles_fts'").fetchone()
     if row is None:
@@ -91,7 +90,7 @@ def _measure(tokenize: str, chars: tuple[str, ...]) -> dict[str, str | None]:
     return out
 
 
-def fts_chars(db: Database, chars: Sequence[str]) -> dict[str, str | None]:
+def fts_chars(db: Db, chars: Sequence[str]) -> dict[str, str | None]:
     """Return how the archive's FTS tokenizer treats each character: its fold, or None for a separator."""
     return _measure(fts_tokenizer(db), tuple(chars))
 
@@ -117,7 +116,7 @@ def _select(
     return sql, params, [None if regex is None else re.compile(regex) for _, regex in clauses]
 
 
-def count_articles(db: Database, *, since: datetime | None = None) -> int:
+def count_articles(db: Db, *, since: datetime | None = None) -> int:
     """Return how many articles were stored at or after ``since`` (all when None)."""
     if since is None:
         return int(db.execute("SELECT count(*) FROM articles").fetchone()[0])
@@ -125,7 +124,7 @@ def count_articles(db: Database, *, since: datetime | None = None) -> int:
 
 
 def iter_articles(
-    db: Database,
+    db: Db,
     *,
     since: datetime | None = None,
     exotic: Sequence[str] = (),
@@ -168,7 +167,7 @@ def _passes(
     return any(pattern.search(title) or pattern.search(text) for pattern in odd)
 
 
-def get_article(db: Database, article_id: int) -> StoredArticle | None:
+def get_article(db: Db, article_id: int) -> StoredArticle | None:
     """Return the stored article with ``article_id``, if any."""
     row = db.execute(f"SELECT {_COLUMNS} WHERE a.id = ?", [article_id]).fetchone()
     return None if row is None else _row(row)

@@ -7,14 +7,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlite_utils import Database
-
 from monitor.models import Article, Match
-from monitor.store.db import transaction
+from monitor.store.db import Db
 from monitor.store.deliveries import record_hits
 
 
-def unseen_keys(db: Database, source_id: str, keys: Iterable[str]) -> set[str]:
+def unseen_keys(db: Db, source_id: str, keys: Iterable[str]) -> set[str]:
     """Return the item keys of ``source_id`` that have not been processed yet."""
     wanted = set(keys)
     if not wanted:
@@ -22,31 +20,30 @@ def unseen_keys(db: Database, source_id: str, keys: Iterable[str]) -> set[str]:
     seen = {
         row[0]
         for row in db.execute(
-            "SELECT item_key FROM seen_items WHERE source_id = ? AND item_key IN "
-            f"({', '.join('?' for _ in wanted)})",
+            f"SELECT item_key FROM seen_items WHERE source_id = ? AND item_key IN ({', '.join('?' for _ in wanted)})",
             [source_id, *wanted],
         ).fetchall()
     }
     return wanted - seen
 
 
-def mark_seen(db: Database, source_id: str, item_key: str, article_id: int | None, now: datetime) -> None:
+def mark_seen(db: Db, source_id: str, item_key: str, article_id: int | None, now: datetime) -> None:
     """Remember that an item of a source was processed, so later polls skip it."""
-    with transaction(db):
+    with db.transaction():
         db.execute(
             "INSERT OR IGNORE INTO seen_items (source_id, item_key, article_id, first_seen_at) VALUES (?, ?, ?, ?)",
             [source_id, item_key, article_id, now.isoformat()],
         )
 
 
-def find_article(db: Database, url: str) -> int | None:
+def find_article(db: Db, url: str) -> int | None:
     """Return the id of the stored article with canonical ``url``, if any."""
     row = db.execute("SELECT id FROM articles WHERE url = ?", [url]).fetchone()
     return int(row[0]) if row else None
 
 
 def insert_article(
-    db: Database,
+    db: Db,
     article: Article,
     *,
     url: str,
@@ -63,10 +60,10 @@ def insert_article(
     existing = find_article(db, url)
     if existing is not None:
         return existing, False
-    with transaction(db):
-        cursor = db.execute(
+    with db.transaction():
+        article_id = db.execute(
             "INSERT INTO articles (url, link, source_id, title, text, summary, authors, published, language,"
-            " site_name, content_hash, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " site_name, content_hash, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             [
                 url,
                 link,
@@ -81,9 +78,8 @@ def insert_article(
                 fingerprint,
                 now.isoformat(),
             ],
-        )
-    assert cursor.lastrowid is not None
-    return cursor.lastrowid, True
+        ).fetchone()[0]
+    return int(article_id), True
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +93,7 @@ class SavedArticle:
 
 
 def save_article(
-    db: Database,
+    db: Db,
     article: Article,
     *,
     url: str,
@@ -114,7 +110,7 @@ def save_article(
 
     A crash can never leave an article stored without its hits, so an alert is never lost to a restart.
     """
-    with transaction(db):
+    with db.transaction():
         article_id, is_new = insert_article(
             db, article, url=url, link=link, source_id=source_id, now=now, fingerprint=fingerprint
         )

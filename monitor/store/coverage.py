@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlite_utils import Database
+from monitor.store.db import Db
 
 
-def known_outlets(db: Database) -> set[str]:
+def known_outlets(db: Db) -> set[str]:
     """Return every outlet we ever stored an article from."""
     return {str(row[0]) for row in db.execute("SELECT DISTINCT outlet FROM story_articles").fetchall()}
 
 
-def topic_outlets(db: Database, topic_id: str, since: datetime) -> dict[str, int]:
+def topic_outlets(db: Db, topic_id: str, since: datetime) -> dict[str, int]:
     """Return the outlets of a topic's hits since ``since``, with their number of articles."""
     rows = db.execute(
         "SELECT sa.outlet, count(*) FROM hits h JOIN story_articles sa ON sa.article_id = h.article_id"
@@ -23,7 +23,7 @@ def topic_outlets(db: Database, topic_id: str, since: datetime) -> dict[str, int
     return {str(outlet): int(count) for outlet, count in rows}
 
 
-def stored_url_keys(db: Database, keys: Iterable[str]) -> set[str]:
+def stored_url_keys(db: Db, keys: Iterable[str]) -> set[str]:
     """Return those of ``keys`` that belong to a stored article."""
     wanted = list(dict.fromkeys(keys))
     found: set[str] = set()

@@ -1,37 +1,177 @@
-"""Open the database: WAL, a busy timeout, foreign keys, and pending migrations applied."""
+"""The one door to the database: ``Db``, a connection whose driver errors come out as ``StoreError``.
+
+Every query of monitor runs through a ``Db`` and lives in this package (an import contract forbids ``sqlite3`` and
+``sqlite_utils`` elsewhere). Queries are written once, in the SQL both SQLite (>= 3.35) and PostgreSQL accept
+(``?`` placeholders, ``INSERT ... ON CONFLICT ... DO NOTHING/DO UPDATE ... RETURNING``); a backend translates what it
+must (the PostgreSQL one turns ``?`` into ``%s``). Only the schema, archive search and maintenance differ by backend,
+as httpx keeps one client API above its transports.
+"""
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Any, ClassVar, Protocol
 
 from sqlite_utils import Database
 
 from monitor.errors import StoreError
 from monitor.store.migrations import migrations
 
+Params = Sequence[Any] | Mapping[str, Any]
 
-def open_database(path: Path | None) -> Database:
+
+class Rows(Protocol):
+    """What a query returns: a DB-API cursor reduced to what both drivers share (no ``lastrowid``: use RETURNING)."""
+
+    @property
+    def rowcount(self) -> int: ...
+
+    @property
+    def description(self) -> Any: ...
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+    def fetchmany(self, size: int = ...) -> list[Any]: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Db(ABC):
+    """One connection to the store's database, for one thread of one process."""
+
+    dialect: ClassVar[str]
+
+    def __init__(self, name: str) -> None:
+        self.name = name  # the file or URL (without a password), for messages
+
+    @abstractmethod
+    def execute(self, sql: str, params: Params = ()) -> Rows:
+        """Run one statement; raise StoreError if the database refuses it."""
+
+    @abstractmethod
+    def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        """Run one statement for each parameter row."""
+
+    @property
+    @abstractmethod
+    def in_transaction(self) -> bool:
+        """Whether a transaction is open on this connection."""
+
+    @abstractmethod
+    def _atomic(self) -> Any:
+        """Return the driver's context manager for one transaction (commit on success, rollback on error)."""
+
+    @abstractmethod
+    def table_names(self) -> list[str]:
+        """Return the names of the store's tables."""
+
+    @abstractmethod
+    def schema_version(self) -> list[str]:
+        """Return the names of the applied schema steps, in the order they were applied."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Close the connection."""
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Run the block in a transaction: the caller's if one is open (it owns it), else a new one.
+
+        Every write uses this, so only the outermost caller's block is a transaction and nested calls
+        (save_in_story -> save_article -> insert_article, mark_seen, record_hits) add no savepoints: SQLite journals
+        every page a savepoint touches, which tripled the cost of writing an article's 32 band rows.
+        """
+        if self.in_transaction:
+            yield
+            return
+        try:
+            with self._atomic():
+                yield
+        except self._driver_errors as exc:  # the commit itself failed: disk full, locked, serialization
+            raise StoreError(f"database {self.name}: {exc}") from exc
+
+    _driver_errors: ClassVar[tuple[type[BaseException], ...]] = ()
+
+    def query(self, sql: str, params: Params = ()) -> list[dict[str, Any]]:
+        """Return every row as a dict keyed by column name."""
+        rows = self.execute(sql, params)
+        names = [column[0] for column in rows.description or ()]
+        return [dict(zip(names, row, strict=True)) for row in rows.fetchall()]
+
+    def scalar(self, sql: str, params: Params = ()) -> Any:
+        """Return the first column of the first row, or None when there is no row."""
+        row = self.execute(sql, params).fetchone()
+        return None if row is None else row[0]
+
+
+class SqliteDb(Db):
+    """The embedded default: one SQLite file in WAL mode, through sqlite-utils (which also runs the migrations)."""
+
+    dialect = "sqlite"
+    _driver_errors = (sqlite3.Error,)
+
+    def __init__(self, database: Database, name: str) -> None:
+        super().__init__(name)
+        self.utils = database  # sqlite-utils: schema steps and FTS maintenance only
+        self.conn: sqlite3.Connection = database.conn
+
+    def execute(self, sql: str, params: Params = ()) -> Rows:
+        try:
+            return self.conn.execute(sql, params)
+        except sqlite3.Error as exc:
+            raise StoreError(f"database {self.name}: {exc}") from exc
+
+    def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        try:
+            self.conn.executemany(sql, rows)
+        except sqlite3.Error as exc:
+            raise StoreError(f"database {self.name}: {exc}") from exc
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.conn.in_transaction
+
+    def _atomic(self) -> Any:
+        return self.utils.atomic()
+
+    def table_names(self) -> list[str]:
+        return self.utils.table_names()
+
+    def schema_version(self) -> list[str]:
+        return [m.name for m in migrations.applied(self.utils)]
+
+    def close(self) -> None:
+        self.utils.close()
+
+
+def open_database(path: Path | None) -> Db:
     """Return the migrated database at ``path`` (in memory when None); raise StoreError if unusable."""
     try:
         if path is None:
-            db = Database(memory=True)
+            database = Database(memory=True)
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
-            db = Database(path)
-            db.enable_wal()
-        db.execute("PRAGMA busy_timeout = 5000")
-        db.execute("PRAGMA synchronous = NORMAL")
-        db.execute("PRAGMA foreign_keys = ON")
+            database = Database(path)
+            database.enable_wal()
+        # Autocommit at the driver: a statement outside ``Db.transaction()`` commits by itself (an implicit
+        # transaction that nothing commits would swallow every later write), one inside it waits for COMMIT.
+        database.conn.isolation_level = None
+        database.execute("PRAGMA busy_timeout = 5000")
+        database.execute("PRAGMA synchronous = NORMAL")
+        database.execute("PRAGMA foreign_keys = ON")
         # Savepoints (nested db.atomic()) otherwise spill their undo records to a temp file: ~2.5x slower inserts.
-        db.execute("PRAGMA temp_store = MEMORY")
-        migrations.apply(db)
+        database.execute("PRAGMA temp_store = MEMORY")
+        migrations.apply(database)
     except (sqlite3.Error, OSError) as exc:
         raise StoreError(f"database {path or ':memory:'} is unusable: {exc}") from exc
-    return db
+    return SqliteDb(database, str(path or ":memory:"))
 
 
 def stored_time(value: object) -> datetime | None:
@@ -39,21 +179,6 @@ def stored_time(value: object) -> datetime | None:
     return datetime.fromisoformat(value) if isinstance(value, str) and value else None
 
 
-def schema_version(db: Database) -> list[str]:
+def schema_version(db: Db) -> list[str]:
     """Return the names of the applied schema steps, oldest first."""
-    return [m.name for m in migrations.applied(db)]
-
-
-@contextmanager
-def transaction(db: Database) -> Iterator[None]:
-    """Run the block in a transaction: the caller's if one is open (it owns it and rolls back on error), else a new one.
-
-    Every store function that writes uses this, so only the outermost caller's block is a transaction and nested
-    calls (save_in_story -> save_article -> insert_article, mark_seen, record_hits) add no savepoints: SQLite
-    journals every page a savepoint touches, which tripled the cost of writing an article's 32 band rows.
-    """
-    if db.conn.in_transaction:
-        yield
-    else:
-        with db.atomic():
-            yield
+    return db.schema_version()

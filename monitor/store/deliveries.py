@@ -15,11 +15,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlite_utils import Database
-
 from monitor.models import Alert, Match, SemanticHit
 from monitor.store import sends
-from monitor.store.db import transaction
+from monitor.store.db import Db
 from monitor.textutil import shorten
 
 FAILED_STATUSES = ("failed", "dead")
@@ -60,7 +58,7 @@ def semantic_from_json(text: str | None) -> SemanticHit | None:
 
 
 def record_hits(
-    db: Database,
+    db: Db,
     *,
     article_id: int,
     article_url: str,
@@ -71,12 +69,11 @@ def record_hits(
 ) -> tuple[int, int]:
     """Store new hits of an article and queue their deliveries; return (new hits, new deliveries)."""
     new_hits = new_deliveries = 0
-    with transaction(db):  # one transaction: a hit is never stored without its deliveries
+    with db.transaction():  # one transaction: a hit is never stored without its deliveries
         for match in matches:
-            cursor = db.execute(
-                "INSERT OR IGNORE INTO hits"
-                " (topic_id, topic_title, article_id, score, terms, snippets, created_at, semantic)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            hit = db.execute(
+                "INSERT INTO hits (topic_id, topic_title, article_id, score, terms, snippets, created_at, semantic)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
                 [
                     match.topic_id,
                     topic_titles.get(match.topic_id, match.topic_id),
@@ -87,17 +84,16 @@ def record_hits(
                     now.isoformat(),
                     semantic_json(match.semantic),
                 ],
-            )
-            if cursor.rowcount == 0:
+            ).fetchone()
+            if hit is None:
                 continue  # this topic already hit this article
             new_hits += 1
             for channel_id in channels_for(match.topic_id, match.score):
                 inserted = db.execute(
-                    "INSERT OR IGNORE INTO deliveries"
-                    " (hit_id, channel_id, alert_id, status, attempts, created_at, queued_at)"
-                    " VALUES (?, ?, ?, 'pending', 0, ?, ?)",
+                    "INSERT INTO deliveries (hit_id, channel_id, alert_id, status, attempts, created_at, queued_at)"
+                    " VALUES (?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT DO NOTHING",
                     [
-                        cursor.lastrowid,
+                        hit[0],
                         channel_id,
                         alert_id(match.topic_id, article_url, channel_id),
                         now.isoformat(),
@@ -120,8 +116,29 @@ LEFT JOIN sources s ON s.id = a.source_id"""
 
 def delivery_from_row(row: Sequence[Any]) -> PendingDelivery:
     """Return the PendingDelivery of a row selected with ``ALERT_COLUMNS``."""
-    (delivery_id, channel_id, attempts, message_id, created_at, queued_at, topic_id, topic_title, score, terms,
-     snippets, url, title, summary, text, published, authors, language, source, source_id, semantic) = row
+    (
+        delivery_id,
+        channel_id,
+        attempts,
+        message_id,
+        created_at,
+        queued_at,
+        topic_id,
+        topic_title,
+        score,
+        terms,
+        snippets,
+        url,
+        title,
+        summary,
+        text,
+        published,
+        authors,
+        language,
+        source,
+        source_id,
+        semantic,
+    ) = row
     alert = Alert(
         id=message_id,
         topic_id=topic_id,
@@ -144,7 +161,7 @@ def delivery_from_row(row: Sequence[Any]) -> PendingDelivery:
 
 
 def pending_deliveries(
-    db: Database,
+    db: Db,
     now: datetime,
     limit: int = 500,
     *,
@@ -166,12 +183,12 @@ def pending_deliveries(
     return [delivery_from_row(row) for row in db.execute(sql, [*params, limit]).fetchall()]
 
 
-def pending_channels(db: Database) -> list[str]:
+def pending_channels(db: Db) -> list[str]:
     """Return the channels that have deliveries waiting (due or in backoff)."""
     return [r[0] for r in db.execute("SELECT DISTINCT channel_id FROM deliveries WHERE status = 'pending'")]
 
 
-def next_attempt_at(db: Database, channel_id: str) -> datetime | None:
+def next_attempt_at(db: Db, channel_id: str) -> datetime | None:
     """Return when the next waiting delivery of ``channel_id`` becomes due (None: nothing waits)."""
     row = db.execute(
         "SELECT min(coalesce(next_attempt_at, '')) FROM deliveries WHERE status = 'pending' AND channel_id = ?",
@@ -183,29 +200,29 @@ def next_attempt_at(db: Database, channel_id: str) -> datetime | None:
 
 
 def mark_delivery_sent(
-    db: Database, delivery_id: int, now: datetime, *, outcome: str | None = None, route: int | None = None
+    db: Db, delivery_id: int, now: datetime, *, outcome: str | None = None, route: int | None = None
 ) -> None:
     """Mark a delivery done, with the receiver's answer."""
     sends.mark_sent(db, sends.ALERTS, delivery_id, now, outcome=outcome, route=route)
 
 
 def mark_delivery_failed(
-    db: Database, delivery_id: int, *, error: str, permanent: bool, retry_at: datetime | None, dead: bool = False
+    db: Db, delivery_id: int, *, error: str, permanent: bool, retry_at: datetime | None, dead: bool = False
 ) -> None:
     """Record a failed attempt: permanent failures stop (``failed``), so do ``dead`` ones; others wait."""
     sends.mark_failed(db, sends.ALERTS, delivery_id, error=error, permanent=permanent, retry_at=retry_at, dead=dead)
 
 
-def hold_delivery(db: Database, delivery_id: int, *, route: int, until: datetime) -> None:
+def hold_delivery(db: Db, delivery_id: int, *, route: int, until: datetime) -> None:
     """Hold a delivery for its route's digest, to be bundled at ``until``."""
-    with db.atomic():
+    with db.transaction():
         db.execute(
             "UPDATE deliveries SET status = 'held', route = ?, hold_until = ? WHERE id = ? AND status = 'pending'",
             [route, until.isoformat(), delivery_id],
         )
 
 
-def delivery_counts(db: Database) -> dict[str, int]:
+def delivery_counts(db: Db) -> dict[str, int]:
     """Return the number of deliveries per status."""
     return {row[0]: row[1] for row in db.execute("SELECT status, count(*) FROM deliveries GROUP BY status")}
 
@@ -226,7 +243,7 @@ class DeliveryRow:
     outcome: str | None
 
 
-def list_deliveries(db: Database, *, failed_only: bool = False, limit: int = 50) -> list[DeliveryRow]:
+def list_deliveries(db: Db, *, failed_only: bool = False, limit: int = 50) -> list[DeliveryRow]:
     """Return the newest deliveries (only failed and dead ones with ``failed_only``), newest first."""
     where = f"WHERE d.status IN ({', '.join(repr(s) for s in FAILED_STATUSES)})" if failed_only else ""
     rows = db.execute(
@@ -238,12 +255,11 @@ def list_deliveries(db: Database, *, failed_only: bool = False, limit: int = 50)
     return [DeliveryRow(*row) for row in rows]
 
 
-def requeue_deliveries(db: Database, ids: Sequence[int] | None, now: datetime) -> int:
+def requeue_deliveries(db: Db, ids: Sequence[int] | None, now: datetime) -> int:
     """Put failed and dead deliveries (``ids``, or all when None) back in the queue; return how many."""
     statuses = ", ".join(repr(s) for s in FAILED_STATUSES)
     sql = (
-        "UPDATE deliveries SET status = 'pending', next_attempt_at = NULL, queued_at = ?"
-        f" WHERE status IN ({statuses})"
+        f"UPDATE deliveries SET status = 'pending', next_attempt_at = NULL, queued_at = ? WHERE status IN ({statuses})"
     )
     params: list[Any] = [now.isoformat()]
     if ids is not None:
@@ -251,5 +267,5 @@ def requeue_deliveries(db: Database, ids: Sequence[int] | None, now: datetime) -
             return 0
         sql += f" AND id IN ({', '.join('?' for _ in ids)})"
         params.extend(ids)
-    with db.atomic():
+    with db.transaction():
         return db.execute(sql, params).rowcount

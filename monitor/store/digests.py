@@ -6,13 +6,12 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
-from sqlite_utils import Database
-
 from monitor.store import sends
+from monitor.store.db import Db
 from monitor.store.deliveries import ALERT_COLUMNS, PendingDelivery, delivery_from_row
 
 
-def due_holds(db: Database, now: datetime) -> list[tuple[int, str]]:
+def due_holds(db: Db, now: datetime) -> list[tuple[int, str]]:
     """Return (route, channel) of every group of held deliveries whose digest time has come."""
     rows = db.execute(
         "SELECT DISTINCT route, channel_id FROM deliveries WHERE status = 'held' AND hold_until <= ?"
@@ -22,12 +21,12 @@ def due_holds(db: Database, now: datetime) -> list[tuple[int, str]]:
     return [(int(r[0]), r[1]) for r in rows]
 
 
-def bundle_held(db: Database, route: int, channel_id: str, now: datetime) -> str | None:
+def bundle_held(db: Db, route: int, channel_id: str, now: datetime) -> str | None:
     """Bundle the due held deliveries of one route and channel into a digest; return its id (None: none due).
 
     The id is derived from the deliveries it holds, so the digest keeps its webhook-id / Message-ID on every retry.
     """
-    with db.atomic():
+    with db.transaction():
         ids = [
             r[0]
             for r in db.execute(
@@ -48,7 +47,7 @@ def bundle_held(db: Database, route: int, channel_id: str, now: datetime) -> str
     return digest_id
 
 
-def due_bundles(db: Database, now: datetime) -> list[tuple[str, str, int]]:
+def due_bundles(db: Db, now: datetime) -> list[tuple[str, str, int]]:
     """Return (digest id, channel, route) of every bundled digest due to be sent."""
     rows = db.execute(
         "SELECT digest_id, channel_id, min(route) FROM deliveries WHERE status = 'bundled'"
@@ -58,18 +57,18 @@ def due_bundles(db: Database, now: datetime) -> list[tuple[str, str, int]]:
     return [(r[0], r[1], int(r[2])) for r in rows]
 
 
-def bundle_deliveries(db: Database, digest_id: str) -> list[PendingDelivery]:
+def bundle_deliveries(db: Db, digest_id: str) -> list[PendingDelivery]:
     """Return the deliveries of one digest, oldest first."""
     rows = db.execute(f"SELECT {ALERT_COLUMNS} WHERE d.digest_id = ? ORDER BY d.id", [digest_id]).fetchall()
     return [delivery_from_row(row) for row in rows]
 
 
-def mark_bundle_sent(db: Database, digest_id: str, now: datetime, *, outcome: str) -> None:
+def mark_bundle_sent(db: Db, digest_id: str, now: datetime, *, outcome: str) -> None:
     """Mark every delivery of a digest sent."""
     sends.mark_sent(db, sends.DIGESTS, digest_id, now, outcome=outcome)
 
 
-def next_digest_time(db: Database) -> datetime | None:
+def next_digest_time(db: Db) -> datetime | None:
     """Return the earliest time a held group or a bundled digest becomes due (None: nothing waits)."""
     row = db.execute(
         "SELECT min(t) FROM (SELECT min(hold_until) AS t FROM deliveries WHERE status = 'held'"
@@ -79,17 +78,16 @@ def next_digest_time(db: Database) -> datetime | None:
     return datetime.fromisoformat(row[0]) if row and row[0] else None
 
 
-def sent_since(db: Database, channel_id: str, route: int, since: datetime) -> int:
+def sent_since(db: Db, channel_id: str, route: int, since: datetime) -> int:
     """Return how many alerts of a route went out instantly on a channel since ``since`` (for max_per_hour)."""
     row = db.execute(
-        "SELECT count(*) FROM deliveries WHERE channel_id = ? AND route = ? AND digest_id IS NULL"
-        " AND sent_at >= ?",
+        "SELECT count(*) FROM deliveries WHERE channel_id = ? AND route = ? AND digest_id IS NULL AND sent_at >= ?",
         [channel_id, route, since.isoformat()],
     ).fetchone()
     return int(row[0]) if row else 0
 
 
-def hit_counts(db: Database, topic_id: str, since: datetime, until: datetime) -> int:
+def hit_counts(db: Db, topic_id: str, since: datetime, until: datetime) -> int:
     """Return the number of hits of ``topic_id`` stored in [since, until)."""
     row = db.execute(
         "SELECT count(*) FROM hits WHERE topic_id = ? AND created_at >= ? AND created_at < ?",
@@ -98,13 +96,13 @@ def hit_counts(db: Database, topic_id: str, since: datetime, until: datetime) ->
     return int(row[0]) if row else 0
 
 
-def digest_status(db: Database, digest_id: str) -> dict[str, Any]:
+def digest_status(db: Db, digest_id: str) -> dict[str, Any]:
     """Return the statuses of a digest's deliveries and how many (for tests and the CLI)."""
     rows = db.execute("SELECT status, count(*) FROM deliveries WHERE digest_id = ? GROUP BY status", [digest_id])
     return {r[0]: r[1] for r in rows}
 
 
-def first_hit_at(db: Database) -> datetime | None:
+def first_hit_at(db: Db) -> datetime | None:
     """Return when the oldest stored hit (of any topic) was made: how much history a baseline can have."""
     row = db.execute("SELECT min(created_at) FROM hits").fetchone()
     return datetime.fromisoformat(row[0]) if row and row[0] else None

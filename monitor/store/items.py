@@ -6,9 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlite_utils import Database
-
-from monitor.store.db import stored_time, transaction
+from monitor.store.db import Db, stored_time
 
 # SQLite allows 32,766 parameters per statement; feeds rarely have more than a few hundred items.
 _CHUNK = 500
@@ -51,21 +49,21 @@ class ItemOutcome:
     retry_at: datetime | None = None  # when to fetch the page again
 
 
-def item_identity(db: Database, source_id: str) -> str | None:
+def item_identity(db: Db, source_id: str) -> str | None:
     """Return how a source's items are identified ("url", "content"), or None for the feed's own guids."""
     row = db.execute("SELECT item_identity FROM sources WHERE id = ?", [source_id]).fetchone()
     return row[0] if row else None
 
 
-def set_item_identity(db: Database, source_id: str, identity: str, reason: str) -> None:
+def set_item_identity(db: Db, source_id: str, identity: str, reason: str) -> None:
     """Remember that a source's items are identified by ``identity`` from now on, and why."""
-    with transaction(db):
+    with db.transaction():
         db.execute(
             "UPDATE sources SET item_identity = ?, item_identity_reason = ? WHERE id = ?", [identity, reason, source_id]
         )
 
 
-def _rows(db: Database, source_id: str, column: str, values: Iterable[str]) -> list[SeenRow]:
+def _rows(db: Db, source_id: str, column: str, values: Iterable[str]) -> list[SeenRow]:
     wanted = sorted(set(values))
     found: list[SeenRow] = []
     for start in range(0, len(wanted), _CHUNK):
@@ -81,12 +79,12 @@ def _rows(db: Database, source_id: str, column: str, values: Iterable[str]) -> l
     return found
 
 
-def seen_by_key(db: Database, source_id: str, keys: Iterable[str]) -> dict[str, SeenRow]:
+def seen_by_key(db: Db, source_id: str, keys: Iterable[str]) -> dict[str, SeenRow]:
     """Return the processed items of a source among ``keys``, by key."""
     return {row.key: row for row in _rows(db, source_id, "item_key", keys)}
 
 
-def seen_by_link(db: Database, source_id: str, link_keys: Iterable[str]) -> dict[str, SeenRow]:
+def seen_by_link(db: Db, source_id: str, link_keys: Iterable[str]) -> dict[str, SeenRow]:
     """Return the processed items of a source whose link has one of ``link_keys``, by link key (oldest wins)."""
     found: dict[str, SeenRow] = {}
     for row in _rows(db, source_id, "link_key", link_keys):
@@ -96,7 +94,7 @@ def seen_by_link(db: Database, source_id: str, link_keys: Iterable[str]) -> dict
 
 
 def record_item(
-    db: Database,
+    db: Db,
     source_id: str,
     key: str,
     result: ItemOutcome,
@@ -110,7 +108,7 @@ def record_item(
     """Record how a processed item ended and what it looked like (so the next poll can tell a changed or lying
     feed); the row is created if the item was never stored (a failure, not an article)."""
     failed = result.outcome == "failed"
-    with transaction(db):
+    with db.transaction():
         db.execute(
             "INSERT INTO seen_items (source_id, item_key, article_id, first_seen_at, link_key, title, entry_hash,"
             " checked_at, outcome, detail, link, text_from, text_chars, page_url, page_status, page_bytes,"
@@ -136,17 +134,32 @@ def record_item(
             " THEN coalesce(seen_items.attempts, 0) + 1 ELSE 0 END,"
             " retry_at = excluded.retry_at, updated_at = excluded.updated_at",
             [
-                source_id, key, result.article_id, now.isoformat(), link_key, title[:500],
-                None if failed else entry_hash, now.isoformat(), result.outcome, result.detail[:1000], link[:2000],
-                result.text_from, result.text_chars if result.text_from else None, result.page_url,
-                result.page_status, result.page_bytes, _short(result.page_error), _short(result.skip_reason),
+                source_id,
+                key,
+                result.article_id,
+                now.isoformat(),
+                link_key,
+                title[:500],
+                None if failed else entry_hash,
+                now.isoformat(),
+                result.outcome,
+                result.detail[:1000],
+                link[:2000],
+                result.text_from,
+                result.text_chars if result.text_from else None,
+                result.page_url,
+                result.page_status,
+                result.page_bytes,
+                _short(result.page_error),
+                _short(result.skip_reason),
                 1 if failed or result.retry_at else 0,
-                result.retry_at.isoformat() if result.retry_at else None, now.isoformat(),
+                result.retry_at.isoformat() if result.retry_at else None,
+                now.isoformat(),
             ],
         )
 
 
-def retry_due(db: Database, source_id: str, now: datetime) -> bool:
+def retry_due(db: Db, source_id: str, now: datetime) -> bool:
     """Return whether an item of the source has a page to fetch again by ``now``."""
     row = db.execute(
         "SELECT 1 FROM seen_items WHERE retry_at IS NOT NULL AND retry_at <= ? AND source_id = ? LIMIT 1",
@@ -155,18 +168,19 @@ def retry_due(db: Database, source_id: str, now: datetime) -> bool:
     return row is not None
 
 
-def drop_retries(db: Database, source_id: str, now: datetime, *, present: Iterable[str]) -> int:
+def drop_retries(db: Db, source_id: str, now: datetime, *, present: Iterable[str]) -> int:
     """Give up the due page retries of items no longer in their feed (their page is not fetched again); return
     how many. Without this a departed item would keep its feed from ever being read conditionally again."""
     due = [
-        key for (key,) in db.execute(
+        key
+        for (key,) in db.execute(
             "SELECT item_key FROM seen_items WHERE retry_at IS NOT NULL AND retry_at <= ? AND source_id = ?",
             [now.isoformat(), source_id],
         ).fetchall()
     ]
     gone = sorted(set(due) - set(present))
     if gone:
-        with transaction(db):
+        with db.transaction():
             for start in range(0, len(gone), _CHUNK):
                 part = gone[start : start + _CHUNK]
                 db.execute(
@@ -181,7 +195,7 @@ def _short(text: str | None) -> str | None:
     return text[:500] if text else None
 
 
-def outcome_counts(db: Database) -> dict[str, dict[str, int]]:
+def outcome_counts(db: Db) -> dict[str, dict[str, int]]:
     """Return, per source id, how many of its items ended in each outcome (items before m008 are not counted)."""
     counts: dict[str, dict[str, int]] = {}
     for source_id, outcome, n in db.execute(
@@ -191,7 +205,7 @@ def outcome_counts(db: Database) -> dict[str, dict[str, int]]:
     return counts
 
 
-def text_origin_counts(db: Database) -> dict[str, dict[str, int]]:
+def text_origin_counts(db: Db) -> dict[str, dict[str, int]]:
     """Return, per source id, how many stored items took their text from the page, the feed or the headline."""
     counts: dict[str, dict[str, int]] = {}
     for source_id, origin, n in db.execute(
@@ -233,7 +247,7 @@ _TRAIL_COLUMNS = (
 
 
 def item_trails(
-    db: Database, *, link_key: str | None = None, article_id: int | None = None, key: str | None = None
+    db: Db, *, link_key: str | None = None, article_id: int | None = None, key: str | None = None
 ) -> list[ItemTrail]:
     """Return every source's record of an item, found by its link key, its stored article or its item key."""
     rows = db.execute(

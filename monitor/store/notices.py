@@ -11,10 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlite_utils import Database
-
 from monitor.models import Notice
 from monitor.store import sends
+from monitor.store.db import Db
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,13 +39,13 @@ class Condition:
     detail: str
 
 
-def queue_notice(db: Database, notice: Notice, channels: list[str], now: datetime) -> int:
+def queue_notice(db: Db, notice: Notice, channels: list[str], now: datetime) -> int:
     """Store ``notice`` and one pending delivery per channel in one transaction; return the deliveries queued."""
     queued = 0
-    with db.atomic():
-        cursor = db.execute(
-            "INSERT OR IGNORE INTO notices (notice_id, topic_id, topic_title, condition, subject, state, title, text,"
-            " facts, since, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    with db.transaction():
+        stored = db.execute(
+            "INSERT INTO notices (notice_id, topic_id, topic_title, condition, subject, state, title, text,"
+            " facts, since, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
             [
                 notice.id,
                 notice.topic_id,
@@ -60,14 +59,14 @@ def queue_notice(db: Database, notice: Notice, channels: list[str], now: datetim
                 notice.since.isoformat() if notice.since else None,
                 notice.created_at.isoformat(),
             ],
-        )
-        if cursor.rowcount == 0:
+        ).fetchone()
+        if stored is None:
             return 0  # the same notice was stored before (a check that ran twice): queued once
         for channel_id in channels:
             inserted = db.execute(
-                "INSERT OR IGNORE INTO notice_deliveries (notice_id, channel_id, queued_at, created_at)"
-                " VALUES (?, ?, ?, ?)",
-                [cursor.lastrowid, channel_id, now.isoformat(), now.isoformat()],
+                "INSERT INTO notice_deliveries (notice_id, channel_id, queued_at, created_at)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                [stored[0], channel_id, now.isoformat(), now.isoformat()],
             )
             queued += inserted.rowcount
     return queued
@@ -112,7 +111,7 @@ def _pending(row: Any) -> PendingNotice:
     return PendingNotice(delivery_id, channel_id, attempts, notice, datetime.fromisoformat(queued_at))
 
 
-def pending_notices(db: Database, now: datetime, limit: int = 200) -> list[PendingNotice]:
+def pending_notices(db: Db, now: datetime, limit: int = 200) -> list[PendingNotice]:
     """Return notice deliveries due now, oldest first."""
     rows = db.execute(
         f"SELECT {_COLUMNS} WHERE d.status = 'pending' AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= ?)"
@@ -122,7 +121,7 @@ def pending_notices(db: Database, now: datetime, limit: int = 200) -> list[Pendi
     return [_pending(row) for row in rows]
 
 
-def next_notice_time(db: Database) -> datetime | None:
+def next_notice_time(db: Db) -> datetime | None:
     """Return when the next waiting notice delivery becomes due (None: nothing waits)."""
     row = db.execute(
         "SELECT min(coalesce(next_attempt_at, '1970-01-01T00:00:00+00:00')) FROM notice_deliveries"
@@ -131,25 +130,25 @@ def next_notice_time(db: Database) -> datetime | None:
     return datetime.fromisoformat(row[0]) if row and row[0] else None
 
 
-def mark_notice_sent(db: Database, delivery_id: int, now: datetime, *, outcome: str) -> None:
+def mark_notice_sent(db: Db, delivery_id: int, now: datetime, *, outcome: str) -> None:
     """Mark a notice delivery done, with the receiver's answer."""
     sends.mark_sent(db, sends.NOTICES, delivery_id, now, outcome=outcome)
 
 
 def mark_notice_failed(
-    db: Database, delivery_id: int, *, error: str, permanent: bool, retry_at: datetime | None, dead: bool = False
+    db: Db, delivery_id: int, *, error: str, permanent: bool, retry_at: datetime | None, dead: bool = False
 ) -> None:
     """Record a failed notice attempt: retried at ``retry_at``, or ``failed``/``dead`` for good."""
     sends.mark_failed(db, sends.NOTICES, delivery_id, error=error, permanent=permanent, retry_at=retry_at, dead=dead)
 
 
-def notice_counts(db: Database) -> dict[tuple[str, str], int]:
+def notice_counts(db: Db) -> dict[tuple[str, str], int]:
     """Return notice deliveries per (channel, status)."""
     rows = db.execute("SELECT channel_id, status, count(*) FROM notice_deliveries GROUP BY channel_id, status")
     return {(r[0], r[1]): int(r[2]) for r in rows}
 
 
-def list_notices(db: Database, limit: int = 50) -> list[Notice]:
+def list_notices(db: Db, limit: int = 50) -> list[Notice]:
     """Return the newest notices, newest first (for tests and the CLI)."""
     rows = db.execute(
         "SELECT 0, '', 0, created_at, notice_id, topic_id, topic_title, condition, subject, state, title, text,"
@@ -159,7 +158,7 @@ def list_notices(db: Database, limit: int = 50) -> list[Notice]:
     return [_pending(row).notice for row in rows]
 
 
-def last_notice_at(db: Database, condition: str, subject: str) -> datetime | None:
+def last_notice_at(db: Db, condition: str, subject: str) -> datetime | None:
     """Return when the newest notice of ``condition`` about ``subject`` was made (for cooldowns)."""
     row = db.execute(
         "SELECT max(created_at) FROM notices WHERE condition = ? AND subject = ?", [condition, subject]
@@ -170,7 +169,7 @@ def last_notice_at(db: Database, condition: str, subject: str) -> datetime | Non
 # --- health conditions -----------------------------------------------------------------------------------------
 
 
-def active_conditions(db: Database) -> dict[str, Condition]:
+def active_conditions(db: Db) -> dict[str, Condition]:
     """Return every health condition that was true at the last check, by key."""
     rows = db.execute(
         "SELECT key, condition, subject, started_at, last_notified_at, coalesce(detail, '') FROM monitor_conditions"
@@ -181,7 +180,7 @@ def active_conditions(db: Database) -> dict[str, Condition]:
     }
 
 
-def start_condition(db: Database, key: str, condition: str, subject: str, detail: str, now: datetime) -> None:
+def start_condition(db: Db, key: str, condition: str, subject: str, detail: str, now: datetime) -> None:
     """Record that a condition became true (and was alerted) at ``now``."""
     db.execute(
         "INSERT OR REPLACE INTO monitor_conditions (key, condition, subject, started_at, last_notified_at, detail)"
@@ -190,14 +189,14 @@ def start_condition(db: Database, key: str, condition: str, subject: str, detail
     )
 
 
-def remind_condition(db: Database, key: str, detail: str, now: datetime) -> None:
+def remind_condition(db: Db, key: str, detail: str, now: datetime) -> None:
     """Record that a condition still true was alerted again at ``now``."""
     db.execute(
         "UPDATE monitor_conditions SET last_notified_at = ?, detail = ? WHERE key = ?", [now.isoformat(), detail, key]
     )
 
 
-def end_condition(db: Database, key: str) -> None:
+def end_condition(db: Db, key: str) -> None:
     """Forget a condition that is no longer true."""
     db.execute("DELETE FROM monitor_conditions WHERE key = ?", [key])
 
@@ -205,9 +204,9 @@ def end_condition(db: Database, key: str) -> None:
 # --- channel health ----------------------------------------------------------------------------------------------
 
 
-def record_channel_outcome(db: Database, channel_id: str, *, ok: bool, error: str | None, now: datetime) -> None:
+def record_channel_outcome(db: Db, channel_id: str, *, ok: bool, error: str | None, now: datetime) -> None:
     """Count a send on a channel: a success resets its run of failures, a failure extends it."""
-    with db.atomic():
+    with db.transaction():
         if ok:
             db.execute(
                 "INSERT INTO channel_health (channel_id, consecutive_failures, last_success_at) VALUES (?, 0, ?)"
@@ -225,7 +224,7 @@ def record_channel_outcome(db: Database, channel_id: str, *, ok: bool, error: st
             )
 
 
-def channel_failures(db: Database) -> dict[str, tuple[int, str]]:
+def channel_failures(db: Db) -> dict[str, tuple[int, str]]:
     """Return (failures in a row, last error) of every channel whose last send failed."""
     rows = db.execute(
         "SELECT channel_id, consecutive_failures, coalesce(last_error, '') FROM channel_health"

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlite_utils import Database
+from monitor.store.db import Db
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,10 +33,10 @@ DIGESTS = Outbox("deliveries", "digest_id", "bundled")
 NOTICES = Outbox("notice_deliveries", "id", "pending")
 
 
-def mark_sent(db: Database, box: Outbox, key: int | str, now: datetime, *, outcome: str | None, **also: Any) -> None:
+def mark_sent(db: Db, box: Outbox, key: int | str, now: datetime, *, outcome: str | None, **also: Any) -> None:
     """Record a successful attempt, the receiver's answer as ``outcome`` (and any column in ``also``)."""
     extra = "".join(f", {column} = ?" for column in also)
-    with db.atomic():
+    with db.transaction():
         db.execute(
             f"UPDATE {box.table} SET status = 'sent', attempts = attempts + 1, sent_at = ?, last_error = NULL,"
             f" outcome = ?{extra} WHERE {box.where}",
@@ -45,7 +45,7 @@ def mark_sent(db: Database, box: Outbox, key: int | str, now: datetime, *, outco
 
 
 def mark_failed(
-    db: Database,
+    db: Db,
     box: Outbox,
     key: int | str,
     *,
@@ -56,7 +56,7 @@ def mark_failed(
 ) -> None:
     """Record a failed attempt: ``dead`` or ``failed`` (``permanent``) for good, else waiting until ``retry_at``."""
     status = "dead" if dead else "failed" if permanent else box.waiting
-    with db.atomic():
+    with db.transaction():
         db.execute(
             f"UPDATE {box.table} SET status = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ?"
             f" WHERE {box.where}",

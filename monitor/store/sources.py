@@ -7,11 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlite_utils import Database
-from sqlite_utils.db import Table
-
 from monitor.config import Source
-from monitor.store.db import stored_time, transaction
+from monitor.store.db import Db, stored_time
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,10 +47,6 @@ class SourceRow:
     state: SourceState
 
 
-def _table(db: Database) -> Table:
-    return db.table("sources")
-
-
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
@@ -83,7 +76,7 @@ def _state(row: Mapping[str, Any]) -> SourceState:
     )
 
 
-def sync_sources(db: Database, sources: Iterable[Source], now: datetime) -> None:
+def sync_sources(db: Db, sources: Iterable[Source], now: datetime) -> None:
     """Create a row for every configured source; keep the state of the ones already known.
 
     When the configured URL of a known id changes, the operator has decided where the source lives: a moved or
@@ -92,7 +85,7 @@ def sync_sources(db: Database, sources: Iterable[Source], now: datetime) -> None
     # Plain SQL over one read of every row: at 10,000 sources, per-row table.get()/update() (each reading the schema
     # first) took seconds of every start.
     known = {sid: (name, url) for sid, name, url in db.execute("SELECT id, name, url FROM sources").fetchall()}
-    with transaction(db):
+    with db.transaction():
         for source in sources:
             row = known.get(source.id)
             if row is None:
@@ -113,16 +106,33 @@ def sync_sources(db: Database, sources: Iterable[Source], now: datetime) -> None
 
 
 _STATE_COLUMNS = (
-    "etag", "last_modified", "body_hash", "consecutive_failures", "last_error", "current_url", "discovered_from",
-    "next_poll_at", "backoff_seconds", "retry_after_until", "min_interval_seconds", "disabled", "disabled_reason",
-    "last_status", "last_polled_at", "last_success_at", "last_error_at", "last_new_item_at", "average_gap_seconds",
+    "etag",
+    "last_modified",
+    "body_hash",
+    "consecutive_failures",
+    "last_error",
+    "current_url",
+    "discovered_from",
+    "next_poll_at",
+    "backoff_seconds",
+    "retry_after_until",
+    "min_interval_seconds",
+    "disabled",
+    "disabled_reason",
+    "last_status",
+    "last_polled_at",
+    "last_success_at",
+    "last_error_at",
+    "last_new_item_at",
+    "average_gap_seconds",
     "entries_seen",
 )
 # One plain SELECT: each poll reads its source's state, and sqlite-utils' table.get() first reads the schema.
 _STATE_SQL = f"SELECT {', '.join(_STATE_COLUMNS)} FROM sources WHERE id = ?"
+_SOURCE_COLUMNS = ("id", "name", "url", *_STATE_COLUMNS)
 
 
-def source_state(db: Database, source_id: str) -> SourceState:
+def source_state(db: Db, source_id: str) -> SourceState:
     """Return the stored state of a source (empty when never polled)."""
     row = db.execute(_STATE_SQL, [source_id]).fetchone()
     if row is None:
@@ -130,16 +140,19 @@ def source_state(db: Database, source_id: str) -> SourceState:
     return _state(dict(zip(_STATE_COLUMNS, row, strict=True)))
 
 
-def list_sources(db: Database) -> list[SourceRow]:
+def list_sources(db: Db) -> list[SourceRow]:
     """Return every stored source with its state, by name."""
     return [
         SourceRow(row["id"], row["name"], row["url"], _state(row))
-        for row in _table(db).rows_where(order_by="name COLLATE NOCASE, id")
+        for row in (
+            dict(zip(_SOURCE_COLUMNS, values, strict=True))
+            for values in db.execute(f"SELECT {', '.join(_SOURCE_COLUMNS)} FROM sources ORDER BY lower(name), id")
+        )
     ]
 
 
 def record_poll_success(
-    db: Database,
+    db: Db,
     source_id: str,
     *,
     state: SourceState,
@@ -155,7 +168,7 @@ def record_poll_success(
     interval and the publishing gap; ``new_items_at`` is when the newest new item appeared, if any did.
     """
     # One statement, no schema reads: a 304 poll costs this UPDATE and its commit, nothing more.
-    with transaction(db):
+    with db.transaction():
         db.execute(
             "UPDATE sources SET etag = ?, last_modified = ?, body_hash = ?, last_polled_at = ?, last_success_at = ?,"
             " last_status = ?, last_error = NULL, consecutive_failures = 0, backoff_seconds = NULL,"
@@ -165,15 +178,28 @@ def record_poll_success(
             " last_new_item_at = CASE WHEN ? IS NOT NULL AND (last_new_item_at IS NULL OR last_new_item_at < ?)"
             " THEN ? ELSE last_new_item_at END WHERE id = ?",
             [
-                state.etag, state.last_modified, state.body_hash, now.isoformat(), now.isoformat(), status, entries,
-                _iso(next_poll_at), state.min_interval_seconds, state.current_url, state.discovered_from,
-                state.average_gap_seconds, _iso(new_items_at), _iso(new_items_at), _iso(new_items_at), source_id,
+                state.etag,
+                state.last_modified,
+                state.body_hash,
+                now.isoformat(),
+                now.isoformat(),
+                status,
+                entries,
+                _iso(next_poll_at),
+                state.min_interval_seconds,
+                state.current_url,
+                state.discovered_from,
+                state.average_gap_seconds,
+                _iso(new_items_at),
+                _iso(new_items_at),
+                _iso(new_items_at),
+                source_id,
             ],
         )
 
 
 def record_poll_failure(
-    db: Database,
+    db: Db,
     source_id: str,
     *,
     error: str,
@@ -188,22 +214,30 @@ def record_poll_failure(
 
     ``disable_reason`` stops polling altogether (a 410 Gone); errors alone never do.
     """
-    with db.atomic():
+    with db.transaction():
         db.execute(
             "UPDATE sources SET last_polled_at = ?, last_status = ?, last_error = ?, last_error_at = ?,"
             " consecutive_failures = coalesce(consecutive_failures, 0) + 1, next_poll_at = ?, backoff_seconds = ?,"
             " retry_after_until = ?, disabled = CASE WHEN ? IS NULL THEN disabled ELSE 1 END,"
             " disabled_reason = coalesce(?, disabled_reason) WHERE id = ?",
             [
-                now.isoformat(), status, error, now.isoformat(), _iso(next_poll_at), backoff_seconds,
-                _iso(retry_after_until), disable_reason, disable_reason, source_id,
+                now.isoformat(),
+                status,
+                error,
+                now.isoformat(),
+                _iso(next_poll_at),
+                backoff_seconds,
+                _iso(retry_after_until),
+                disable_reason,
+                disable_reason,
+                source_id,
             ],
         )
 
 
-def enable_source(db: Database, source_id: str) -> bool:
+def enable_source(db: Db, source_id: str) -> bool:
     """Re-enable a disabled source and poll it as soon as possible; return whether it exists."""
-    with db.atomic():
+    with db.transaction():
         cursor = db.execute(
             "UPDATE sources SET disabled = 0, disabled_reason = NULL, next_poll_at = NULL, current_url = NULL,"
             " consecutive_failures = 0 WHERE id = ?",

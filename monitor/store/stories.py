@@ -11,11 +11,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlite_utils import Database
-
 from monitor.models import Article, Match
 from monitor.store.articles import save_article
-from monitor.store.db import transaction
+from monitor.store.db import Db
 from monitor.store.deliveries import record_hits
 
 # Read-side queries live in story_queries; re-exported so ``stories.story_ref`` and friends keep working.
@@ -59,7 +57,7 @@ class StorySaved:
     suppressed: list[tuple[str, str]] = field(default_factory=list)  # (topic, channel) already alerted
 
 
-def find_same_article(db: Database, url_key: str, fingerprint: str, outlet: str) -> int | None:
+def find_same_article(db: Db, url_key: str, fingerprint: str, outlet: str) -> int | None:
     """Return a stored article that is this one: the same URL key, or the same body on the same site."""
     row = db.execute("SELECT article_id FROM story_articles WHERE url_key = ? LIMIT 1", [url_key]).fetchone()
     if row is None:
@@ -69,7 +67,7 @@ def find_same_article(db: Database, url_key: str, fingerprint: str, outlet: str)
     return int(row[0]) if row else None
 
 
-def story_candidates(db: Database, band_keys: Sequence[int]) -> list[tuple[int, int, bytes]]:
+def story_candidates(db: Db, band_keys: Sequence[int]) -> list[tuple[int, int, bytes]]:
     """Return (article id, story id, signature) of stored articles sharing a band, most shared bands first."""
     if not band_keys:
         return []
@@ -84,7 +82,7 @@ def story_candidates(db: Database, band_keys: Sequence[int]) -> list[tuple[int, 
     return [(int(a), int(s), bytes(sig)) for a, s, sig in rows if sig is not None]
 
 
-def alerted_pairs(db: Database, story_id: int) -> set[tuple[str, str]]:
+def alerted_pairs(db: Db, story_id: int) -> set[tuple[str, str]]:
     """Return the (topic, channel) pairs that already have an alert for some article of the story.
 
     An alert that failed for good (failed, dead) does not count: the next article of the story is alerted there
@@ -99,17 +97,15 @@ def alerted_pairs(db: Database, story_id: int) -> set[tuple[str, str]]:
     return {(t, c) for t, c in rows}
 
 
-def add_member(db: Database, article_id: int, member: Membership, now: datetime) -> int:
+def add_member(db: Db, article_id: int, member: Membership, now: datetime) -> int:
     """Record ``article_id`` in its story (starting one when ``member.story_id`` is None); return the story id."""
-    with transaction(db):
+    with db.transaction():
         story_id = member.story_id
         if story_id is None:
-            cursor = db.execute(
-                "INSERT INTO stories (first_article_id, created_at, updated_at) VALUES (?, ?, ?)",
+            story_id = db.execute(
+                "INSERT INTO stories (first_article_id, created_at, updated_at) VALUES (?, ?, ?) RETURNING id",
                 [article_id, now.isoformat(), now.isoformat()],
-            )
-            assert cursor.lastrowid is not None
-            story_id = cursor.lastrowid
+            ).fetchone()[0]
         else:
             db.execute("UPDATE stories SET updated_at = ? WHERE id = ?", [now.isoformat(), story_id])
         db.execute(
@@ -132,7 +128,7 @@ def add_member(db: Database, article_id: int, member: Membership, now: datetime)
 
 
 def save_in_story(
-    db: Database,
+    db: Db,
     article: Article,
     *,
     url: str,
@@ -151,7 +147,7 @@ def save_in_story(
     A topic/channel pair that already alerted for the story gets the hit recorded but no delivery; once the story
     reaches the outlets ``updates_for(topic, outlets)`` asks for, that channel gets one story-update delivery.
     """
-    with transaction(db):
+    with db.transaction():
         alerted = alerted_pairs(db, member.story_id) if member.story_id is not None else set()
         suppressed: list[tuple[str, str]] = []
 
@@ -192,7 +188,7 @@ def save_in_story(
 
 
 def _queue_updates(
-    db: Database,
+    db: Db,
     story_id: int,
     article_id: int,
     matches: Sequence[Match],
@@ -220,17 +216,15 @@ def _queue_updates(
                 continue  # one update per story, topic and channel, ever
             digest = hashlib.sha256(f"{story_id}\n{match.topic_id}\n{channel_id}".encode()).hexdigest()[:24]
             inserted = db.execute(
-                "INSERT OR IGNORE INTO deliveries (hit_id, channel_id, alert_id, status, attempts, created_at)"
-                " VALUES (?, ?, ?, 'pending', 0, ?)",
-                [hit[0], channel_id, f"{UPDATE_PREFIX}{digest}", now.isoformat()],
-            )
-            if inserted.rowcount == 0:
-                # Nothing inserted (that alert id exists already): lastrowid would be some other row's id.
-                continue
-            db.execute("UPDATE deliveries SET queued_at = created_at WHERE id = ?", [inserted.lastrowid])
+                "INSERT INTO deliveries (hit_id, channel_id, alert_id, status, attempts, created_at, queued_at)"
+                " VALUES (?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
+                [hit[0], channel_id, f"{UPDATE_PREFIX}{digest}", now.isoformat(), now.isoformat()],
+            ).fetchone()
+            if inserted is None:
+                continue  # that alert id exists already
             db.execute(
                 "UPDATE story_updates SET delivery_id = ? WHERE story_id = ? AND topic_id = ? AND channel_id = ?",
-                [inserted.lastrowid, story_id, match.topic_id, channel_id],
+                [inserted[0], story_id, match.topic_id, channel_id],
             )
             queued += 1
     return queued
@@ -248,7 +242,7 @@ class StoredBody:
     signature: bytes | None
 
 
-def stored_body(db: Database, article_id: int) -> StoredBody | None:
+def stored_body(db: Db, article_id: int) -> StoredBody | None:
     """Return the stored text of an article with its story membership (None if there is no such article)."""
     row = db.execute(
         "SELECT a.id, a.url, a.title, a.text, sa.story_id, sa.signature FROM articles a"
@@ -272,7 +266,7 @@ class Revision:
 
 
 def revise_article(
-    db: Database,
+    db: Db,
     old: StoredBody,
     article: Article,
     *,
@@ -289,7 +283,7 @@ def revise_article(
     alerted unless another article of its story already alerted that topic on that channel. The FTS index follows
     the articles table through its triggers. One transaction.
     """
-    with transaction(db):
+    with db.transaction():
         db.execute(
             "UPDATE articles SET title = ?, text = ?, summary = coalesce(?, summary), content_hash = ?, revised_at = ?"
             " WHERE id = ?",
@@ -330,7 +324,7 @@ def revise_article(
     return Revision(story_id, hits, deliveries, tuple(m.topic_id for m in new), suppressed)
 
 
-def _move_signature(db: Database, article_id: int, member: Membership, old_band_keys: Sequence[int]) -> None:
+def _move_signature(db: Db, article_id: int, member: Membership, old_band_keys: Sequence[int]) -> None:
     """Point an article's story row and band keys at its new text (the band table has no article index)."""
     db.execute(
         "UPDATE story_articles SET fingerprint = ?, signature = ? WHERE article_id = ?",
@@ -342,7 +336,7 @@ def _move_signature(db: Database, article_id: int, member: Membership, old_band_
     _insert_bands(db, article_id, member.band_keys)
 
 
-def _insert_bands(db: Database, article_id: int, band_keys: Sequence[int]) -> None:
+def _insert_bands(db: Db, article_id: int, band_keys: Sequence[int]) -> None:
     if band_keys:  # one statement for all bands: twice as fast as executemany
         rows = ", ".join("(?, ?)" for _ in band_keys)
         values = [v for key in band_keys for v in (key, article_id)]

@@ -6,13 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlite_utils import Database
-
 from monitor.models import Alert, StoryRef
+from monitor.store.db import Db
 from monitor.store.deliveries import PendingDelivery
 
 
-def outlets_of(db: Database, story_id: int) -> list[str]:
+def outlets_of(db: Db, story_id: int) -> list[str]:
     """Return the distinct outlets of a story, in the order they joined it."""
     rows = db.execute(
         "SELECT outlet FROM story_articles WHERE story_id = ? GROUP BY outlet ORDER BY min(joined_at), min(article_id)",
@@ -21,7 +20,7 @@ def outlets_of(db: Database, story_id: int) -> list[str]:
     return [r[0] for r in rows]
 
 
-def unstoried_articles(db: Database, *, after_id: int = 0, limit: int = 500) -> list[tuple[int, str, str, str]]:
+def unstoried_articles(db: Db, *, after_id: int = 0, limit: int = 500) -> list[tuple[int, str, str, str]]:
     """Return (id, url, text, fetched_at) of articles in no story (stored before stories existed), oldest first."""
     rows = db.execute(
         "SELECT a.id, a.url, a.text, a.fetched_at FROM articles a LEFT JOIN story_articles sa ON sa.article_id = a.id"
@@ -31,7 +30,7 @@ def unstoried_articles(db: Database, *, after_id: int = 0, limit: int = 500) -> 
     return [(int(i), u, t or "", f or "") for i, u, t, f in rows]
 
 
-def story_ref(db: Database, article_url: str, delivery_id: int | None = None) -> StoryRef | None:
+def story_ref(db: Db, article_url: str, delivery_id: int | None = None) -> StoryRef | None:
     """Return the story of the article at ``article_url`` as alerts show it (None if it is in no story)."""
     row = db.execute(
         "SELECT sa.story_id FROM articles a JOIN story_articles sa ON sa.article_id = a.id WHERE a.url = ?",
@@ -48,13 +47,13 @@ def story_ref(db: Database, article_url: str, delivery_id: int | None = None) ->
     return StoryRef(id=story_id, size=int(size), outlets=tuple(outlets_of(db, story_id)), update=update)
 
 
-def with_story(db: Database, pending: PendingDelivery) -> PendingDelivery:
+def with_story(db: Db, pending: PendingDelivery) -> PendingDelivery:
     """Return ``pending`` with its alert's story attached (its size and outlets as of now)."""
     ref = story_ref(db, pending.alert.article_url, pending.id)
     return pending if ref is None else replace(pending, alert=replace(pending.alert, story=ref))
 
 
-def attach_stories(db: Database, alerts: Sequence[Alert]) -> list[Alert]:
+def attach_stories(db: Db, alerts: Sequence[Alert]) -> list[Alert]:
     """Return ``alerts`` with their stories attached (for callers that hold alerts rather than deliveries)."""
     return [replace(a, story=ref) if (ref := story_ref(db, a.article_url)) else a for a in alerts]
 
@@ -74,7 +73,7 @@ class StoryRow:
 
 
 def list_stories(
-    db: Database, *, since: datetime | None = None, topic: str | None = None, min_size: int = 1, limit: int = 50
+    db: Db, *, since: datetime | None = None, topic: str | None = None, min_size: int = 1, limit: int = 50
 ) -> list[StoryRow]:
     """Return stories updated since ``since`` (with a hit on ``topic``), largest and newest first."""
     where = ["1 = 1"]
@@ -125,7 +124,7 @@ class StoryMember:
     topics: tuple[str, ...]
 
 
-def story_members(db: Database, story_id: int) -> list[StoryMember]:
+def story_members(db: Db, story_id: int) -> list[StoryMember]:
     """Return the articles of a story in the order they joined it (empty for an unknown story)."""
     rows = db.execute(
         "SELECT sa.article_id, sa.outlet, sa.joined_at, a.published, coalesce(a.title, ''), coalesce(a.url, ''),"

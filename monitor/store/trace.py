@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlite_utils import Database
-
+from monitor.store.db import Db
 from monitor.store.story_queries import outlets_of
 
 
-def find_traced_articles(db: Database, *, url: str, url_key: str) -> list[int]:
+def find_traced_articles(db: Db, *, url: str, url_key: str) -> list[int]:
     """Return the ids of stored articles known by ``url``: as canonical URL, as the feed's link, or by URL key."""
     rows = db.execute(
         "SELECT id FROM articles WHERE url = ? OR link = ?"
@@ -29,7 +28,7 @@ class TracedHit:
     created_at: str
 
 
-def hits_of(db: Database, article_id: int) -> list[TracedHit]:
+def hits_of(db: Db, article_id: int) -> list[TracedHit]:
     """Return the stored hits of an article."""
     rows = db.execute(
         "SELECT id, topic_id, score, created_at FROM hits WHERE article_id = ? ORDER BY id", [article_id]
@@ -55,7 +54,7 @@ class TracedDelivery:
     story_update: bool
 
 
-def deliveries_of(db: Database, article_id: int) -> list[TracedDelivery]:
+def deliveries_of(db: Db, article_id: int) -> list[TracedDelivery]:
     """Return every delivery queued for an article's hits, story updates marked."""
     rows = db.execute(
         "SELECT h.topic_id, d.channel_id, d.status, d.attempts, d.route, d.hold_until, d.digest_id, d.last_error,"
@@ -82,7 +81,7 @@ class TracedStory:
     alerted_by: dict[tuple[str, str], int]
 
 
-def story_of(db: Database, article_id: int) -> TracedStory | None:
+def story_of(db: Db, article_id: int) -> TracedStory | None:
     """Return the story of an article, with the articles that alerted for each topic and channel before it."""
     row = db.execute("SELECT story_id, similarity FROM story_articles WHERE article_id = ?", [article_id]).fetchone()
     if row is None:

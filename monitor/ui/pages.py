@@ -14,7 +14,6 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import jinja2
-from sqlite_utils import Database
 
 from monitor import ops
 from monitor.config import Settings, parse_duration
@@ -25,7 +24,7 @@ from monitor.match.explain import explain
 from monitor.models import Topic
 from monitor.notify.render import safe_href
 from monitor.ops.http import Response
-from monitor.store import list_sources
+from monitor.store import Db, list_sources
 from monitor.store.archive import get_article
 from monitor.store.deliveries import list_deliveries
 from monitor.store.notices import active_conditions, list_notices
@@ -55,7 +54,7 @@ class BadRequest(Exception):
 class UiApp:
     """Answer the ui's requests from one open database, the config's topics and a clock."""
 
-    def __init__(self, settings: Settings, db: Database, clock: Callable[[], datetime]) -> None:
+    def __init__(self, settings: Settings, db: Db, clock: Callable[[], datetime]) -> None:
         self.settings, self.db, self.clock = settings, db, clock
         self.topics = {t.id: t for t in settings.topics}
         self.env = jinja2.Environment(
@@ -208,5 +207,3 @@ class UiApp:
             return compile_topic(topic)
         except QueryError as exc:
             raise BadRequest(str(exc)) from None
-
-

@@ -24,17 +24,38 @@ HIT = (Match(topic_id="russia-syria-bases", score=2.0, terms=("tartus",)),)
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
     db = open_database(tmp_path / "archive.db")
-    first = add_article(db, "https://outlet1.example/tartus", TARTUS_WITHDRAWAL, title="Frigates leave Tartus",
-                        matches=HIT, channels_for=lambda topic, score: ["log"], now=RECENT)
-    second = add_article(db, "https://outlet2.example/tartus", TARTUS_WITHDRAWAL, title="Frigates sail from Tartus",
-                         matches=HIT, channels_for=lambda topic, score: ["log"], now=RECENT)
+    first = add_article(
+        db,
+        "https://outlet1.example/tartus",
+        TARTUS_WITHDRAWAL,
+        title="Frigates leave Tartus",
+        matches=HIT,
+        channels_for=lambda topic, score: ["log"],
+        now=RECENT,
+    )
+    second = add_article(
+        db,
+        "https://outlet2.example/tartus",
+        TARTUS_WITHDRAWAL,
+        title="Frigates sail from Tartus",
+        matches=HIT,
+        channels_for=lambda topic, score: ["log"],
+        now=RECENT,
+    )
     assert (first.deliveries, second.deliveries, second.joined) == (1, 0, True)
     db.close()
     path = tmp_path / "monitor.yaml"
-    path.write_text(yaml.safe_dump({
-        "database": "archive.db", "topics": [str(SEEDS)], "channels": [{"id": "log", "type": "log"}],
-        "routes": [{"topics": ["*"], "channels": ["log"]}],
-    }), encoding="utf-8")
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "database": "archive.db",
+                "topics": [str(SEEDS)],
+                "channels": [{"id": "log", "type": "log"}],
+                "routes": [{"topics": ["*"], "channels": ["log"]}],
+            }
+        ),
+        encoding="utf-8",
+    )
     return path
 
 

@@ -103,8 +103,9 @@ class Receiver:
                         payload = json.loads(body)
                     except ValueError:
                         payload = None
-                    got = Got(headers.get("webhook-id"), payload, receiver._verified(body, headers),
-                              time.monotonic(), headers)
+                    got = Got(
+                        headers.get("webhook-id"), payload, receiver._verified(body, headers), time.monotonic(), headers
+                    )
                     # A dropped or failed request is recorded too: the id must be the same on the retry.
                     receiver.got.append(got)
                     receiver.lock.notify_all()
@@ -208,8 +209,9 @@ class Clock:
 
 def runtime(settings: Settings, db: Database, client: httpx.AsyncClient, clock: Callable[[], datetime]) -> Runtime:
     """Return a Runtime for delivery tests (no sources are polled)."""
-    return Runtime(settings=settings, db=db, client=client, limiter=HostLimiter(2), matcher=Matcher(settings.topics),
-                   clock=clock)
+    return Runtime(
+        settings=settings, db=db, client=client, limiter=HostLimiter(2), matcher=Matcher(settings.topics), clock=clock
+    )
 
 
 def queue_hits(
@@ -228,11 +230,18 @@ def queue_hits(
     queued = 0
     for n in range(count):
         url = f"https://news.example.org/{prefix}/{topic}/{n}"
-        article = Article(title=f"Story {n} about {topic}", text=f"Text {n} mentions {topic}.", url=url,
-                          language=language)
+        article = Article(
+            title=f"Story {n} about {topic}", text=f"Text {n} mentions {topic}.", url=url, language=language
+        )
         saved = store.save_article(
-            db, article, url=url, link=url, source_id="src-test", item_key=url,
-            matches=[Match(topic, score, (topic,))], topic_titles={t.id: t.title for t in settings.topics},
+            db,
+            article,
+            url=url,
+            link=url,
+            source_id="src-test",
+            item_key=url,
+            matches=[Match(topic, score, (topic,))],
+            topic_titles={t.id: t.title for t in settings.topics},
             channels_for=lambda t, s: settings.channels_for(t, s, language=language, source=("src-test", "Test")),
             now=moment,
         )

@@ -56,8 +56,9 @@ def test_a_receiver_with_another_secret_does_not_verify(tmp_path: Path) -> None:
     assert [g.verified for g in receiver.got] == [False]
 
 
-@pytest.mark.parametrize(("kind", "key"), [("slack", "text"), ("discord", "content"), ("teams", "text"),
-                                           ("mattermost", "text")])
+@pytest.mark.parametrize(
+    ("kind", "key"), [("slack", "text"), ("discord", "content"), ("teams", "text"), ("mattermost", "text")]
+)
 def test_chat_presets_post_what_the_service_expects(tmp_path: Path, kind: str, key: str) -> None:
     with Receiver() as receiver:
         send_all(tmp_path, {"id": "chat", "type": "webhook", "url": receiver.url, "format": kind})
@@ -68,9 +69,16 @@ def test_chat_presets_post_what_the_service_expects(tmp_path: Path, kind: str, k
 
 def test_presets_escape_markup_and_mentions() -> None:
     alert = Alert(
-        id="msg_1", topic_id="t", topic_title="T", article_url="https://example.org/a",
-        article_title="<!channel> @everyone [x](javascript:alert(1))", source="S", score=1.0, terms=(),
-        snippets=(), created_at=datetime.now(UTC),
+        id="msg_1",
+        topic_id="t",
+        topic_title="T",
+        article_url="https://example.org/a",
+        article_title="<!channel> @everyone [x](javascript:alert(1))",
+        source="S",
+        score=1.0,
+        terms=(),
+        snippets=(),
+        created_at=datetime.now(UTC),
     )
     slack = chat_payload("slack", alert)["text"]
     assert "<!channel>" not in slack and "&lt;!channel&gt;" in slack
@@ -82,15 +90,19 @@ def test_presets_escape_markup_and_mentions() -> None:
 
 
 def cli_config(tmp_path: Path, url: str) -> Path:
-    return write_config(tmp_path, [{"id": "hook", "type": "webhook", "url": url}],
-                        [{"topics": ["*"], "channels": ["hook"]}])
+    return write_config(
+        tmp_path, [{"id": "hook", "type": "webhook", "url": url}], [{"topics": ["*"], "channels": ["hook"]}]
+    )
 
 
 def test_deliveries_command_lists_failed_and_retries(tmp_path: Path) -> None:
     with Receiver() as receiver:
         config = cli_config(tmp_path, receiver.url)
-        settings = settings_for(tmp_path, [{"id": "hook", "type": "webhook", "url": receiver.url}],
-                                [{"topics": ["*"], "channels": ["hook"]}])
+        settings = settings_for(
+            tmp_path,
+            [{"id": "hook", "type": "webhook", "url": receiver.url}],
+            [{"topics": ["*"], "channels": ["hook"]}],
+        )
         db = store.open_database(settings.database)
         queue_hits(db, settings, 2)
         receiver.answer(Answer(410))

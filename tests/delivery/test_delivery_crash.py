@@ -72,8 +72,9 @@ def feed_server(body: bytes) -> Iterator[str]:
 def start_daemon(config: Path, log: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with log.open("ab") as out:
-        return subprocess.Popen([sys.executable, "-m", "monitor", "run", "-c", str(config)], stdout=out,
-                                stderr=subprocess.STDOUT, env=env)
+        return subprocess.Popen(
+            [sys.executable, "-m", "monitor", "run", "-c", str(config)], stdout=out, stderr=subprocess.STDOUT, env=env
+        )
 
 
 @pytest.mark.slow

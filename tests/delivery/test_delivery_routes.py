@@ -154,9 +154,13 @@ def mailbox() -> Iterator[MailBox]:
 
 def test_email_digest_is_one_escaped_message_with_list_headers(tmp_path: Path, mailbox: MailBox) -> None:
     channel: dict[str, Any] = {
-        "id": "desk", "type": "email", "from": "monitor@example.org", "to": ["desk@example.org"],
+        "id": "desk",
+        "type": "email",
+        "from": "monitor@example.org",
+        "to": ["desk@example.org"],
         "smtp": {"host": "127.0.0.1", "port": mailbox.port, "starttls": False},
-        "list_id": "Monitor alerts <alerts.example.org>", "unsubscribe": "mailto:desk-off@example.org",
+        "list_id": "Monitor alerts <alerts.example.org>",
+        "unsubscribe": "mailto:desk-off@example.org",
     }
     route = {"topics": ["*"], "channels": ["desk"], "digest": "0 7 * * *"}
     settings = settings_for(tmp_path, [channel], [route])
@@ -183,8 +187,12 @@ def test_email_templates_can_be_overridden_from_the_config_folder(tmp_path: Path
     (tmp_path / "mail").mkdir()
     (tmp_path / "mail" / "alert.txt").write_text("Custom: {{ alert.article_title }}\n", encoding="utf-8")
     channel: dict[str, Any] = {
-        "id": "desk", "type": "email", "from": "monitor@example.org", "to": ["desk@example.org"],
-        "smtp": {"host": "127.0.0.1", "port": mailbox.port, "starttls": False}, "templates": "mail",
+        "id": "desk",
+        "type": "email",
+        "from": "monitor@example.org",
+        "to": ["desk@example.org"],
+        "smtp": {"host": "127.0.0.1", "port": mailbox.port, "starttls": False},
+        "templates": "mail",
     }
     settings = settings_for(tmp_path, [channel], [{"topics": ["*"], "channels": ["desk"]}])
     db = store.open_database(None)

@@ -22,7 +22,6 @@ def brotli_feed() -> bytes:
     return bytes(brotli.compress((FIXTURES / "rss2_content.xml").read_bytes()))
 
 
-
 @pytest.fixture
 def unused_port() -> int:
     """A port on 127.0.0.1 that nothing listens on."""

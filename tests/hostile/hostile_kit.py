@@ -238,27 +238,44 @@ def make_cert(folder: Path, *, expired: bool) -> tuple[Path, Path]:
         run("req", "-new", "-key", str(key), "-subj", "/CN=127.0.0.1", "-out", str(csr))
     extfile = folder / "san.cnf"
     extfile.write_text("subjectAltName=IP:127.0.0.1\n")
-    run("x509", "-req", "-in", str(csr), "-signkey", str(key), "-days", "-1" if expired else "1",
-        "-extfile", str(extfile), "-out", str(cert))
+    run(
+        "x509",
+        "-req",
+        "-in",
+        str(csr),
+        "-signkey",
+        str(key),
+        "-days",
+        "-1" if expired else "1",
+        "-extfile",
+        str(extfile),
+        "-out",
+        str(cert),
+    )
     return cert, key
 
 
 # --- feeds ---------------------------------------------------------------------------------------------------
 
 
-def item(n: int, *, title: str, text: str, link: str | None = None, author: str | None = None,
-         raw_title: bool = False) -> str:
+def item(
+    n: int, *, title: str, text: str, link: str | None = None, author: str | None = None, raw_title: bool = False
+) -> str:
     """One RSS item (``raw_title``: the title is inserted unescaped, for entity attacks)."""
     when = format_datetime(datetime(2025, 3, 1, tzinfo=UTC) - timedelta(minutes=n), usegmt=True)
     who = f"<author>{escape(author)}</author>" if author is not None else ""
     shown = title if raw_title else escape(title)
-    return (f"<item><title>{shown}</title><link>{escape(link or f'https://news.example.org/h/{n}')}</link>"
-            f"<guid>h-{n}</guid><pubDate>{when}</pubDate>{who}<description>{escape(text)}</description></item>")
+    return (
+        f"<item><title>{shown}</title><link>{escape(link or f'https://news.example.org/h/{n}')}</link>"
+        f"<guid>h-{n}</guid><pubDate>{when}</pubDate>{who}<description>{escape(text)}</description></item>"
+    )
 
 
 def feed(items: Iterable[str], *, doctype: str = "") -> bytes:
-    return (f'<?xml version="1.0" encoding="utf-8"?>{doctype}<rss version="2.0"><channel><title>Evil</title>'
-            f"<link>https://news.example.org/</link>{''.join(items)}</channel></rss>").encode()
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?>{doctype}<rss version="2.0"><channel><title>Evil</title>'
+        f"<link>https://news.example.org/</link>{''.join(items)}</channel></rss>"
+    ).encode()
 
 
 def story_text(n: int, words: int = 60) -> str:
@@ -273,13 +290,23 @@ def story_text(n: int, words: int = 60) -> str:
 # --- subprocesses ------------------------------------------------------------------------------------------------
 
 
-def monitor_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 60,
-                preexec: Callable[[], None] | None = None, prefix: tuple[str, ...] = ()
-                ) -> subprocess.CompletedProcess[str]:
+def monitor_cli(
+    *args: str,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 60,
+    preexec: Callable[[], None] | None = None,
+    prefix: tuple[str, ...] = (),
+) -> subprocess.CompletedProcess[str]:
     """Run ``[prefix...] python -m monitor ARGS`` and return its completed process (text output)."""
     return subprocess.run(
-        [*prefix, sys.executable, "-m", "monitor", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout,
-        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}, preexec_fn=preexec,
+        [*prefix, sys.executable, "-m", "monitor", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+        preexec_fn=preexec,
     )
 
 

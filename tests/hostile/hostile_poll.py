@@ -30,15 +30,16 @@ class Outcome:
 
 
 def healthy_route(site: EvilSite) -> str:
-    site.routes["/healthy.html"] = serve(b"<html><body><article><p>Healthy page.</p></article></body></html>",
-                                         "text/html")
-    site.routes["/healthy.xml"] = serve(feed([item(900, title="Healthy item", text=story_text(900),
-                                                   link=site.url("/healthy.html"))]))
+    site.routes["/healthy.html"] = serve(
+        b"<html><body><article><p>Healthy page.</p></article></body></html>", "text/html"
+    )
+    site.routes["/healthy.xml"] = serve(
+        feed([item(900, title="Healthy item", text=story_text(900), link=site.url("/healthy.html"))])
+    )
     return site.url("/healthy.xml")
 
 
-def poll_beside_healthy(tmp_path: Path, site: EvilSite, hostile_url: str, *, cycles: int = 1,
-                        **fetch: Any) -> Outcome:
+def poll_beside_healthy(tmp_path: Path, site: EvilSite, hostile_url: str, *, cycles: int = 1, **fetch: Any) -> Outcome:
     """Poll [hostile, healthy] together ``cycles`` times and return the hostile source's recorded state."""
     settings = write_config(
         tmp_path,

@@ -57,8 +57,9 @@ def test_compression_bombs(tmp_path: Path, kind: str, defence: Defence) -> None:
 def test_gzip_bomb_as_article_page(tmp_path: Path, defence: Defence) -> None:
     with EvilSite() as site:
         site.routes["/bomb.html"] = serve(bomb(64 << 20, "gzip"), "text/html", **{"Content-Encoding": "gzip"})
-        site.routes["/feed.xml"] = serve(feed([item(1, title="Tartus bomb", text=story_text(1),
-                                                    link=site.url("/bomb.html"))]))
+        site.routes["/feed.xml"] = serve(
+            feed([item(1, title="Tartus bomb", text=story_text(1), link=site.url("/bomb.html"))])
+        )
         out = poll_beside_healthy(tmp_path, site, site.url("/feed.xml"), max_bytes="1MB", **PAGES)
     assert out.state.last_error is None and out.stats.page_failures == 1
     assert any(a["title"] == "Tartus bomb" for a in out.articles)  # the feed's own text was used instead
@@ -85,10 +86,13 @@ def test_xxe_feed_reads_no_file_and_fetches_nothing(tmp_path: Path, defence: Def
     secret = tmp_path / "secret.txt"
     secret.write_text("XXE-MARKER-7f3a", encoding="utf-8")
     with EvilSite() as site:
-        doctype = (f'<!DOCTYPE rss [<!ENTITY file SYSTEM "file://{secret}">'
-                   f'<!ENTITY web SYSTEM "{site.url("/xxe")}"><!ENTITY % p SYSTEM "{site.url("/dtd")}"> %p;]>')
-        body = feed([item(1, title="Tartus &file; &web;", text="Tartus port news &file;", raw_title=True)],
-                    doctype=doctype)
+        doctype = (
+            f'<!DOCTYPE rss [<!ENTITY file SYSTEM "file://{secret}">'
+            f'<!ENTITY web SYSTEM "{site.url("/xxe")}"><!ENTITY % p SYSTEM "{site.url("/dtd")}"> %p;]>'
+        )
+        body = feed(
+            [item(1, title="Tartus &file; &web;", text="Tartus port news &file;", raw_title=True)], doctype=doctype
+        )
         site.routes["/feed.xml"] = serve(body)
         out = poll_beside_healthy(tmp_path, site, site.url("/feed.xml"))
         fetched = [p for p in site.seen if p in ("/xxe", "/dtd")]
@@ -98,8 +102,11 @@ def test_xxe_feed_reads_no_file_and_fetches_nothing(tmp_path: Path, defence: Def
 
 
 def test_feed_of_100000_items(tmp_path: Path, defence: Defence) -> None:
-    items = [f"<item><title>Item {n}</title><link>https://news.example.org/i/{n}</link>"
-             f"<description>Text {n}</description></item>" for n in range(100_000)]
+    items = [
+        f"<item><title>Item {n}</title><link>https://news.example.org/i/{n}</link>"
+        f"<description>Text {n}</description></item>"
+        for n in range(100_000)
+    ]
     body = feed(items)
     with EvilSite() as site:
         site.routes["/feed.xml"] = serve(body)
@@ -108,8 +115,10 @@ def test_feed_of_100000_items(tmp_path: Path, defence: Defence) -> None:
     assert out.state.last_error is None and out.state.entries_seen == 100_000
     assert stored == 1000  # 500 per poll, newest first; the rest wait for the next polls (not marked seen)
     assert out.state.body_hash is None  # validators not kept, so the next poll reads the feed again
-    defence(f"{len(body) // 1_000_000} MB, 100,000 items: 500 new entries per poll, the rest on later polls "
-            f"(2 polls in {out.seconds:.1f} s; event loop never held for minutes)")
+    defence(
+        f"{len(body) // 1_000_000} MB, 100,000 items: 500 new entries per poll, the rest on later polls "
+        f"(2 polls in {out.seconds:.1f} s; event loop never held for minutes)"
+    )
 
 
 def test_deeply_nested_html_page(tmp_path: Path, defence: Defence) -> None:
@@ -139,15 +148,28 @@ def test_deeply_nested_xml_feed(tmp_path: Path, defence: Defence) -> None:
 @pytest.mark.parametrize(
     ("label", "body", "content_type"),
     [
-        ("invalid-utf8", feed([item(1, title="Tartus XX port", text="bad XX bytes")]).replace(b"XX", b"\xff\xfe\xc3"),
-         "application/rss+xml; charset=utf-8"),
-        ("utf8-labelled-cp1251", feed([item(1, title="Тартус порт", text="Тартус")]).replace(
-            b'encoding="utf-8"', b'encoding="windows-1251"'), "application/rss+xml; charset=windows-1251"),
-        ("cp1251-labelled-utf8", feed([item(1, title="Тартус", text="Тартус")]).decode().encode("cp1251"),
-         "application/rss+xml; charset=utf-8"),
-        ("nul-bytes", feed([item(1, title="Tartus NUL port", text="Tartus NUL harbour story")]).replace(
-            b"NUL", b"\x00\x00"),
-         "application/rss+xml"),
+        (
+            "invalid-utf8",
+            feed([item(1, title="Tartus XX port", text="bad XX bytes")]).replace(b"XX", b"\xff\xfe\xc3"),
+            "application/rss+xml; charset=utf-8",
+        ),
+        (
+            "utf8-labelled-cp1251",
+            feed([item(1, title="Тартус порт", text="Тартус")]).replace(
+                b'encoding="utf-8"', b'encoding="windows-1251"'
+            ),
+            "application/rss+xml; charset=windows-1251",
+        ),
+        (
+            "cp1251-labelled-utf8",
+            feed([item(1, title="Тартус", text="Тартус")]).decode().encode("cp1251"),
+            "application/rss+xml; charset=utf-8",
+        ),
+        (
+            "nul-bytes",
+            feed([item(1, title="Tartus NUL port", text="Tartus NUL harbour story")]).replace(b"NUL", b"\x00\x00"),
+            "application/rss+xml",
+        ),
         ("binary", os.urandom(200_000), "application/rss+xml"),
         ("binary-as-html", os.urandom(200_000), "text/html"),
         ("empty-gzip", gzip.compress(b""), "application/rss+xml"),
@@ -168,19 +190,27 @@ def test_bad_bytes_in_feeds(tmp_path: Path, label: str, body: bytes, content_typ
     ("label", "page"),
     [
         ("binary-as-html", os.urandom(300_000)),
-        ("javascript-only", b"<html><head><script src=app.js></script></head><body><div id=root></div>"
-                            b"<script>document.write('Tartus')</script><noscript>Enable JS</noscript></body></html>"),
+        (
+            "javascript-only",
+            b"<html><head><script src=app.js></script></head><body><div id=root></div>"
+            b"<script>document.write('Tartus')</script><noscript>Enable JS</noscript></body></html>",
+        ),
         ("nul-bytes", b"<html><body><article><p>" + b"Tartus \x00 port harbour news. " * 40 + b"</p></article></body>"),
-        ("mislabelled-charset", "<html><head><meta charset=utf-8></head><body><article><p>{}</p></article></body>"
-                                "</html>".format("Тартус порт новости. " * 30).encode("cp1251")),
+        (
+            "mislabelled-charset",
+            "<html><head><meta charset=utf-8></head><body><article><p>{}</p></article></body></html>".format(
+                "Тартус порт новости. " * 30
+            ).encode("cp1251"),
+        ),
     ],
     ids=lambda value: value if isinstance(value, str) else "",
 )
 def test_bad_article_pages(tmp_path: Path, label: str, page: bytes, defence: Defence) -> None:
     with EvilSite() as site:
         site.routes["/page.html"] = serve(page, "text/html; charset=utf-8")
-        site.routes["/feed.xml"] = serve(feed([item(1, title="Tartus page", text=story_text(1),
-                                                    link=site.url("/page.html"))]))
+        site.routes["/feed.xml"] = serve(
+            feed([item(1, title="Tartus page", text=story_text(1), link=site.url("/page.html"))])
+        )
         out = poll_beside_healthy(tmp_path, site, site.url("/feed.xml"), **PAGES)
     assert out.state.last_error is None and out.stats.failures == []
     stored = [a for a in out.articles if a["title"] == "Tartus page"]
@@ -190,8 +220,14 @@ def test_bad_article_pages(tmp_path: Path, label: str, page: bytes, defence: Def
 
 def test_parse_feed_never_raises_anything_but_parse_error(defence: Defence) -> None:
     """Quick sweep of odd bodies straight into the parser: ParseError or a result, nothing else."""
-    bodies = [b"\x00" * 1000, b"<rss>" * 10_000, b"<?xml version='1.0'?>", b"{" * 100_000, b'{"items": 5}',
-              b"\xef\xbb\xbf<rss version='2.0'><channel><item><link>javascript:alert(1)</link></item></channel>"]
+    bodies = [
+        b"\x00" * 1000,
+        b"<rss>" * 10_000,
+        b"<?xml version='1.0'?>",
+        b"{" * 100_000,
+        b'{"items": 5}',
+        b"\xef\xbb\xbf<rss version='2.0'><channel><item><link>javascript:alert(1)</link></item></channel>",
+    ]
     from monitor.errors import ParseError
 
     for body in bodies:

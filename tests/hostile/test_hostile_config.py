@@ -22,15 +22,58 @@ from monitor.models import Topic
 
 Defence = Callable[[str], None]
 EXAMPLES = 150
-FUZZ = settings(max_examples=EXAMPLES, deadline=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-KEYS = ["database", "sources", "topics", "channels", "routes", "fetch", "defaults", "name", "url", "id", "type",
-        "query", "title", "interval", "timeout", "max_bytes", "secret", "smtp", "opml", "aliases", "min_score",
-        "channels", "digest", "quiet_hours", "timezone", "health", "retention", "log", "user_agent", "concurrency"]
-SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=30),
-                    st.sampled_from(["10m", "5MB", "-1s", "http://127.0.0.1/x", "${NOPE}", "*", "webhook", "0"]))
-VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
-    st.sampled_from(KEYS) | st.text(max_size=8), inner, max_size=5), max_leaves=25)
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+KEYS = [
+    "database",
+    "sources",
+    "topics",
+    "channels",
+    "routes",
+    "fetch",
+    "defaults",
+    "name",
+    "url",
+    "id",
+    "type",
+    "query",
+    "title",
+    "interval",
+    "timeout",
+    "max_bytes",
+    "secret",
+    "smtp",
+    "opml",
+    "aliases",
+    "min_score",
+    "channels",
+    "digest",
+    "quiet_hours",
+    "timezone",
+    "health",
+    "retention",
+    "log",
+    "user_agent",
+    "concurrency",
+]
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(),
+    st.text(max_size=30),
+    st.sampled_from(["10m", "5MB", "-1s", "http://127.0.0.1/x", "${NOPE}", "*", "webhook", "0"]),
+)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.sampled_from(KEYS) | st.text(max_size=8), inner, max_size=5)
+    ),
+    max_leaves=25,
+)
 
 
 def check(text: str | bytes) -> tuple[int, str, BaseException | None]:
@@ -71,8 +114,33 @@ def _config_with_query(query: str) -> str:
     return yaml.safe_dump({"database": "x.db", "topics": [{"id": "t", "title": "T", "query": query}]})
 
 
-QUERY_PARTS = st.sampled_from(['"', "(", ")", "AND", "OR", "NOT", "-", "NEAR/", "NEAR/3", "*", "title:", "text:",
-                               "lang:", "source:", "@", "@a", "~2", "tartus", "тартус", "طرطوس", " ", "ё", "\u202e"])
+QUERY_PARTS = st.sampled_from(
+    [
+        '"',
+        "(",
+        ")",
+        "AND",
+        "OR",
+        "NOT",
+        "-",
+        "NEAR/",
+        "NEAR/3",
+        "*",
+        "title:",
+        "text:",
+        "lang:",
+        "source:",
+        "@",
+        "@a",
+        "~2",
+        "tartus",
+        "тартус",
+        "طرطوس",
+        " ",
+        "ё",
+        "\u202e",
+    ]
+)
 
 
 @FUZZ
@@ -83,16 +151,23 @@ def test_fuzz_query_parser(query: str, defence: Defence) -> None:
     except QueryError as exc:
         assert str(exc)
     assert_clean(*check(_config_with_query(query)))
-    defence(f"{EXAMPLES} random queries (operators, fields, aliases, three scripts, U+202E): QueryError or a "
-            "tree, and `monitor check` exit 0 or 2")
+    defence(
+        f"{EXAMPLES} random queries (operators, fields, aliases, three scripts, U+202E): QueryError or a "
+        "tree, and `monitor check` exit 0 or 2"
+    )
 
 
 @pytest.mark.parametrize(
     ("label", "content"),
     [
-        ("alias-bomb", "\n".join(["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
-                                 + [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 10)}]" for n in range(1, 9)]
-                                 + ["sources: *a8"])),
+        (
+            "alias-bomb",
+            "\n".join(
+                ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+                + [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 10)}]" for n in range(1, 9)]
+                + ["sources: *a8"]
+            ),
+        ),
         ("deep-brackets", "sources: " + "[" * 20_000 + "]" * 20_000),
         ("deep-mapping", "x: " + "{a: " * 5000 + "1" + "}" * 5000),
         ("invalid-utf8", b"database: \xff\xfe.db\n"),

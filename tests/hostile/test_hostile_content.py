@@ -26,12 +26,14 @@ SPOOF = f"Tartus invoice {RLO}fdp.exe"
 
 
 def hostile_feed(site: EvilSite) -> bytes:
-    return feed([
-        item(1, title=INJECTED, text=story_text(1), author="Mallory\r\nCc: everyone@evil.example"),
-        item(2, title=SCRIPT, text=story_text(2), link=site.url("/script.html")),
-        item(3, title=HUGE, text=story_text(3)),
-        item(4, title=SPOOF, text=story_text(4), author=f"{RLO}evil"),
-    ])
+    return feed(
+        [
+            item(1, title=INJECTED, text=story_text(1), author="Mallory\r\nCc: everyone@evil.example"),
+            item(2, title=SCRIPT, text=story_text(2), link=site.url("/script.html")),
+            item(3, title=HUGE, text=story_text(3)),
+            item(4, title=SPOOF, text=story_text(4), author=f"{RLO}evil"),
+        ]
+    )
 
 
 SCRIPT_PAGE = (
@@ -52,13 +54,26 @@ def test_content_attacks_reach_receivers_harmless(tmp_path: Path, defence: Defen
             site.routes["/script.html"] = serve(SCRIPT_PAGE, "text/html")
             config = write_config(
                 tmp_path,
-                [{"id": "hook", "type": "webhook", "url": receiver.url, "secret": SECRET},
-                 {"id": "desk", "type": "email", "from": "monitor@example.org", "to": ["desk@example.org"],
-                  "smtp": {"host": "127.0.0.1", "port": box.port, "starttls": False}}],
+                [
+                    {"id": "hook", "type": "webhook", "url": receiver.url, "secret": SECRET},
+                    {
+                        "id": "desk",
+                        "type": "email",
+                        "from": "monitor@example.org",
+                        "to": ["desk@example.org"],
+                        "smtp": {"host": "127.0.0.1", "port": box.port, "starttls": False},
+                    },
+                ],
                 [{"topics": ["tartus"], "channels": ["hook", "desk"]}],
                 sources=[{"name": "Evil feed", "url": site.url("/feed.xml")}],
-                fetch={"allow_private_networks": True, "fetch_articles": True, "min_delay": 0, "robots_txt": False,
-                       "max_bytes": "30MB", "timeout": "20s"},
+                fetch={
+                    "allow_private_networks": True,
+                    "fetch_articles": True,
+                    "min_delay": 0,
+                    "robots_txt": False,
+                    "max_bytes": "30MB",
+                    "timeout": "20s",
+                },
             )
             stats = asyncio.run(run_once(load_config(config)))
             got = receiver.wait_for(4, timeout=5)
@@ -96,6 +111,8 @@ def test_content_attacks_reach_receivers_harmless(tmp_path: Path, defence: Defen
     everything = " ".join(str(p) for p in payloads) + " ".join(m.as_string() for m in box.messages)
     assert not any(ch in everything for ch in BIDI_CONTROLS)
     assert clean_header_text(f"a{RLO}b\u2066c") == "abc"
-    defence("CR/LF titles and bylines: no injected header (Bcc/Cc/X-Injected absent, subject one line); "
-            "<script>, onerror and javascript: escaped or dropped in email HTML; 10 MB title stored and sent as "
-            "1,000 chars; U+202E and other bidi overrides removed; 8 of 8 alerts delivered, signatures verified")
+    defence(
+        "CR/LF titles and bylines: no injected header (Bcc/Cc/X-Injected absent, subject one line); "
+        "<script>, onerror and javascript: escaped or dropped in email HTML; 10 MB title stored and sent as "
+        "1,000 chars; U+202E and other bidi overrides removed; 8 of 8 alerts delivered, signatures verified"
+    )

@@ -26,8 +26,12 @@ PER_ROUND = 4  # new items published before each start
 
 def start(config: Path, log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:
-        return subprocess.Popen([sys.executable, "-m", "monitor", "run", "-c", str(config)], stdout=out,
-                                stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        return subprocess.Popen(
+            [sys.executable, "-m", "monitor", "run", "-c", str(config)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
 
 
 def unsent(database: Path) -> int:
@@ -53,11 +57,17 @@ def test_twenty_kill_9_lose_nothing(tmp_path: Path, defence: Defence) -> None:
         receiver.server.handle_error = lambda *args: None  # type: ignore[method-assign]  # kills cut requests
         receiver.default = Answer(hang=0.15)  # deliveries stay in flight long enough to be cut by a kill
         config = write_config(
-            tmp_path, [{"id": "hook", "type": "webhook", "url": receiver.url, "concurrency": 3}],
+            tmp_path,
+            [{"id": "hook", "type": "webhook", "url": receiver.url, "concurrency": 3}],
             [{"topics": ["tartus"], "channels": ["hook"]}],
             sources=[{"name": "Busy feed", "url": site.url("/feed.xml"), "interval": "1s"}],
-            fetch={"allow_private_networks": True, "fetch_articles": False, "timeout": "5s",
-                   "adaptive_intervals": False, "min_interval": "1s"},
+            fetch={
+                "allow_private_networks": True,
+                "fetch_articles": False,
+                "timeout": "5s",
+                "adaptive_intervals": False,
+                "min_interval": "1s",
+            },
         )
         log = tmp_path / "daemon.log"
         moments = []
@@ -76,7 +86,9 @@ def test_twenty_kill_9_lose_nothing(tmp_path: Path, defence: Defence) -> None:
         try:
             arrived_all = wait_until(
                 lambda: len({g.payload["data"]["article"]["url"] for g in receiver.got if g.payload}) >= expected,
-                timeout=60, step=0.2)
+                timeout=60,
+                step=0.2,
+            )
             # Every article may have arrived while some deliveries are still unrecorded (sent just before a kill):
             # the daemon sends those again (same webhook-id) and records them; wait for that, not a fixed sleep.
             wait_until(lambda: unsent(tmp_path / "monitor.db") == 0, timeout=30, step=0.2)
@@ -105,6 +117,8 @@ def test_twenty_kill_9_lose_nothing(tmp_path: Path, defence: Defence) -> None:
         pending = db.execute("SELECT count(*) FROM deliveries WHERE status != 'sent'").fetchone()[0]
     assert pending == 0
     assert "Traceback" not in text, text[-3000:]
-    defence(f"{KILLS} SIGKILLs at random moments ({min(moments):.1f}-{max(moments):.1f} s after start) while "
-            f"{expected} items were published; {before_final} had arrived before the last start; all {expected} "
-            f"delivered, {duplicated} re-sent under the same webhook-id, integrity_check ok")
+    defence(
+        f"{KILLS} SIGKILLs at random moments ({min(moments):.1f}-{max(moments):.1f} s after start) while "
+        f"{expected} items were published; {before_final} had arrived before the last start; all {expected} "
+        f"delivered, {duplicated} re-sent under the same webhook-id, integrity_check ok"
+    )

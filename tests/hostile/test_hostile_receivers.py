@@ -51,8 +51,10 @@ def test_webhook_down_for_ten_minutes_then_back(tmp_path: Path, defence: Defence
     delivered, duplicated, lost = LEDGER.add(expected=expected, arrived=arrived)
     assert statuses(db) == {"sent": expected}
     assert (delivered, duplicated, lost) == (expected, 0, 0)
-    defence(f"connection dropped for 10 min ({attempts} failed attempts, backoff): all {expected} delivered "
-            "once after it came back")
+    defence(
+        f"connection dropped for 10 min ({attempts} failed attempts, backoff): all {expected} delivered "
+        "once after it came back"
+    )
 
 
 class GreylistingMailBox(MailBox):
@@ -75,8 +77,13 @@ def test_smtp_4xx_then_accept(tmp_path: Path, defence: Defence) -> None:
     controller = Controller(box, hostname="127.0.0.1", port=box.port)
     controller.start()
     try:
-        channel = {"id": "hook", "type": "email", "from": "monitor@example.org", "to": ["desk@example.org"],
-                   "smtp": {"host": "127.0.0.1", "port": box.port, "starttls": False}}
+        channel = {
+            "id": "hook",
+            "type": "email",
+            "from": "monitor@example.org",
+            "to": ["desk@example.org"],
+            "smtp": {"host": "127.0.0.1", "port": box.port, "starttls": False},
+        }
         settings = settings_for(tmp_path, [channel], ROUTE)
         db = store.open_database(None)
         expected = queue_hits(db, settings, 5, now=START)
@@ -98,16 +105,20 @@ def test_smtp_4xx_then_accept(tmp_path: Path, defence: Defence) -> None:
     delivered, duplicated, lost = LEDGER.add(expected=expected, arrived=arrived)
     assert statuses(db) == {"sent": expected} and box.refused == 8
     assert (delivered, duplicated, lost) == (expected, 0, 0)
-    defence(f"451 greylisting on the first 8 attempts: retried (4xx is temporary), {expected}/{expected} mails "
-            "accepted once")
+    defence(
+        f"451 greylisting on the first 8 attempts: retried (4xx is temporary), {expected}/{expected} mails "
+        "accepted once"
+    )
 
 
 def test_slow_receiver_does_not_hold_the_others(tmp_path: Path, defence: Defence) -> None:
     with Receiver() as fast, black_hole() as stuck, Receiver() as slow:
         slow.default = Answer(hang=5)
-        channels = [{"id": "hook", "type": "webhook", "url": fast.url},
-                    {"id": "stuck", "type": "webhook", "url": stuck, "timeout": "3s", "concurrency": 2},
-                    {"id": "slow", "type": "webhook", "url": slow.url, "timeout": "10s", "concurrency": 1}]
+        channels = [
+            {"id": "hook", "type": "webhook", "url": fast.url},
+            {"id": "stuck", "type": "webhook", "url": stuck, "timeout": "3s", "concurrency": 2},
+            {"id": "slow", "type": "webhook", "url": slow.url, "timeout": "10s", "concurrency": 1},
+        ]
         settings = settings_for(tmp_path, channels, [{"topics": ["*"], "channels": ["hook", "stuck", "slow"]}])
         db = store.open_database(None)
         expected = queue_hits(db, settings, 10) // 3
@@ -128,5 +139,7 @@ def test_slow_receiver_does_not_hold_the_others(tmp_path: Path, defence: Defence
     arrived = [(g.webhook_id, g.payload["data"]["article"]["url"]) for g in fast.got]
     delivered, duplicated, lost = LEDGER.add(expected=expected, arrived=arrived)
     assert elapsed < 1.5 and (delivered, duplicated, lost) == (expected, 0, 0)
-    defence(f"one receiver never answers, one takes 5 s per request: the healthy channel got its {expected} "
-            f"alerts in {elapsed:.2f} s")
+    defence(
+        f"one receiver never answers, one takes 5 s per request: the healthy channel got its {expected} "
+        f"alerts in {elapsed:.2f} s"
+    )

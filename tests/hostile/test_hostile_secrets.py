@@ -28,8 +28,12 @@ ENV = {"HOSTILE_WEBHOOK_SECRET": SECRET, "HOSTILE_SMTP_PASSWORD": PASSWORD}
 
 def leaks(text: str) -> list[str]:
     """Return which secrets (or their distinctive parts) occur in ``text``."""
-    needles = {"webhook secret": SECRET, "secret key": SECRET.removeprefix("whsec_"), "smtp password": PASSWORD,
-               "password base64": base64.b64encode(PASSWORD.encode()).decode()[:16]}
+    needles = {
+        "webhook secret": SECRET,
+        "secret key": SECRET.removeprefix("whsec_"),
+        "smtp password": PASSWORD,
+        "password base64": base64.b64encode(PASSWORD.encode()).decode()[:16],
+    }
     return [name for name, needle in needles.items() if needle in text]
 
 
@@ -43,21 +47,33 @@ def echoing_authenticator(server: Any, session: Any, envelope: Any, mechanism: s
 @pytest.mark.slow
 def test_secrets_never_leak(tmp_path: Path, defence: Defence) -> None:
     box = MailBox(port=free_port())
-    smtp = Controller(box, hostname="127.0.0.1", port=box.port, authenticator=echoing_authenticator,
-                      auth_require_tls=False)
+    smtp = Controller(
+        box, hostname="127.0.0.1", port=box.port, authenticator=echoing_authenticator, auth_require_tls=False
+    )
     smtp.start()
     health = free_port()
     try:
         with EvilSite() as site, Receiver([SECRET]) as receiver:
             receiver.default = Answer(status=401)  # refused: an error message is built and stored
-            site.routes["/feed.xml"] = serve(feed([item(n, title=f"Tartus {n}", text=story_text(n))
-                                                   for n in range(3)]))
+            site.routes["/feed.xml"] = serve(feed([item(n, title=f"Tartus {n}", text=story_text(n)) for n in range(3)]))
             config = write_config(
                 tmp_path,
-                [{"id": "hook", "type": "webhook", "url": receiver.url, "secret": "${HOSTILE_WEBHOOK_SECRET}"},
-                 {"id": "desk", "type": "email", "from": "monitor@example.org", "to": ["desk@example.org"],
-                  "smtp": {"host": "127.0.0.1", "port": box.port, "starttls": False, "username": "monitor",
-                           "password": "${HOSTILE_SMTP_PASSWORD}"}}],
+                [
+                    {"id": "hook", "type": "webhook", "url": receiver.url, "secret": "${HOSTILE_WEBHOOK_SECRET}"},
+                    {
+                        "id": "desk",
+                        "type": "email",
+                        "from": "monitor@example.org",
+                        "to": ["desk@example.org"],
+                        "smtp": {
+                            "host": "127.0.0.1",
+                            "port": box.port,
+                            "starttls": False,
+                            "username": "monitor",
+                            "password": "${HOSTILE_SMTP_PASSWORD}",
+                        },
+                    },
+                ],
                 [{"topics": ["tartus"], "channels": ["hook", "desk"]}],
                 sources=[{"name": "Feed", "url": site.url("/feed.xml"), "interval": "1h"}],
                 fetch={"allow_private_networks": True, "fetch_articles": False, "timeout": "5s"},
@@ -68,9 +84,12 @@ def test_secrets_never_leak(tmp_path: Path, defence: Defence) -> None:
             assert check.returncode == 0, check.stderr
             outputs["monitor check"] = check.stdout + check.stderr
             with (tmp_path / "daemon.log").open("wb") as log:
-                daemon = subprocess.Popen([sys.executable, "-m", "monitor", "run", "-v", "-c", str(config)],
-                                          stdout=log, stderr=subprocess.STDOUT,
-                                          env={**os.environ, **ENV, "PYTHONUNBUFFERED": "1"})
+                daemon = subprocess.Popen(
+                    [sys.executable, "-m", "monitor", "run", "-v", "-c", str(config)],
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    env={**os.environ, **ENV, "PYTHONUNBUFFERED": "1"},
+                )
             try:
                 assert wait_until(lambda: len(receiver.got) >= 3, timeout=30)
                 time.sleep(1.0)  # the SMTP refusals are logged too
@@ -87,7 +106,8 @@ def test_secrets_never_leak(tmp_path: Path, defence: Defence) -> None:
                 done = monitor_cli(*args, "-c", str(config), env=ENV)
                 outputs["monitor " + " ".join(args)] = done.stdout + done.stderr
             (tmp_path / "monitor.yaml").write_text(
-                (tmp_path / "monitor.yaml").read_text() + "\nbogus_key: 1\n", encoding="utf-8")
+                (tmp_path / "monitor.yaml").read_text() + "\nbogus_key: 1\n", encoding="utf-8"
+            )
             bad = monitor_cli("check", "-c", str(config), env=ENV)
             outputs["monitor check (invalid config)"] = bad.stdout + bad.stderr
     finally:
@@ -95,5 +115,7 @@ def test_secrets_never_leak(tmp_path: Path, defence: Defence) -> None:
     assert "wrong password" in outputs["daemon log (-v)"], outputs["daemon log (-v)"][-3000:]  # the echo happened
     found = {where: leaks(text) for where, text in outputs.items() if leaks(text)}
     assert found == {}, found
-    defence(f"secrets from the environment; checked {len(outputs)} outputs ({', '.join(outputs)}); the SMTP server "
-            "echoed the password in its 535 refusal: masked in logs and in the stored error")
+    defence(
+        f"secrets from the environment; checked {len(outputs)} outputs ({', '.join(outputs)}); the SMTP server "
+        "echoed the password in its 535 refusal: masked in logs and in the stored error"
+    )

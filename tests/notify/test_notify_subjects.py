@@ -30,10 +30,15 @@ TITLES = {
 
 
 def _channel(port: int, sender: str = "monitor@example.org") -> EmailChannel:
-    return EmailChannel.model_validate({
-        "id": "mail", "type": "email", "from": sender, "to": ["desk@example.org"],
-        "smtp": {"host": "127.0.0.1", "port": port, "starttls": False, "timeout": 5},
-    })
+    return EmailChannel.model_validate(
+        {
+            "id": "mail",
+            "type": "email",
+            "from": sender,
+            "to": ["desk@example.org"],
+            "smtp": {"host": "127.0.0.1", "port": port, "starttls": False, "timeout": 5},
+        }
+    )
 
 
 @pytest.mark.parametrize("smtputf8", [False, True], ids=["7bit-server", "smtputf8-server"])
@@ -62,8 +67,12 @@ def test_built_message_bytes_round_trip(make_alert: AlertFactory, name: str) -> 
     assert parsed["Subject"] == built["Subject"] == email_subject(alert)
 
 
-NAMES = ["Монитор новостей", "مراقب الأخبار العربية",
-         "Monitor — Мониторинг новостей о военных базах России в Сирии и مراقب الأخبار", "Desk, Night shift"]
+NAMES = [
+    "Монитор новостей",
+    "مراقب الأخبار العربية",
+    "Monitor — Мониторинг новостей о военных базах России в Сирии и مراقب الأخبار",
+    "Desk, Night shift",
+]
 
 
 @pytest.mark.parametrize("smtputf8", [False, True], ids=["7bit-server", "smtputf8-server"])

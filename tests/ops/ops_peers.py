@@ -80,7 +80,9 @@ class Daemon:
         self.proc = subprocess.Popen(
             [*MONITOR, "run", "-c", str(config)],
             env={**os.environ, **(env or {})},
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         self.lines: list[str] = []
         self._thread = threading.Thread(target=self._read, daemon=True)
@@ -128,8 +130,14 @@ def write_config(path: Path, sources: list[dict[str, Any]], **extra: Any) -> Pat
     """Write a daemon config with the seed topics and a log channel (plus ``extra`` top-level keys)."""
     config: dict[str, Any] = {
         "database": "monitor.db",
-        "fetch": {"timeout": "5s", "allow_private_networks": True, "adaptive_intervals": False,
-                  "min_delay": "1ms", "per_host": 8, "robots_txt": False},
+        "fetch": {
+            "timeout": "5s",
+            "allow_private_networks": True,
+            "adaptive_intervals": False,
+            "min_delay": "1ms",
+            "per_host": 8,
+            "robots_txt": False,
+        },
         "defaults": {"interval": "1h"},
         "sources": sources,
         "topics": [str(SEED_TOPICS)],

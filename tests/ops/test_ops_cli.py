@@ -28,9 +28,16 @@ def _fill(database: Path) -> None:
     for n, (days, topics) in enumerate([(0.1, ("bases",)), (3, ("bases", "government")), (90, ("bases",))]):
         url = f"https://news.example/{n}"
         store.save_article(
-            db, Article(title=f"Story {n}", text="text " * 50, url=url), url=url, link=url, source_id="src-1",
-            item_key=url, matches=[Match(topic_id=t, score=2.5, terms=("x",)) for t in topics],
-            topic_titles={}, channels_for=lambda topic, score: ["log"], now=now - timedelta(days=days),
+            db,
+            Article(title=f"Story {n}", text="text " * 50, url=url),
+            url=url,
+            link=url,
+            source_id="src-1",
+            item_key=url,
+            matches=[Match(topic_id=t, score=2.5, terms=("x",)) for t in topics],
+            topic_titles={},
+            channels_for=lambda topic, score: ["log"],
+            now=now - timedelta(days=days),
         )
     db.close()
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 import subprocess
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,6 +18,7 @@ from monitor import daemon, ops, store
 from monitor.config import Settings, load_config
 from monitor.daemon import Service, open_runtime
 from monitor.demo.site import NewsSite
+from monitor.errors import StoreError
 
 
 @asynccontextmanager
@@ -35,7 +35,7 @@ async def running(settings: Settings) -> AsyncIterator[Service]:
 
 
 def broken_details() -> dict[str, Any]:
-    raise sqlite3.OperationalError("database is locked")
+    raise StoreError("database is locked")
 
 
 def test_healthz_is_503_naming_the_database_when_its_details_fail() -> None:
@@ -108,7 +108,10 @@ def test_a_reload_keeps_fetch_and_health_settings_until_restart(tmp_path: Path, 
                 user_agent="other-agent/1.0",
                 # adaptive_intervals as before: scheduling settings are applied by a reload (test_sources_interval)
                 fetch={
-                    "timeout": "9s", "allow_private_networks": True, "robots_txt": True, "adaptive_intervals": False
+                    "timeout": "9s",
+                    "allow_private_networks": True,
+                    "robots_txt": True,
+                    "adaptive_intervals": False,
                 },
                 health={"enabled": True, "listen": "127.0.0.1:1"},
             )

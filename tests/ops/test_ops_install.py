@@ -20,8 +20,9 @@ def test_a_usual_installation_has_no_problem() -> None:
 
 
 def test_a_checkout_under_a_private_tmp_is_named_with_the_fix(tmp_path: Path) -> None:
-    problems = unit_problems(tmp_path / "bin" / "monitor", tmp_path / "monitor.yaml", tmp_path / "data" / "m.db",
-                             hidden=(tmp_path,))
+    problems = unit_problems(
+        tmp_path / "bin" / "monitor", tmp_path / "monitor.yaml", tmp_path / "data" / "m.db", hidden=(tmp_path,)
+    )
     assert len(problems) == 3
     assert f"the program {tmp_path / 'bin' / 'monitor'} is under {tmp_path}" in problems[0]
     assert "PrivateTmp=yes" in problems[0] and "move the checkout" in problems[0]

@@ -24,9 +24,15 @@ def _save(db: Database, n: int, days_ago: float, topics: tuple[str, ...] = (), w
     url = f"https://news.example/{n}"
     article = Article(title=f"Story {n} {words}", text=f"Body of story {n} about {words}. " * 40, url=url)
     store.save_article(
-        db, article, url=url, link=url, source_id="src-1", item_key=url,
+        db,
+        article,
+        url=url,
+        link=url,
+        source_id="src-1",
+        item_key=url,
         matches=[Match(topic_id=t, score=1.0, terms=("x",)) for t in topics],
-        topic_titles={t: t for t in topics}, channels_for=lambda topic, score: ["log"],
+        topic_titles={t: t for t in topics},
+        channels_for=lambda topic, score: ["log"],
         now=NOW - timedelta(days=days_ago),
     )
 
@@ -43,7 +49,8 @@ def test_prune_drops_expired_articles_and_hits_keeps_the_rest(db: Database) -> N
     result = ops.prune(db, articles_age=90 * DAY, hits_age=365 * DAY, now=NOW)
     assert result.deleted["articles"] == 2 and result.deleted["hits"] == 1 and result.deleted["deliveries"] == 1
     assert sorted(r[0] for r in db.execute("SELECT url FROM articles")) == [
-        "https://news.example/2", "https://news.example/4"
+        "https://news.example/2",
+        "https://news.example/4",
     ]
     assert _count(db, "hits") == 2 and _count(db, "deliveries") == 2
     # the full-text index follows: pruned words are gone, kept ones are found, and the index is intact

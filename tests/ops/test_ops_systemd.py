@@ -51,9 +51,18 @@ def test_watchdog_interval_is_half_of_watchdog_sec(monkeypatch: pytest.MonkeyPat
 def test_shipped_unit_is_the_rendered_template() -> None:
     shipped = (REPO / "systemd" / "monitor.service").read_text(encoding="utf-8")
     assert shipped == render_unit()
-    for line in ("Type=notify", "WatchdogSec=", "ExecReload=/bin/kill -HUP $MAINPID", "DynamicUser=yes",
-                 "StateDirectory=monitor", "ProtectSystem=strict", "CapabilityBoundingSet=", "Restart=on-failure",
-                 "SystemCallFilter=@system-service", "EnvironmentFile=-/etc/monitor/monitor.env"):
+    for line in (
+        "Type=notify",
+        "WatchdogSec=",
+        "ExecReload=/bin/kill -HUP $MAINPID",
+        "DynamicUser=yes",
+        "StateDirectory=monitor",
+        "ProtectSystem=strict",
+        "CapabilityBoundingSet=",
+        "Restart=on-failure",
+        "SystemCallFilter=@system-service",
+        "EnvironmentFile=-/etc/monitor/monitor.env",
+    ):
         assert line in shipped.splitlines() or any(x.startswith(line) for x in shipped.splitlines()), line
 
 
@@ -73,7 +82,9 @@ def test_systemd_analyze_verify_and_security_are_clean(tmp_path: Path) -> None:
     assert verify.returncode == 0 and "monitor.service" not in verify.stderr, verify.stderr
     security = subprocess.run(
         ["systemd-analyze", "security", "--offline=true", "--threshold=20", str(unit)],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert security.returncode == 0, security.stdout[-2000:] + security.stderr
     assert "Overall exposure level for monitor.service: 1." in security.stdout

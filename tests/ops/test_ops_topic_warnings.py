@@ -10,8 +10,9 @@ from ops_peers import Daemon, write_config
 
 @pytest.mark.slow
 def test_run_logs_a_lowercase_operator_warning(tmp_path: Path) -> None:
-    path = write_config(tmp_path / "monitor.yaml", [],
-                        topics=[{"id": "bases", "title": "Bases", "query": "tartus and port"}])
+    path = write_config(
+        tmp_path / "monitor.yaml", [], topics=[{"id": "bases", "title": "Bases", "query": "tartus and port"}]
+    )
     daemon = Daemon(path)
     try:
         found = daemon.wait_log(lambda e: "did you mean AND?" in str(e.get("msg", "")))

@@ -71,8 +71,9 @@ def test_webhook_urls_that_are_credentials_are_masked(restore_logging: None, tmp
         "open": "https://hooks.example/monitor",
     }
     channels = [{"id": "log", "type": "log"}]
-    channels += [{"id": n, "type": "webhook", "url": u, **({"format": "slack"} if n == "slack" else {})}
-                 for n, u in urls.items()]
+    channels += [
+        {"id": n, "type": "webhook", "url": u, **({"format": "slack"} if n == "slack" else {})} for n, u in urls.items()
+    ]
     settings = load_config(write_config(tmp_path / "monitor.yaml", [], channels=channels))
     out = io.StringIO()
     ops.configure_logging("info", fmt="json", secrets=ops.config_secrets(settings), stream=out)
@@ -126,8 +127,12 @@ def test_http_endpoint_answers_health_metrics_and_errors() -> None:
         server = ops.OpsServer("127.0.0.1:0", health, lambda: b"monitor_up 0.0\n")
         await server.start()
         answers = []
-        for request in (b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", b"GET /metrics HTTP/1.1\r\n\r\n",
-                        b"POST /healthz HTTP/1.1\r\n\r\n", b"garbage\r\n\r\n"):
+        for request in (
+            b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"GET /metrics HTTP/1.1\r\n\r\n",
+            b"POST /healthz HTTP/1.1\r\n\r\n",
+            b"garbage\r\n\r\n",
+        ):
             reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
             writer.write(request)
             answers.append(await reader.read())

@@ -32,10 +32,13 @@ def test_watchdog_pings_stop_while_the_database_is_not_writable(
     tmp_path: Path, news_site: NewsSite, notify: NotifySocket, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     port = free_port()
-    settings = load_config(write_config(
-        tmp_path / "monitor.yaml", [{"name": "Demo world", "url": news_site.url("world/rss.xml")}],
-        health={"enabled": True, "listen": f"127.0.0.1:{port}"},
-    ))
+    settings = load_config(
+        write_config(
+            tmp_path / "monitor.yaml",
+            [{"name": "Demo world", "url": news_site.url("world/rss.xml")}],
+            health={"enabled": True, "listen": f"127.0.0.1:{port}"},
+        )
+    )
     broken = [False]
     real_ping = ops.ping_database
 

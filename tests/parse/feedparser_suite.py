@@ -281,8 +281,10 @@ def main() -> int:
                 print(f"DIFF {result.name}: {clause.path}: expected {clause.expected!r}, ours {clause.ours!r}")
     for key, counter in sorted(tally(results).items()):
         total = sum(counter.values())
-        print(f"{key:32} {share(counter):7.1%}  agree {counter['agree']:5}  deliberate {counter['deliberate']:4}  "
-              f"differ {counter['differ']:4}  of {total}")
+        print(
+            f"{key:32} {share(counter):7.1%}  agree {counter['agree']:5}  deliberate {counter['deliberate']:4}  "
+            f"differ {counter['differ']:4}  of {total}"
+        )
     return 0
 
 

@@ -62,8 +62,17 @@ def test_slashed_dates_are_month_first_on_american_feeds() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["", "soon", "Sun, 16 Dec 2012 1:2:3:4 GMT", "Sun, 99 Jun 2009 12:00:00 GMT", "2003-12-31T25:14:55Z",
-     "2013-xx-27", "22013", "Tue, 03 Jun", "31.02.2021"],
+    [
+        "",
+        "soon",
+        "Sun, 16 Dec 2012 1:2:3:4 GMT",
+        "Sun, 99 Jun 2009 12:00:00 GMT",
+        "2003-12-31T25:14:55Z",
+        "2013-xx-27",
+        "22013",
+        "Tue, 03 Jun",
+        "31.02.2021",
+    ],
 )
 def test_no_date_rather_than_a_wrong_one(text: str) -> None:
     assert parse_date(text) is None

@@ -43,12 +43,16 @@ def telegram_preview(channel: str, title: str, posts: list[Post], *, newest: dat
         forwarded = (
             '<div class="tgme_widget_message_forwarded_from accent_color">Forwarded from <a class="tgme_widget_m'
             f'essage_forwarded_from_name" href="https://t.me/elsewhere/7"><span dir="auto">{post.forwarded_from}'
-            "</span></a></div>" if post.forwarded_from else ""
+            "</span></a></div>"
+            if post.forwarded_from
+            else ""
         )
         preview = (
             f'<a class="tgme_widget_message_link_preview" href="https://news.example.org/{post.id}">'
             '<div class="link_preview_site_name accent_color" dir="auto">Example News</div>'
-            f'<div class="link_preview_title" dir="auto">{post.preview_title}</div></a>' if post.preview_title else ""
+            f'<div class="link_preview_title" dir="auto">{post.preview_title}</div></a>'
+            if post.preview_title
+            else ""
         )
         kind = " service_message" if post.service else ""
         blocks.append(
@@ -128,7 +132,8 @@ def google_news_feed(query: str, leads: list[Lead], *, newest: datetime = NOW) -
         "<language>en-US</language><webMaster>news-webmaster@google.com</webMaster>"
         "<copyright>2025 Google LLC</copyright><lastBuildDate>"
         f"{format_datetime(newest, usegmt=True)}</lastBuildDate><description>Google News</description>"
-        + "".join(items) + "</channel></rss>"
+        + "".join(items)
+        + "</channel></rss>"
     ).encode()
 
 
@@ -136,9 +141,14 @@ def gdelt_artlist(articles: list[tuple[str, str, str]], *, newest: datetime = NO
     """Return a GDELT DOC 2.0 ArtList answer in JSON for (url, title, domain) triples, newest first."""
     rows = [
         {
-            "url": url, "url_mobile": "", "title": title,
+            "url": url,
+            "url_mobile": "",
+            "title": title,
             "seendate": (newest - timedelta(minutes=15 * n)).strftime("%Y%m%dT%H%M%SZ"),
-            "socialimage": "", "domain": domain, "language": "English", "sourcecountry": "United Kingdom",
+            "socialimage": "",
+            "domain": domain,
+            "language": "English",
+            "sourcecountry": "United Kingdom",
         }
         for n, (url, title, domain) in enumerate(articles)
     ]

@@ -18,20 +18,38 @@ REPO = Path(__file__).resolve().parents[2]
     ("url", "entry"),
     [
         ("https://t.me/tartuswatch", {"name": "Telegram: tartuswatch", "type": "telegram", "channel": "tartuswatch"}),
-        ("https://t.me/s/tartuswatch/103", {"name": "Telegram: tartuswatch", "type": "telegram",
-                                            "channel": "tartuswatch"}),
-        ("https://news.google.com/rss/search?q=Tartus&hl=ru&gl=RU&ceid=RU:ru",
-         {"name": "Google News: Tartus", "type": "googlenews", "query": "Tartus", "hl": "ru", "gl": "RU"}),
-        ("https://api.gdeltproject.org/api/v2/doc/doc?query=Tartus&mode=ArtList&format=json",
-         {"name": "GDELT: Tartus", "type": "gdelt", "query": "Tartus"}),
-        ("https://www.youtube.com/@harbourwatch",
-         {"name": "YouTube: @harbourwatch", "url": "https://www.youtube.com/@harbourwatch"}),
-        ("https://bsky.app/profile/harbour.example.org",
-         {"name": "Bluesky: harbour.example.org", "url": "https://bsky.app/profile/harbour.example.org"}),
-        ("https://social.example/@harbour", {"name": "@harbour@social.example", "url": "https://social.example/@harbour"}),
-        ("https://news.example.org/news-sitemap.xml",
-         {"name": "news.example.org/news-sitemap.xml", "url": "https://news.example.org/news-sitemap.xml",
-          "type": "sitemap"}),
+        (
+            "https://t.me/s/tartuswatch/103",
+            {"name": "Telegram: tartuswatch", "type": "telegram", "channel": "tartuswatch"},
+        ),
+        (
+            "https://news.google.com/rss/search?q=Tartus&hl=ru&gl=RU&ceid=RU:ru",
+            {"name": "Google News: Tartus", "type": "googlenews", "query": "Tartus", "hl": "ru", "gl": "RU"},
+        ),
+        (
+            "https://api.gdeltproject.org/api/v2/doc/doc?query=Tartus&mode=ArtList&format=json",
+            {"name": "GDELT: Tartus", "type": "gdelt", "query": "Tartus"},
+        ),
+        (
+            "https://www.youtube.com/@harbourwatch",
+            {"name": "YouTube: @harbourwatch", "url": "https://www.youtube.com/@harbourwatch"},
+        ),
+        (
+            "https://bsky.app/profile/harbour.example.org",
+            {"name": "Bluesky: harbour.example.org", "url": "https://bsky.app/profile/harbour.example.org"},
+        ),
+        (
+            "https://social.example/@harbour",
+            {"name": "@harbour@social.example", "url": "https://social.example/@harbour"},
+        ),
+        (
+            "https://news.example.org/news-sitemap.xml",
+            {
+                "name": "news.example.org/news-sitemap.xml",
+                "url": "https://news.example.org/news-sitemap.xml",
+                "type": "sitemap",
+            },
+        ),
         ("https://www.example.org/rss", {"name": "example.org/rss", "url": "https://www.example.org/rss"}),
     ],
 )

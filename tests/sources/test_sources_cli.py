@@ -71,8 +71,11 @@ def test_export_opml_uses_the_url_really_polled(polled: Path, server: FeedServer
 
 
 def test_enable_brings_a_gone_source_back(polled: Path) -> None:
-    gone = next(r for r in map(json.loads, run("sources", "--format", "json", "-c", str(polled)).splitlines())
-                if r["name"] == "Gone")
+    gone = next(
+        r
+        for r in map(json.loads, run("sources", "--format", "json", "-c", str(polled)).splitlines())
+        if r["name"] == "Gone"
+    )
     assert "enabled" in run("sources", "enable", gone["id"], "-c", str(polled))
     assert "Gone" not in run("sources", "--failing", "-c", str(polled))
     result = CliRunner().invoke(main, ["sources", "enable", "src-nope", "-c", str(polled)])

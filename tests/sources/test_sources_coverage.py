@@ -27,11 +27,15 @@ def test_registered_domains() -> None:
 
 def test_coverage_lists_the_outlets_gdelt_saw_that_we_do_not_poll(server: FeedServer, tmp_path: Path) -> None:
     ours = server.url("/world/tartus")
-    server.routes["/feed.xml"] = Reply(200, RSS_TYPE, (
-        '<?xml version="1.0"?><rss version="2.0"><channel><title>Ours</title><link>http://x/</link>'
-        f"<item><title>Frigates leave Tartus</title><link>{ours}</link><description>{NAVY}</description></item>"
-        "</channel></rss>"
-    ).encode())
+    server.routes["/feed.xml"] = Reply(
+        200,
+        RSS_TYPE,
+        (
+            '<?xml version="1.0"?><rss version="2.0"><channel><title>Ours</title><link>http://x/</link>'
+            f"<item><title>Frigates leave Tartus</title><link>{ours}</link><description>{NAVY}</description></item>"
+            "</channel></rss>"
+        ).encode(),
+    )
     calls: list[dict[str, list[str]]] = []
 
     def doc(seen: Seen) -> Reply:
@@ -39,12 +43,22 @@ def test_coverage_lists_the_outlets_gdelt_saw_that_we_do_not_poll(server: FeedSe
         calls.append(params)
         if params["timespan"] == ["1d"]:  # the source's own poll: nothing new
             return Reply(200, JSON, b"{}")
-        return Reply(200, JSON, gdelt_artlist([
-            ("https://www.coastherald.example/2025/tartus-ships", "Ships leave Tartus", "coastherald.example"),
-            (ours, "Frigates leave Tartus", "127.0.0.1"),
-            ("https://levant.example/news/1", "Navy moves at the Syrian coast", "levant.example"),
-            ("https://coastherald.example/2025/tartus-analysis", "What the Tartus move means", "coastherald.example"),
-        ]))
+        return Reply(
+            200,
+            JSON,
+            gdelt_artlist(
+                [
+                    ("https://www.coastherald.example/2025/tartus-ships", "Ships leave Tartus", "coastherald.example"),
+                    (ours, "Frigates leave Tartus", "127.0.0.1"),
+                    ("https://levant.example/news/1", "Navy moves at the Syrian coast", "levant.example"),
+                    (
+                        "https://coastherald.example/2025/tartus-analysis",
+                        "What the Tartus move means",
+                        "coastherald.example",
+                    ),
+                ]
+            ),
+        )
 
     server.routes["/api/v2/doc/doc"] = doc
     sources = [
@@ -61,7 +75,7 @@ def test_coverage_lists_the_outlets_gdelt_saw_that_we_do_not_poll(server: FeedSe
     lines = result.output.splitlines()
     assert lines[0].startswith("GDELT: 4 articles from 3 outlets (1 stored by us too); russia-syria-bases: 1 hits")
     assert "our outlets: 127.0.0.1 (1)" in lines
-    missing = [line.split()[0] for line in lines[lines.index(next(x for x in lines if "none of our" in x)) + 1:]]
+    missing = [line.split()[0] for line in lines[lines.index(next(x for x in lines if "none of our" in x)) + 1 :]]
     assert missing == ["coastherald.example", "levant.example"]
 
     as_json = CliRunner().invoke(main, [*args, "--format", "json", "--query", "Khmeimim"], env={"HOOK_SECRET": ""})
@@ -71,6 +85,7 @@ def test_coverage_lists_the_outlets_gdelt_saw_that_we_do_not_poll(server: FeedSe
 
 def test_coverage_needs_a_query_or_a_gdelt_source(tmp_path: Path) -> None:
     path = write_config(tmp_path, [{"name": "Ours", "url": "http://127.0.0.1:1/feed.xml"}], "http://127.0.0.1:1/h")
-    result = CliRunner().invoke(main, ["coverage", "russia-syria-bases", "--gdelt", "-c", str(path)],
-                                env={"HOOK_SECRET": ""})
+    result = CliRunner().invoke(
+        main, ["coverage", "russia-syria-bases", "--gdelt", "-c", str(path)], env={"HOOK_SECRET": ""}
+    )
     assert result.exit_code == 2 and "give --query" in result.output

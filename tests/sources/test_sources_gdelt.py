@@ -48,8 +48,12 @@ def test_query_filters_become_operators_and_the_call_asks_for_json() -> None:
     )
     params = parse_qs(urlsplit(poll_url(entry)).query)
     assert params == {
-        "query": ['"Tartus" navy sourcelang:russian'], "mode": ["ArtList"], "format": ["json"],
-        "maxrecords": ["250"], "sort": ["DateDesc"], "timespan": ["12h"],
+        "query": ['"Tartus" navy sourcelang:russian'],
+        "mode": ["ArtList"],
+        "format": ["json"],
+        "maxrecords": ["250"],
+        "sort": ["DateDesc"],
+        "timespan": ["12h"],
     }
     assert poll_url(entry).startswith("https://api.gdeltproject.org/api/v2/doc/doc?")
 
@@ -83,18 +87,33 @@ def test_gdelt_articles_are_fetched_extracted_deduplicated_and_alerted(
 
     def doc(seen: Seen) -> Reply:
         asked.append(parse_qs(urlsplit(seen.path).query))
-        return Reply(200, JSON, gdelt_artlist([
-            (server.url("/world/quiet-port"), "Quiet weeks at a Mediterranean port", "harbour.example"),
-            (server.url("/world/quiet-port?utm_source=gdelt"), "Quiet weeks at a Mediterranean port", "harbour.ex"),
-            (server.url("/farming/olives"), "Olive harvest up in the coastal provinces", "harbour.example"),
-            (server.url("/gone"), "A page that is gone", "harbour.example"),
-        ]))
+        return Reply(
+            200,
+            JSON,
+            gdelt_artlist(
+                [
+                    (server.url("/world/quiet-port"), "Quiet weeks at a Mediterranean port", "harbour.example"),
+                    (
+                        server.url("/world/quiet-port?utm_source=gdelt"),
+                        "Quiet weeks at a Mediterranean port",
+                        "harbour.ex",
+                    ),
+                    (server.url("/farming/olives"), "Olive harvest up in the coastal provinces", "harbour.example"),
+                    (server.url("/gone"), "A page that is gone", "harbour.example"),
+                ]
+            ),
+        )
 
     server.routes["/api/v2/doc/doc"] = doc
     server.routes["/world/quiet-port"] = Reply(200, HTML, PORT_STORY)
     server.routes["/farming/olives"] = Reply(200, HTML, OLIVES)
-    source = {"name": "GDELT: Tartus", "type": "gdelt", "query": "Tartus", "sourcecountry": "syria",
-              "url": server.url("/api/v2/doc/doc")}
+    source = {
+        "name": "GDELT: Tartus",
+        "type": "gdelt",
+        "query": "Tartus",
+        "sourcecountry": "syria",
+        "url": server.url("/api/v2/doc/doc"),
+    }
     settings = load_config(write_config(tmp_path, [source], webhook_sink.url), {"HOOK_SECRET": webhook_secret})
 
     stats = asyncio.run(run_once(settings))
@@ -108,7 +127,10 @@ def test_gdelt_articles_are_fetched_extracted_deduplicated_and_alerted(
     db.close()
     assert rows == [("duplicate", "page"), ("new", "headline"), ("new", "page"), ("new", "page")]
     assert {s.path.split("?")[0] for s in server.requests} == {
-        "/api/v2/doc/doc", "/world/quiet-port", "/farming/olives", "/gone"
+        "/api/v2/doc/doc",
+        "/world/quiet-port",
+        "/farming/olives",
+        "/gone",
     }
 
 
@@ -117,8 +139,9 @@ def test_rate_limit_and_refusals_fail_the_source_with_the_reason(server: FeedSer
     server.routes["/refused"] = Reply(200, {"Content-Type": "text/html"}, b"Timespan is too short.\n")
     huge = b'{"articles": [' + b'{"url": "https://a.example/x", "title": "t"},' * 40_000 + b"{}]}"
     server.routes["/huge"] = Reply(200, JSON, huge)
-    sources = [{"name": n, "type": "gdelt", "query": "Tartus", "url": server.url(f"/{n}")}
-               for n in ("busy", "refused", "huge")]
+    sources = [
+        {"name": n, "type": "gdelt", "query": "Tartus", "url": server.url(f"/{n}")} for n in ("busy", "refused", "huge")
+    ]
     settings = load_config(write_config(tmp_path, sources, server.url("/hook"), max_bytes="1MB"), {"HOOK_SECRET": ""})
     stats = asyncio.run(run_once(settings))
     assert stats.sources_ok == 0

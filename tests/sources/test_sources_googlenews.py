@@ -18,8 +18,12 @@ from monitor.parse import parse_google_news
 from monitor.store import open_database, source_state
 
 LEADS = [
-    Lead("a1", "Russian warships leave Tartus as talks on the naval base stall", "Coast Herald",
-         "https://coastherald.example"),
+    Lead(
+        "a1",
+        "Russian warships leave Tartus as talks on the naval base stall",
+        "Coast Herald",
+        "https://coastherald.example",
+    ),
     Lead("b2", "Olive harvest up ten percent in the coastal provinces", "Farm Weekly"),
     Lead("c3", "Moscow and Damascus discuss - again - the future of Khmeimim", "Levant Daily"),
 ]
@@ -57,8 +61,12 @@ def test_leads_alert_on_the_headline_and_name_the_outlet(
         return Reply(200, RSS, google_news_feed("Tartus", LEADS))
 
     server.routes["/rss/search"] = search
-    source = {"name": "Google News: Tartus", "type": "googlenews", "query": "Tartus OR Khmeimim",
-              "url": server.url("/rss/search")}
+    source = {
+        "name": "Google News: Tartus",
+        "type": "googlenews",
+        "query": "Tartus OR Khmeimim",
+        "url": server.url("/rss/search"),
+    }
     settings = load_config(write_config(tmp_path, [source], webhook_sink.url), {"HOOK_SECRET": webhook_secret})
 
     asyncio.run(run_once(settings))
@@ -79,10 +87,12 @@ def test_leads_alert_on_the_headline_and_name_the_outlet(
 def test_rate_limits_and_broken_feeds_fail_the_source_with_their_reason(server: FeedServer, tmp_path: Path) -> None:
     server.routes["/busy"] = Reply(429, {"Retry-After": "120"}, b"<html>unusual traffic</html>")
     # Some networks get a cookie-consent page instead of the feed.
-    server.routes["/broken"] = Reply(200, {"Content-Type": "text/html"}, b"<html><body><form>Before you continue"
-                                     b"</form></body></html>")
-    sources = [{"name": n, "type": "googlenews", "query": "Tartus", "url": server.url(f"/{n}")}
-               for n in ("busy", "broken")]
+    server.routes["/broken"] = Reply(
+        200, {"Content-Type": "text/html"}, b"<html><body><form>Before you continue</form></body></html>"
+    )
+    sources = [
+        {"name": n, "type": "googlenews", "query": "Tartus", "url": server.url(f"/{n}")} for n in ("busy", "broken")
+    ]
     settings = load_config(write_config(tmp_path, sources, server.url("/hook")), {"HOOK_SECRET": ""})
     stats = asyncio.run(run_once(settings))
     assert stats.sources_ok == 0

@@ -156,8 +156,10 @@ async def test_adaptive_interval_follows_the_publishing_gap(server: FeedServer, 
     server.routes["/busy.xml"] = Reply(200, RSS_TYPE, rss(10, gap_minutes=4, prefix="busy"))
     server.routes["/quiet.xml"] = Reply(200, RSS_TYPE, rss(10, gap_minutes=24 * 60, prefix="quiet"))
     settings = write_config(
-        tmp_path, [feed_source(server, "/busy.xml", interval=None), feed_source(server, "/quiet.xml", interval=None)],
-        min_interval="2m", max_interval="3h",  # no own interval: an own one would be a ceiling
+        tmp_path,
+        [feed_source(server, "/busy.xml", interval=None), feed_source(server, "/quiet.xml", interval=None)],
+        min_interval="2m",
+        max_interval="3h",  # no own interval: an own one would be a ceiling
     )
     busy, quiet = settings.sources
     async with poll_kit(settings) as kit:
@@ -195,7 +197,7 @@ async def test_not_modified_and_unchanged_body_cost_no_parsing_and_keep_the_rhyt
 
 async def test_html_page_announcing_a_feed_is_followed_and_remembered(server: FeedServer, tmp_path: Path) -> None:
     page = (
-        b'<!doctype html><html><head><title>News</title>'
+        b"<!doctype html><html><head><title>News</title>"
         b'<link rel="alternate" type="application/rss+xml" title="RSS" href="/rss/all.xml">'
         b"</head><body><h1>News</h1></body></html>"
     )

@@ -36,8 +36,9 @@ BOUNDS = dict(interval=600.0, min_interval=120.0, max_interval=7200.0, max_backo
         (300, 3600, 60, 3600, "the feed asks for at least 1h"),  # the server's own hint is still honoured
     ],
 )
-def test_an_own_interval_is_a_ceiling(gap: float | None, ttl: float | None, ceiling: float | None,
-                                      expected: float, why: str) -> None:
+def test_an_own_interval_is_a_ceiling(
+    gap: float | None, ttl: float | None, ceiling: float | None, expected: float, why: str
+) -> None:
     bounds = Intervals(**BOUNDS, ceiling=ceiling)
     interval, reason = plan_interval(bounds, average_gap=gap, feed_minimum=ttl)
     assert interval == expected
@@ -81,7 +82,12 @@ def _store_a_two_hour_plan(settings: Settings, now: datetime) -> None:
     db = store.open_database(settings.database)
     store.sync_sources(db, settings.sources, now)
     store.record_poll_success(
-        db, source.id, state=store.SourceState(average_gap_seconds=3 * 3600), status=200, entries=5, now=now,
+        db,
+        source.id,
+        state=store.SourceState(average_gap_seconds=3 * 3600),
+        status=200,
+        entries=5,
+        now=now,
         next_poll_at=now + timedelta(hours=2),
     )
     db.close()
@@ -116,9 +122,7 @@ async def _next_run(settings: Settings, *, reload_with: dict[str, object] | None
             await asyncio.sleep(0)
 
 
-@pytest.mark.parametrize(
-    ("change", "within"), [({"interval": "1m"}, 66), ({"adaptive_intervals": False}, 660)]
-)
+@pytest.mark.parametrize(("change", "within"), [({"interval": "1m"}, 66), ({"adaptive_intervals": False}, 660)])
 async def test_a_restart_replans_the_stored_schedule(
     server: FeedServer, tmp_path: Path, change: dict[str, object], within: float
 ) -> None:

@@ -31,8 +31,15 @@ def test_retry_after_wins_when_longer() -> None:
 
 @pytest.mark.parametrize(
     ("gap", "minimum", "adaptive", "expected"),
-    [(None, None, True, 600), (60, None, True, 120), (1800, None, True, 1800), (10**6, None, True, 7200),
-     (1800, None, False, 600), (60, 3600, True, 3600), (60, 10**6, True, 7200)],
+    [
+        (None, None, True, 600),
+        (60, None, True, 120),
+        (1800, None, True, 1800),
+        (10**6, None, True, 7200),
+        (1800, None, False, 600),
+        (60, 3600, True, 3600),
+        (60, 10**6, True, 7200),
+    ],
 )
 def test_poll_interval(gap: float | None, minimum: float | None, adaptive: bool, expected: float) -> None:
     bounds = Intervals(600, 120, 7200, 21600, adaptive=adaptive)

@@ -110,9 +110,7 @@ def _arrivals(server: FeedServer, paths: list[str]) -> dict[str, list[float]]:
     return arrivals
 
 
-async def test_a_host_waiting_for_its_delay_holds_no_global_slot(
-    server: FeedServer, client: httpx.AsyncClient
-) -> None:
+async def test_a_host_waiting_for_its_delay_holds_no_global_slot(server: FeedServer, client: httpx.AsyncClient) -> None:
     """One global slot, two hosts, three pages each at 0.4 s per host: the hosts interleave (about 0.8 s in all),
     instead of the slot sitting idle on one host's delay (2 s); each host still gets its full gap."""
     import asyncio

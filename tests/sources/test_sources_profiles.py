@@ -28,22 +28,34 @@ from monitor.parse import profile_feed
 ATOM = {"Content-Type": "application/atom+xml; charset=utf-8"}
 RSS = {"Content-Type": "application/rss+xml; charset=utf-8"}
 VIDEOS = [("vid0000001a", "Russian navy ships return to Tartus naval base"), ("vid0000002b", "Sunset over the bay")]
-POSTS = [(1139, "A Russian landing ship was seen entering Tartus this morning, escorted by a corvette."),
-         (1138, "Good morning from the harbour cafe.")]
+POSTS = [
+    (1139, "A Russian landing ship was seen entering Tartus this morning, escorted by a corvette."),
+    (1138, "Good morning from the harbour cafe."),
+]
 
 
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
-        (f"https://www.youtube.com/channel/{CHANNEL_ID}",
-         (f"https://www.youtube.com/feeds/videos.xml?channel_id={CHANNEL_ID}", "YouTube channel")),
-        ("https://youtube.com/user/harbourwatch",
-         ("https://www.youtube.com/feeds/videos.xml?user=harbourwatch", "YouTube channel")),
-        ("https://www.youtube.com/playlist?list=PLx0sYbCqOb8TBPRdmBHs5Iftvv9TPboYG",
-         ("https://www.youtube.com/feeds/videos.xml?playlist_id=PLx0sYbCqOb8TBPRdmBHs5Iftvv9TPboYG",
-          "YouTube playlist")),
-        ("https://bsky.app/profile/harbour.example.org",
-         ("https://bsky.app/profile/harbour.example.org/rss", "Bluesky profile")),
+        (
+            f"https://www.youtube.com/channel/{CHANNEL_ID}",
+            (f"https://www.youtube.com/feeds/videos.xml?channel_id={CHANNEL_ID}", "YouTube channel"),
+        ),
+        (
+            "https://youtube.com/user/harbourwatch",
+            ("https://www.youtube.com/feeds/videos.xml?user=harbourwatch", "YouTube channel"),
+        ),
+        (
+            "https://www.youtube.com/playlist?list=PLx0sYbCqOb8TBPRdmBHs5Iftvv9TPboYG",
+            (
+                "https://www.youtube.com/feeds/videos.xml?playlist_id=PLx0sYbCqOb8TBPRdmBHs5Iftvv9TPboYG",
+                "YouTube playlist",
+            ),
+        ),
+        (
+            "https://bsky.app/profile/harbour.example.org",
+            ("https://bsky.app/profile/harbour.example.org/rss", "Bluesky profile"),
+        ),
         ("https://www.youtube.com/@harbourwatch", None),  # a handle: the channel page names its feed
         ("https://social.example/@harbour", None),  # any host may run Mastodon: its page says so
         ("https://news.example.org/feed.xml", None),
@@ -78,13 +90,21 @@ def test_check_probe_says_which_feed_each_profile_has(profiles: FeedServer, tmp_
     result = CliRunner().invoke(main, ["check", "--probe", "-c", str(path)], env={"HOOK_SECRET": ""})
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert any("Harbour Watch (handle)" in line and "announces the feed" in line and "(2 entries)" in line
-               for line in lines), lines
-    assert any("Harbour Watch (custom URL)" in line and "is a YouTube channel; its feed is "
-               f"{profiles.url('/feeds/videos.xml?channel_id=' + CHANNEL_ID)} (2 entries)" in line
-               for line in lines), lines
-    assert any("Harbour on Mastodon" in line and "is a Mastodon account; its feed is "
-               f"{profiles.url('/@harbour.rss')} (2 entries)" in line for line in lines), lines
+    assert any(
+        "Harbour Watch (handle)" in line and "announces the feed" in line and "(2 entries)" in line for line in lines
+    ), lines
+    assert any(
+        "Harbour Watch (custom URL)" in line
+        and "is a YouTube channel; its feed is "
+        f"{profiles.url('/feeds/videos.xml?channel_id=' + CHANNEL_ID)} (2 entries)"
+        in line
+        for line in lines
+    ), lines
+    assert any(
+        "Harbour on Mastodon" in line
+        and f"is a Mastodon account; its feed is {profiles.url('/@harbour.rss')} (2 entries)" in line
+        for line in lines
+    ), lines
 
 
 def test_videos_and_posts_alert_through_the_profile_feeds(

@@ -28,14 +28,20 @@ def channel_posts() -> list[Post]:
     return [
         Post(103, f"<b>Tartus:</b> {NAVY}<br/>Satellite images show the pier empty."),
         Post(102, WEATHER),
-        Post(101, "Repost: Russia's tanker returned to Tartus, the naval facility is busy again.",
-             forwarded_from="Coast Observer", preview_title="Tanker seen off the Syrian coast"),
+        Post(
+            101,
+            "Repost: Russia's tanker returned to Tartus, the naval facility is busy again.",
+            forwarded_from="Coast Observer",
+            preview_title="Tanker seen off the Syrian coast",
+        ),
         Post(100, "Channel created", service=True),
     ]
 
 
 def test_the_preview_page_parses_into_posts_newest_first() -> None:
-    page = parse_telegram(telegram_preview("tartuswatch", "Tartus Watch", channel_posts()), "https://t.me/s/tartuswatch")
+    page = parse_telegram(
+        telegram_preview("tartuswatch", "Tartus Watch", channel_posts()), "https://t.me/s/tartuswatch"
+    )
     entries = page.feed.entries
     assert [e.url for e in entries] == [f"https://t.me/tartuswatch/{n}" for n in (103, 102, 101)]
     assert page.oldest_post == 101 and page.feed.title == "Tartus Watch"
@@ -149,9 +155,7 @@ def test_hostile_previews_fail_the_source_not_the_daemon(server: FeedServer, tmp
     server.routes["/s/busy"] = Reply(429, {"Retry-After": "3600"}, b"Too Many Requests")
     server.routes["/s/junk"] = Reply(200, HTML, b"<html><body><p>Maintenance</p></body></html>")
     sources = [{"name": n, "type": "telegram", "url": server.url(f"/s/{n}")} for n in ("huge", "busy", "junk")]
-    settings = load_config(
-        write_config(tmp_path, sources, server.url("/hook"), max_bytes="1MB"), {"HOOK_SECRET": ""}
-    )
+    settings = load_config(write_config(tmp_path, sources, server.url("/hook"), max_bytes="1MB"), {"HOOK_SECRET": ""})
     stats = asyncio.run(run_once(settings))
     assert stats.sources_ok == 0 and len(stats.failures) == 3
     db = open_database(settings.database)

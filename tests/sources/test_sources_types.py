@@ -26,12 +26,16 @@ def news_sitemap(server: FeedServer, *paths: str) -> bytes:
 
 
 async def test_sitemap_index_is_read_through_its_children(server: FeedServer, tmp_path: Path) -> None:
-    server.routes["/sitemap.xml"] = Reply(200, XML, (
-        '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
-        f"<sitemap><loc>{server.url('/news-1.xml')}</loc></sitemap>"
-        f"<sitemap><loc>{server.url('/news-broken.xml')}</loc></sitemap>"
-        f"<sitemap><loc>{server.url('/news-2.xml')}</loc></sitemap></sitemapindex>"
-    ).encode())
+    server.routes["/sitemap.xml"] = Reply(
+        200,
+        XML,
+        (
+            '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            f"<sitemap><loc>{server.url('/news-1.xml')}</loc></sitemap>"
+            f"<sitemap><loc>{server.url('/news-broken.xml')}</loc></sitemap>"
+            f"<sitemap><loc>{server.url('/news-2.xml')}</loc></sitemap></sitemapindex>"
+        ).encode(),
+    )
     server.routes["/news-1.xml"] = Reply(200, XML, news_sitemap(server, "/a", "/b"))
     server.routes["/news-broken.xml"] = Reply(500)
     server.routes["/news-2.xml"] = Reply(200, XML, news_sitemap(server, "/c"))

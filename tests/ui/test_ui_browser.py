@@ -63,9 +63,12 @@ def test_an_analyst_walks_through_the_archive(page: Any, served: Served, archive
     assert charts.count() >= 3
     box = charts.first.bounding_box()
     assert box is not None and box["width"] > 300 and box["height"] > 40  # drawn, not an empty element
-    tall = [float(h) for h in charts.first.locator("rect.bar:not(.zero)").evaluate_all(
-        "bars => bars.map(b => b.getBoundingClientRect().height)"
-    )]
+    tall = [
+        float(h)
+        for h in charts.first.locator("rect.bar:not(.zero)").evaluate_all(
+            "bars => bars.map(b => b.getBoundingClientRect().height)"
+        )
+    ]
     assert tall and max(tall) > 20  # today's bar is really drawn
     assert page.get_by_role("link", name="Failed deliveries").count() == 2  # the menu and the views table
 

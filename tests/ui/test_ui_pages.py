@@ -54,9 +54,10 @@ def hit_counts(archive: Archive) -> dict[str, int]:
 def test_home_charts_hits_per_topic_and_lists_the_views(archive: Archive, served: Served) -> None:
     status, headers, body = get(served, "/")
     assert status == 200
-    assert "script-src" not in headers["Content-Security-Policy"] and "default-src 'none'" in headers[
-        "Content-Security-Policy"
-    ]
+    assert (
+        "script-src" not in headers["Content-Security-Policy"]
+        and "default-src 'none'" in headers["Content-Security-Policy"]
+    )
     readable_page(body)
     counts = hit_counts(archive)
     assert len(counts) >= 3
@@ -85,8 +86,9 @@ def test_hits_show_readable_dates_terms_snippets_and_inert_hostile_rows(archive:
 
 
 def _cli_search(archive: Archive, query: str) -> list[int]:
-    result = CliRunner().invoke(main, ["search", query, "-c", str(archive.config), "--json", "--limit", "50"],
-                                env=archive.env)
+    result = CliRunner().invoke(
+        main, ["search", query, "-c", str(archive.config), "--json", "--limit", "50"], env=archive.env
+    )
     assert result.exit_code == 0, result.output
     return [json.loads(line)["id"] for line in result.stdout.splitlines() if line.startswith("{")]
 
@@ -94,8 +96,14 @@ def _cli_search(archive: Archive, query: str) -> list[int]:
 @pytest.mark.parametrize(
     "query",
     [
-        "Тартус", "ведет AND переговоры", "баз* AND россия", "Хмеймим", "Tartus OR Tartous", "طرطوس",
-        '"naval facility"', "syria* NOT Тартус",
+        "Тартус",
+        "ведет AND переговоры",
+        "баз* AND россия",
+        "Хмеймим",
+        "Tartus OR Tartous",
+        "طرطوس",
+        '"naval facility"',
+        "syria* NOT Тартус",
     ],
 )
 def test_search_answers_as_monitor_search(archive: Archive, served: Served, query: str) -> None:
@@ -144,8 +152,9 @@ def test_explain_is_what_monitor_explain_says(archive: Archive, served: Served) 
     readable_page(body)
     assert f'id="reason">{expected.reason}</p>' in body
     assert f">{expected.score:g}</th>" in body
-    cli = CliRunner().invoke(main, ["explain", "russia-syria-bases", str(article_id), "-c", str(archive.config)],
-                             env=archive.env)
+    cli = CliRunner().invoke(
+        main, ["explain", "russia-syria-bases", str(article_id), "-c", str(archive.config)], env=archive.env
+    )
     assert expected.reason in cli.output
     assert "“Тартусе”" in body  # where the clause matched, as written
 
@@ -165,8 +174,9 @@ def test_story_shows_outlets_and_articles_over_time(archive: Archive, served: Se
     db = store.open_database(archive.settings.database)
     try:
         members = {
-            sid: db.execute("SELECT count(*), count(DISTINCT outlet) FROM story_articles WHERE story_id = ?", [sid])
-            .fetchone()
+            sid: db.execute(
+                "SELECT count(*), count(DISTINCT outlet) FROM story_articles WHERE story_id = ?", [sid]
+            ).fetchone()
             for sid in story_ids
         }
     finally:
