@@ -251,3 +251,11 @@ def m008_item_outcomes(db: Database) -> None:
 def m009_hit_semantic(db: Database) -> None:
     """Why a hit matched by meaning (similarity, nearest example) as JSON; NULL for hits of the query alone."""
     db.table("hits").add_column("semantic", str)
+
+
+@migrations()
+def m011_leases(db: Database) -> None:
+    """Leases (monitor.store.leases): which daemon polls a source or runs a periodic job when several share one
+    database; a row expires, so a dead daemon's work is taken over."""
+    db.execute("CREATE TABLE leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL, until TEXT NOT NULL)")
+    db.execute("CREATE INDEX idx_leases_owner ON leases (owner, until)")
