@@ -259,3 +259,16 @@ def m011_leases(db: Database) -> None:
     database; a row expires, so a dead daemon's work is taken over."""
     db.execute("CREATE TABLE leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL, until TEXT NOT NULL)")
     db.execute("CREATE INDEX idx_leases_owner ON leases (owner, until)")
+
+
+@migrations()
+def m012_feedback(db: Database) -> None:
+    """Relevance marks on hits (``monitor feedback``, signed links in alerts) and the store's own keys (the one
+    that signs those links, so every daemon on the database accepts them)."""
+    db.execute(
+        "CREATE TABLE feedback (hit_id INTEGER PRIMARY KEY REFERENCES hits (id) ON DELETE CASCADE,"
+        " topic_id TEXT NOT NULL, article_id INTEGER NOT NULL, relevant INTEGER NOT NULL, via TEXT NOT NULL,"
+        " created_at TEXT NOT NULL)"
+    )
+    db.execute("CREATE INDEX idx_feedback_topic ON feedback (topic_id)")
+    db.execute("CREATE TABLE store_keys (name TEXT PRIMARY KEY, value TEXT NOT NULL, created_at TEXT NOT NULL)")
