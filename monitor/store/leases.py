@@ -36,20 +36,23 @@ def claim_lease(db: Db, name: str, owner: str, now: datetime, seconds: float = L
     return row is not None
 
 
-def claim_source(db: Db, source_id: str, owner: str, now: datetime, seconds: float = LEASE_SECONDS) -> bool:
-    """Take the lease on polling ``source_id`` unless another daemon holds it or polled it after ``now``'s plan.
+def claim_source(
+    db: Db, source_id: str, owner: str, now: datetime, seconds: float = LEASE_SECONDS, *, fresh: float | None = None
+) -> bool:
+    """Take the lease on polling ``source_id``; False when another daemon holds it, or polled the source less than
+    ``fresh`` seconds ago.
 
-    A daemon whose job fired late (its clock, its scheduler) must not poll a source that another daemon polled a
-    moment ago: the source's stored next poll time, written in the same transaction that released the lease,
-    says whether it is still due.
+    Every daemon schedules every source, so the first whose job fires polls it and the others, firing a moment
+    later, find it fresh (its poll is recorded before its lease is dropped) and wait for the next time.
     """
     with db.transaction():
-        due = db.scalar(
-            "SELECT count(*) FROM sources WHERE id = ? AND next_poll_at IS NOT NULL AND next_poll_at > ?",
-            [source_id, now.isoformat()],
-        )
-        if due:
-            return False
+        if fresh is not None:
+            recent = db.scalar(
+                "SELECT count(*) FROM sources WHERE id = ? AND last_polled_at > ?",
+                [source_id, (now - timedelta(seconds=fresh)).isoformat()],
+            )
+            if recent:
+                return False
         return claim_lease(db, source_lease(source_id), owner, now, seconds)
 
 

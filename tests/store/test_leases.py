@@ -42,11 +42,13 @@ def test_an_expired_lease_is_not_renewed_nor_counted(db: Db) -> None:
 
 def test_a_source_polled_by_another_daemon_is_not_due_any_more(db: Db) -> None:
     sync_sources(db, [Source(id="wire", name="Wire", url="http://127.0.0.1:9/feed.xml", interval=600)], NOW)
-    assert leases.claim_source(db, "wire", "node-a", NOW)  # never polled: due
-    with db.transaction():  # a's poll ends: its schedule and the release in one transaction
-        record_poll_success(
-            db, "wire", state=SourceState(), status=200, entries=0, now=NOW, next_poll_at=NOW + timedelta(minutes=10)
-        )
-        leases.release_lease(db, leases.source_lease("wire"), "node-a")
-    assert not leases.claim_source(db, "wire", "node-b", NOW + timedelta(seconds=5))  # b's job fired late
-    assert leases.claim_source(db, "wire", "node-b", NOW + timedelta(minutes=10, seconds=1))
+    assert leases.claim_source(db, "wire", "node-a", NOW, fresh=300)  # never polled: due
+    assert not leases.claim_source(db, "wire", "node-b", NOW, fresh=300)  # a polls it now
+    record_poll_success(
+        db, "wire", state=SourceState(), status=200, entries=0, now=NOW, next_poll_at=NOW + timedelta(minutes=10)
+    )
+    leases.release_lease(db, leases.source_lease("wire"), "node-a")
+    assert not leases.claim_source(db, "wire", "node-b", NOW + timedelta(seconds=5), fresh=300)  # b's job fired late
+    assert leases.claim_source(db, "wire", "node-b", NOW + timedelta(seconds=5))  # `monitor once` asks for no freshness
+    leases.release_lease(db, leases.source_lease("wire"), "node-b")
+    assert leases.claim_source(db, "wire", "node-b", NOW + timedelta(minutes=10, seconds=1), fresh=300)
