@@ -20,6 +20,12 @@ def outlets_of(db: Db, story_id: int) -> list[str]:
     return [r[0] for r in rows]
 
 
+def story_id_of(db: Db, article_id: int) -> int | None:
+    """Return the story an article belongs to (None before stories existed, see `monitor stories backfill`)."""
+    value = db.scalar("SELECT story_id FROM story_articles WHERE article_id = ?", [article_id])
+    return None if value is None else int(value)
+
+
 def unstoried_articles(db: Db, *, after_id: int = 0, limit: int = 500) -> list[tuple[int, str, str, str]]:
     """Return (id, url, text, fetched_at) of articles in no story (stored before stories existed), oldest first."""
     rows = db.execute(
