@@ -104,7 +104,11 @@ def sqlite_incremental_vacuum(db: Db, pages: int) -> int:
     before = int(db.scalar("PRAGMA freelist_count"))
     if before == 0 or db.scalar("PRAGMA auto_vacuum") != 2:
         return 0
-    db.execute(f"PRAGMA incremental_vacuum({int(pages)})").fetchall()  # each row it returns frees a page
+    # Each step of the statement frees one page, and the driver steps a statement without result columns once:
+    # one statement per page (``incremental_vacuum(2000)`` once freed a single page), in one transaction.
+    with db.transaction():
+        for _ in range(min(pages, before)):
+            db.execute("PRAGMA incremental_vacuum(1)")
     return before - int(db.scalar("PRAGMA freelist_count"))
 
 

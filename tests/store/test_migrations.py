@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from monitor.errors import StoreError
 from monitor.store import Db, open_database
 from monitor.store.migrations import STEPS
 
@@ -54,3 +55,20 @@ def test_a_database_at_an_older_step_upgrades_to_the_fresh_schema(tmp_path: Path
     assert _schema(upgraded) == expected
     assert upgraded.scalar("PRAGMA auto_vacuum") == 2  # m005 switched an existing file to incremental vacuum
     upgraded.close()
+
+
+def test_a_file_database_is_wal_and_reopening_applies_nothing_twice(tmp_path: Path) -> None:
+    db = open_database(tmp_path / "monitor.db")
+    applied = db.schema_version()
+    assert db.scalar("PRAGMA journal_mode") == "wal"
+    db.close()
+    again = open_database(tmp_path / "monitor.db")
+    assert again.schema_version() == applied
+    again.close()
+
+
+def test_an_unusable_file_is_a_store_error(tmp_path: Path) -> None:
+    bad = tmp_path / "not-a-db.db"
+    bad.write_bytes(b"this is not sqlite at all" * 100)
+    with pytest.raises(StoreError, match="is unusable"):
+        open_database(bad)
