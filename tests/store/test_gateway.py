@@ -52,4 +52,4 @@ def test_no_query_outside_the_store(path: Path) -> None:
 def test_the_check_finds_a_query_and_a_driver_import() -> None:
     source = "import sqlite3\nfrom sqlite_utils import Database\ndef f(db):\n    return db.execute('SELECT 1')\n"
     assert _offences(source) == ["1: import sqlite3", "2: from sqlite_utils import ...", "4: .execute(...)"]
-    assert _offences("def f(db):\n    db.rows.query(x)\n    db.scalar('x')\n") == ["2: .query(...)"]
+    assert _offences("def f(db):\n    db.rows.query(x)\n    db.rows.count(x)\n") == ["2: .query(...)"]
