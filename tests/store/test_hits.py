@@ -8,7 +8,7 @@ from store_rows import NOW, save
 
 from monitor.store import Db
 from monitor.store.hits import has_hit, recent_hits, topic_summaries
-from monitor.store.story_queries import story_id_of
+from monitor.store.story_queries import story_id_of, story_members
 
 
 def _same_story(db: Db, story_id: int, *article_ids: int) -> None:
@@ -68,3 +68,16 @@ def test_has_hit_and_story_id_of(db: Db) -> None:
     assert not has_hit(db, "bases", other.article_id)
     _same_story(db, 3, saved.article_id)
     assert (story_id_of(db, saved.article_id), story_id_of(db, other.article_id)) == (3, None)
+
+
+def test_story_members_in_join_order_with_the_topics_each_hit(db: Db) -> None:
+    first = save(db, 1, 1, topics=("government", "bases"))
+    second = save(db, 2, 0)
+    _same_story(db, 4, first.article_id, second.article_id)
+    members = story_members(db, 4)
+    assert [(m.article_id, m.topics) for m in members] == [
+        (first.article_id, ("bases", "government")),
+        (second.article_id, ()),
+    ]
+    assert members[0].title.startswith("Story 1") and members[0].outlet == "news.example"
+    assert story_members(db, 99) == []
