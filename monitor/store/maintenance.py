@@ -64,7 +64,8 @@ def _delete(db: Db, table: str, column: str, values: list[Any], deleted: Counter
             keys = [r[0] for r in db.execute(f'SELECT "{key}" FROM "{table}" WHERE "{column}" IN ({marks})', values)]
         _delete(db, child, child_column, keys, deleted)
     gone = db.execute(f'DELETE FROM "{table}" WHERE "{column}" IN ({marks})', values).rowcount
-    deleted[table] += max(gone, 0)
+    if gone > 0:
+        deleted[table] += gone
 
 
 def table_rows(db: Db) -> dict[str, int]:
