@@ -7,6 +7,7 @@
 from monitor.config.load import load_config, load_topic_file, load_topics, read_opml
 from monitor.config.schema import (
     HEALTH_TOPIC,
+    AcrossLanguages,
     ChannelConfig,
     ConfigFile,
     Defaults,
@@ -28,6 +29,7 @@ from monitor.config.schema import (
 
 __all__ = [
     "HEALTH_TOPIC",
+    "AcrossLanguages",
     "ChannelConfig",
     "ConfigFile",
     "Defaults",

@@ -483,6 +483,31 @@ class SpikeSettings(_Model):
     cooldown: Duration = Field(4 * 3600.0, description="at most one spike alert per topic this often")
 
 
+class AcrossLanguages(_Model):
+    """Reports of one event in different languages join one story (so a story alerts once, not once per language)
+    when their headline-and-lead vectors are close, published near in time and they share a topic.
+
+    ``auto`` uses the model only when it is loaded anyway (some topic matches by meaning and the extra 'semantic'
+    is installed); ``true`` loads it for this alone. Within a language MinHash groups stories, as without this.
+    The defaults were tuned in benchmarks/crosslang.py for pair precision near 0.95 (README.md, Benchmarks).
+    """
+
+    enabled: Literal["auto"] | bool = Field("auto", description="auto: on when topics match by meaning")
+    min_similarity: float = Field(
+        0.85, ge=0.5, le=1.0, description="cosine of the leads at or above which two articles may be one event"
+    )
+    min_margin: float = Field(
+        0.01, ge=0.0, le=0.5, description="the chosen story must be this much closer than any other story"
+    )
+    window: Duration = Field(12 * 3600.0, description="only articles published this close in time are compared")
+
+
+class StorySettings(_Model):
+    """How articles group into stories (one event reported by several outlets)."""
+
+    across_languages: AcrossLanguages = Field(default_factory=AcrossLanguages)
+
+
 class LogSettings(_Model):
     """Log output: ``auto`` is JSON lines when stderr is not a terminal, readable text when it is."""
 
@@ -506,6 +531,7 @@ class ConfigFile(_Model):
     log: LogSettings = Field(default_factory=LogSettings)
     meta_alerts: MetaAlertSettings = Field(default_factory=MetaAlertSettings)
     spikes: SpikeSettings = Field(default_factory=SpikeSettings)
+    stories: StorySettings = Field(default_factory=StorySettings)
 
 
 @dataclass(frozen=True, slots=True)
@@ -542,6 +568,7 @@ class Settings:
     log: LogSettings = field(default_factory=LogSettings)
     meta_alerts: MetaAlertSettings = field(default_factory=MetaAlertSettings)
     spikes: SpikeSettings = field(default_factory=SpikeSettings)
+    stories: StorySettings = field(default_factory=StorySettings)
 
     def channels_for(
         self, topic_id: str, score: float, *, language: str | None = None, source: tuple[str, ...] = ()

@@ -15,6 +15,7 @@ from monitor.match.semantic import (
     Embedder,
     Marked,
     SemanticTopic,
+    Vectors,
     compile_semantic,
     default_embedder,
     hit_by_meaning,
@@ -111,6 +112,11 @@ class Matcher:
 
     def match(self, doc: MatchDocument) -> list[Match]:
         """Return the hits of every topic on ``doc``, in topic order."""
+        return self.match_embedded(doc)[0]
+
+    def match_embedded(self, doc: MatchDocument) -> tuple[list[Match], Vectors | None]:
+        """Return the hits of every topic on ``doc`` and the lead vector if matching embedded it (else None), so
+        stories across languages do not embed the article a second time."""
         analysed = AnalysedDocument(doc)
         out = []
         for n in self.candidates(analysed):
@@ -119,15 +125,15 @@ class Matcher:
                 out.append(hit)
         if self.semantic:
             return self._with_semantic(analysed, out)
-        return out
+        return out, None
 
-    def _with_semantic(self, doc: AnalysedDocument, hits: list[Match]) -> list[Match]:
+    def _with_semantic(self, doc: AnalysedDocument, hits: list[Match]) -> tuple[list[Match], Vectors | None]:
         """Add the semantic hits of topics whose query missed, embedding ``doc`` once and only if some topic may hit."""
         assert self.embedder is not None
         done = {m.topic_id for m in hits}
         pending = [s for s in self.semantic if s.topic.id not in done and s.must_hold(doc)]
         if not pending:
-            return hits
+            return hits, None
         vector = self.embedder.passages([lead_text(doc.doc)])[0]
         found = list(hits)
         for sem in pending:
@@ -135,6 +141,6 @@ class Matcher:
             if hit is not None:
                 found.append(hit)
         if len(found) == len(hits):
-            return hits
+            return hits, vector
         order = {c.topic.id: n for n, c in enumerate(self.compiled)}
-        return sorted(found, key=lambda m: order[m.topic_id])
+        return sorted(found, key=lambda m: order[m.topic_id]), vector

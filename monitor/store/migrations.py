@@ -268,6 +268,16 @@ def m012_feedback(db: Database) -> None:
     db.execute("CREATE TABLE store_keys (name TEXT PRIMARY KEY, value TEXT NOT NULL, created_at TEXT NOT NULL)")
 
 
+def m013_article_vectors(db: Database) -> None:
+    """Lead vectors (float32 little-endian) and languages of articles with hits, by publication time: the
+    candidates that stories across languages compare a new article with (monitor.store.vectors)."""
+    db.execute(
+        "CREATE TABLE article_vectors (article_id INTEGER PRIMARY KEY REFERENCES articles (id) ON DELETE CASCADE,"
+        " language TEXT NOT NULL, published_at TEXT NOT NULL, vector BLOB NOT NULL)"
+    )
+    db.execute("CREATE INDEX idx_article_vectors_published ON article_vectors (published_at)")
+
+
 Step = Callable[[Database], None]
 
 # The order of application: databases in use recorded these names in this order; append new steps at the end.
@@ -283,6 +293,7 @@ STEPS: tuple[Step, ...] = (
     m009_hit_semantic,
     m011_leases,
     m012_feedback,
+    m013_article_vectors,
 )
 
 # Steps that cannot run inside a transaction (VACUUM).
