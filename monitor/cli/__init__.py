@@ -88,6 +88,10 @@ def check(config_path: Path, probe: bool) -> None:
     meaning = semantic_status(settings.topics)
     if meaning:
         click.echo(f"  {meaning}")
+    from monitor.pipeline.crosslang import across_languages_status
+
+    if across := across_languages_status(settings):
+        click.echo(f"  {across}")
     for warning in topic_warnings(settings.topics):
         click.echo(f"warning: {warning}")
     if not probe:

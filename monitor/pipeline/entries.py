@@ -13,6 +13,7 @@ from monitor.errors import ExtractError, FetchError, StoreError
 from monitor.extract import detect_language, extract
 from monitor.fetch import FetchResult, fetch_page
 from monitor.models import Article, FeedEntry, MatchDocument
+from monitor.pipeline import crosslang
 from monitor.pipeline.stories import place
 from monitor.runtime import CycleStats, Runtime
 from monitor.store import items, stories
@@ -125,15 +126,21 @@ async def _store_entry(
         )
     doc = MatchDocument(title=article.title, text=article.text, source=source.name, language=article.language)
     # Embedding an article for topics with a meaning takes ~0.1 s in C (the GIL released): off the event loop.
-    matches = await asyncio.to_thread(rt.matcher.match, doc) if rt.matcher.semantic else rt.matcher.match(doc)
+    run = rt.matcher.match_embedded
+    matches, vector = await asyncio.to_thread(run, doc) if rt.matcher.semantic else run(doc)
     if found.not_article and not matches:
         # The page is a listing, a video or an error page and the feed has only a headline, which no topic wants:
         # not kept, so the archive holds articles; a headline that matches is kept and alerts.
         stats.not_articles += 1
         log.info("not an article: %s (%s; headline matches no topic)", entry.url, found.why_no_text)
         return replace(trail, outcome="not_article", detail=f"{found.why_no_text}; the headline matches no topic")
+    vector = await crosslang.story_vector(rt, doc, matches, vector)
     # No await from here on: the story lookup and the write below see the same database state.
     member, choice = place(rt.db, sig, url)
+    at, across = crosslang.published_at(article.published, now), rt.settings.stories.across_languages
+    member, choice = crosslang.join_across_languages(
+        rt.db, member, choice, vector=vector, language=article.language, at=at, matches=matches, across=across
+    )
     origin = (source.id, source.name)
     saved = stories.save_in_story(
         rt.db,
@@ -151,6 +158,8 @@ async def _store_entry(
         updates_for=lambda topic, outlets: dedup.update_channels(rt.settings.routes, topic, outlets),
         now=now,
     )
+    if saved.is_new:
+        crosslang.keep_vector(rt.db, saved.article_id, article.language, at, vector)
     if saved.deliveries or saved.updates:
         rt.on_queued()  # wakes the dispatcher: alerts leave within a second of being stored
     if not saved.is_new:
