@@ -118,6 +118,22 @@ def report(name: str, items: list[Item], vectors: dict[str, np.ndarray], draws: 
         )
 
 
+def decision_cost(vectors: list[np.ndarray], stored: int = 2000) -> None:
+    """Print the time of one decision against ``stored`` candidates in the window (the store's cap)."""
+    rng = random.Random(5)
+    langs = ("en", "ru", "ar")
+    window = [
+        StoredVector(n, n, langs[n % 3], START + timedelta(minutes=rng.uniform(0, 600)), frozenset({"t"}), v)
+        for n, v in enumerate(rng.choice(vectors) for _ in range(stored))
+    ]
+    took = []
+    for vector in vectors[:50]:
+        start = time.perf_counter()
+        rule(SHIPPED.min_similarity, SHIPPED.min_margin, True)(vector, "en", START, frozenset({"t"}), window)
+        took.append(1000 * (time.perf_counter() - start))
+    print(f"decision against {stored:,} stored vectors: {statistics.median(took):.1f} ms p50")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--per-day", type=float, default=10.0, help="simulated events per day")
@@ -136,6 +152,7 @@ def main() -> None:
     took.sort()
     p99 = took[min(len(took) - 1, round(0.99 * len(took)))]
     print(f"embedding headline + lead: {statistics.median(took):.0f} ms p50, {p99:.0f} ms p99 per article (1 thread)")
+    decision_cost(list(vectors.values()))
     matcher = Matcher(load_topics(Path(TOPIC)), embedder)
     hit = {i.id for i in items if matcher.match(i.doc)}
     for split in ("heldout", "dev"):

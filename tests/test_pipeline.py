@@ -228,7 +228,7 @@ def test_an_entry_that_breaks_a_stage_is_retried_and_the_rest_go_through(
     # Fault injection: the matcher raises on one article, as a bug in any stage would.
     from monitor.match import Matcher
 
-    real_match = Matcher.match
+    real_match = Matcher.match_embedded  # what the pipeline calls: the hits, and the lead vector if it embedded one
     broken = {"on": True}
 
     def flaky_match(self: Matcher, doc: Any) -> Any:
@@ -236,7 +236,7 @@ def test_an_entry_that_breaks_a_stage_is_retried_and_the_rest_go_through(
             raise RuntimeError("simulated stage bug")
         return real_match(self, doc)
 
-    monkeypatch.setattr(Matcher, "match", flaky_match)
+    monkeypatch.setattr(Matcher, "match_embedded", flaky_match)
     config = write_config(tmp_path, news_site, webhook_sink.url, mailbox, feeds=("world/rss.xml",))
     settings = load_config(config, {"HOOK_SECRET": webhook_secret})
     abu_qasra = news_site.url("world/2025/02/06/syria-open-to-russia-keeping-bases-abu-qasra.html")

@@ -83,6 +83,7 @@ def test_references_are_read_from_the_schema(db: Db) -> None:
     sqlite_only(db)
     assert sorted(m.sqlite_references(db, "hits")) == [("deliveries", "hit_id", "id"), ("feedback", "hit_id", "id")]
     assert sorted(m.sqlite_references(db, "articles")) == [
+        ("article_vectors", "article_id", "id"),
         ("hits", "article_id", "id"),
         ("story_articles", "article_id", "id"),
     ]
