@@ -58,7 +58,7 @@ class Send:
 
 
 class Dispatcher:
-    """Deliver pending alerts and digests; ``wake()`` after storing hits, ``run()`` until ``stop()``."""
+    """Deliver pending alerts, digests and notices; ``wake()`` after storing hits, ``run()`` until ``stop()``."""
 
     def __init__(
         self, rt: Runtime, stats: CycleStats | None = None, on_outcome: Callable[[str, str], None] | None = None

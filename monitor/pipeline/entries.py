@@ -142,7 +142,7 @@ async def _store_entry(
         matches,
         rt.topic_titles,
         channels_for=_router(rt, source, article),
-        story=stories.story_state(rt.db, member),
+        story=stories.story_state(rt.db, member) if matches else None,  # most articles match nothing: no read
         updates_for=partial(dedup.update_channels, rt.settings.routes),
     )
     saved = stories.save_in_story(

@@ -91,10 +91,10 @@ class HitPlan:
 
 @dataclass(frozen=True, slots=True)
 class RecordedHits:
-    """What writing a HitPlan did: the new hits by topic, the alerts queued, and those the store refused.
+    """What writing a HitPlan did: the new hits by topic, the alerts queued, and those a UNIQUE constraint refused.
 
-    An alert is refused when its story already has a live alert on that topic and channel (a UNIQUE index), which
-    a concurrent writer may have queued after the decision read the story.
+    Mostly refused because the story already has a live alert on that topic and channel, which another writer
+    queued after the decision read the story (else: an alert id already queued).
     """
 
     hit_ids: Mapping[str, int] = field(default_factory=dict)
