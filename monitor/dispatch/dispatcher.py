@@ -284,6 +284,25 @@ class Dispatcher:
     # --- sending -------------------------------------------------------------------------------------------
 
     async def _attempt(self, send: Send) -> None:
+        """Send once and record the outcome, taking the send's lease first when other daemons share the outbox."""
+        if not self.rt.shared:
+            await self._attempt_claimed(send)
+            return
+        try:
+            mine = sends.claim(self.rt.db, send.box, send.key, self.rt.node, self.rt.clock())
+        except Exception:  # noqa: BLE001 - logged by _trouble, then backed off; the send stays waiting
+            self._trouble(f"claiming {send.kind} {send.message.id}")
+            return
+        if not mine:
+            log.debug("%s %s is another daemon's now", send.kind, send.message.id)
+            return
+        try:
+            await self._attempt_claimed(send)
+        finally:
+            with contextlib.suppress(StoreError):  # an unreleased lease expires on its own
+                sends.release(self.rt.db, send.box, send.key, self.rt.node)
+
+    async def _attempt_claimed(self, send: Send) -> None:
         """Send once and record the outcome: sent, or retried later, failed or dead as ``policy.fate`` says."""
         channel = send.channel
         try:
