@@ -16,16 +16,18 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from monitor.dispatch.policy import decide, fate
 from monitor.errors import NotifyError, StoreError
+from monitor.models import Alert
 from monitor.notify import Channel, Digest, Message, deliver
+from monitor.notify.feedback import feedback_links
 from monitor.runtime import CycleStats, Runtime
 from monitor.store import deliveries as outbox
-from monitor.store import digests, notices, sends, stories
+from monitor.store import digests, feedback, notices, sends, stories
 
 log = logging.getLogger("monitor.dispatch")
 
@@ -89,6 +91,7 @@ class Dispatcher:
         # Sends by (channel, outcome): sent, retry (failed, tried again later), failed (refused for good), dead.
         self.outcomes: Counter[tuple[str, str]] = Counter()
         self._channel_ok: dict[str, bool] = {}  # last recorded health per channel: write only on a change
+        self._feedback_key: str | None = None  # the store's link-signing key, read once
 
     # --- one-shot ------------------------------------------------------------------------------------------
 
@@ -357,7 +360,7 @@ class Dispatcher:
         """Send one delivery now, or hold it for its route's digest; never raises (a database error backs off)."""
         rt = self.rt
         try:
-            alert = stories.with_story(rt.db, pending).alert  # data.story: size and outlets as of now
+            alert = self._with_feedback(stories.with_story(rt.db, pending).alert)  # data.story: as of now
             now = rt.clock()
             found = rt.settings.route_for(
                 channel.id, alert.topic_id, alert.score, alert.language, (pending.source_id, alert.source)
@@ -387,6 +390,15 @@ class Dispatcher:
             await self._attempt(send)
         finally:
             self._in_flight_by_route[channel.id, index] -= 1
+
+    def _with_feedback(self, alert: Alert) -> Alert:
+        """Return ``alert`` with its signed relevant / not relevant links when the health server takes marks."""
+        health = self.rt.settings.health
+        if not (health.enabled and health.feedback_links) or alert.hit_id is None:
+            return alert
+        if self._feedback_key is None:
+            self._feedback_key = feedback.store_key(self.rt.db, "feedback", self.rt.clock())
+        return replace(alert, feedback=feedback_links(health.base_url(), self._feedback_key, alert.hit_id))
 
     async def digest_pass(self, *, spawn: bool = False) -> None:
         """Bundle held deliveries whose digest time came, and send every due digest (as tasks when ``spawn``)."""

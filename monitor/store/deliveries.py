@@ -171,7 +171,7 @@ def live_alerts(db: Db, story_id: int) -> set[tuple[str, str]]:
 ALERT_COLUMNS = """d.id, d.channel_id, d.attempts, d.alert_id, d.created_at, d.queued_at,
        h.topic_id, h.topic_title, h.score, h.terms, h.snippets,
        a.url, a.title, a.summary, a.text, a.published, a.authors, a.language,
-       coalesce(s.name, a.site_name, '') AS source, coalesce(a.source_id, ''), h.semantic
+       coalesce(s.name, a.site_name, '') AS source, coalesce(a.source_id, ''), h.semantic, h.id
 FROM deliveries d
 JOIN hits h ON h.id = d.hit_id
 JOIN articles a ON a.id = h.article_id
@@ -202,6 +202,7 @@ def delivery_from_row(row: Sequence[Any]) -> PendingDelivery:
         source,
         source_id,
         semantic,
+        hit_id,
     ) = row
     alert = Alert(
         id=message_id,
@@ -219,6 +220,7 @@ def delivery_from_row(row: Sequence[Any]) -> PendingDelivery:
         language=language,
         summary=summary or shorten(text, 300),
         semantic=semantic_from_json(semantic),
+        hit_id=hit_id,
     )
     queued = datetime.fromisoformat(queued_at or created_at)
     return PendingDelivery(delivery_id, channel_id, attempts, alert, queued, source_id)
