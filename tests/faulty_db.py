@@ -104,4 +104,3 @@ class FaultyDb(Db):
 
     def close(self) -> None:
         self.inner.close()
-
