@@ -46,10 +46,9 @@ class Fault:
         return bool(self._regex.search(" ".join(sql.split())))
 
     def refuses(self) -> bool:
+        """Whether to refuse the next matching statement (call once per statement that ``applies``)."""
         self.matched += 1
-        if not self.on or self.matched <= self.skip:
-            return False
-        if self.times is not None and self.raised >= self.times:
+        if not self.on or self.matched <= self.skip or (self.times is not None and self.raised >= self.times):
             return False
         self.raised += 1
         return True
@@ -73,8 +72,15 @@ class FaultyDb(Db):
         return fault
 
     def _check(self, sql: str) -> None:
+        # Every fault that applies counts the statement (one with ``on=False`` is a plain counter); the first
+        # that refuses it raises.
+        refusing: Fault | None = None
         with self._lock:
-            refusing = next((f for f in self.faults if f.applies(sql) and f.refuses()), None)
+            for fault in filter(lambda f: f.applies(sql), self.faults):
+                if refusing is not None:
+                    fault.matched += 1  # another fault refused it
+                elif fault.refuses():
+                    refusing = fault
         if refusing is None:
             return
         if isinstance(refusing.error, BaseException):
