@@ -23,12 +23,13 @@ from hostile_kit import (
     write_config,
 )
 from hostile_poll import poll_beside_healthy
+from public_host import PublicHost
+from public_host import redirect as to
 
 from monitor.errors import FetchError
 from monitor.fetch import fetch_page
 
 Defence = Callable[[str], None]
-PUBLIC = "93.184.216.34"  # a public address the tests never connect to
 BODY = feed([item(n, title=f"Item {n}", text="Tartus harbour " * 40) for n in range(20)])
 
 
@@ -102,25 +103,18 @@ def test_chain_of_30_redirects(tmp_path: Path, defence: Defence) -> None:
 
 def test_feed_link_redirecting_to_a_private_address_is_not_fetched(tmp_path: Path, defence: Defence) -> None:
     """An article link on a public host redirects to 127.0.0.1: the second hop is refused."""
-    public_hops: list[str] = []
-
-    def internet(request: httpx.Request) -> httpx.Response:
-        # The public host (a literal address, so no DNS) is the one thing a test cannot reach: httpx's mock
-        # transport stands in for it; every other hop goes over the network as usual.
-        public_hops.append(str(request.url))
-        return httpx.Response(302, headers={"Location": site.url("/secret")})
-
     with EvilSite() as site:
         site.routes["/secret"] = serve(b"<html><body><p>internal admin page</p></body></html>", "text/html")
+        public = PublicHost({"/story": to(site.url("/secret"))})
 
         async def fetch() -> FetchError:
-            async with httpx.AsyncClient(mounts={f"http://{PUBLIC}": httpx.MockTransport(internet)}) as client:
+            async with public.client() as client:
                 with pytest.raises(FetchError) as caught:
-                    await fetch_page(client, f"http://{PUBLIC}/story", max_bytes=1_000_000, allow_private=False)
+                    await fetch_page(client, public.url("/story"), max_bytes=1_000_000, allow_private=False)
                 return caught.value
 
         error = asyncio.run(fetch())
-        assert public_hops == [f"http://{PUBLIC}/story"], "the public hop was fetched, so the redirect was followed"
+        assert public.requests == [public.url("/story")], "the public hop was fetched, so the redirect was followed"
         assert site.seen == [], "the private hop was refused before connecting"
     assert error.reason == "blocked" and "127.0.0.1" in str(error)
     defence("redirect from a public link to 127.0.0.1: hop refused before connecting (`blocked`)")
