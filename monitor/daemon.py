@@ -86,14 +86,14 @@ async def open_runtime(settings: Settings, *, scratch: bool = False, db: Db | No
         db.close()
 
 
-async def run_once(settings: Settings) -> CycleStats:
-    """Poll every source once, deliver, and return what happened.
+async def run_once(settings: Settings, *, db: Db | None = None) -> CycleStats:
+    """Poll every source once, deliver, and return what happened (``db``: as for ``open_runtime``).
 
     Takes the daemon's lock (StoreError naming its pid when a daemon runs): alongside one, ``retry_all`` would
     send again the deliveries the daemon has in flight.
     """
     with ops.InstanceLock(settings.database):
-        async with open_runtime(settings) as rt:
+        async with open_runtime(settings, db=db) as rt:
             stats = CycleStats()
             await poll_all(rt, stats)
             check_spikes(rt, stats.hits_by_topic)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +32,7 @@ class Fault:
 
     pattern: str
     error: str | BaseException = "database is locked"
+    when: Callable[[Any], bool] | None = None  # given a statement's parameters: refuse only when true
     times: int | None = None
     skip: int = 0
     on: bool = True
@@ -42,7 +43,9 @@ class Fault:
     def __post_init__(self) -> None:
         self._regex = re.compile(self.pattern, re.IGNORECASE)
 
-    def applies(self, sql: str) -> bool:
+    def applies(self, sql: str, params: Any) -> bool:
+        if self.when is not None and (params is None or not self.when(params)):
+            return False
         return bool(self._regex.search(" ".join(sql.split())))
 
     def refuses(self) -> bool:
@@ -71,12 +74,12 @@ class FaultyDb(Db):
         self.faults.append(fault)
         return fault
 
-    def _check(self, sql: str) -> None:
+    def _check(self, sql: str, params: Any) -> None:
         # Every fault that applies counts the statement (one with ``on=False`` is a plain counter); the first
         # that refuses it raises.
         refusing: Fault | None = None
         with self._lock:
-            for fault in filter(lambda f: f.applies(sql), self.faults):
+            for fault in filter(lambda f: f.applies(sql, params), self.faults):
                 if refusing is not None:
                     fault.matched += 1  # another fault refused it
                 elif fault.refuses():
@@ -88,11 +91,11 @@ class FaultyDb(Db):
         raise StoreError(f"database {self.name}: {refusing.error}")
 
     def execute(self, sql: str, params: Params = ()) -> Rows:
-        self._check(sql)
+        self._check(sql, params)
         return self.inner.execute(sql, params)
 
     def executemany(self, sql: str, rows: Iterable[Params]) -> None:
-        self._check(sql)
+        self._check(sql, None)  # a fault with ``when`` does not judge a batch
         self.inner.executemany(sql, rows)
 
     @property
