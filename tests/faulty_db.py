@@ -64,8 +64,8 @@ class FaultyDb(Db):
         super().__init__(inner.name)
         self.inner = inner
         self.faults = list(faults)
-        self.dialect = inner.dialect  # type: ignore[misc]
-        self._driver_errors = inner._driver_errors  # type: ignore[misc]
+        self.dialect = inner.dialect
+        self._driver_errors = inner._driver_errors  # the commit fails as the real one fails
         self._lock = threading.Lock()
 
     def fail(self, pattern: str, error: str | BaseException = "database is locked", **how: Any) -> Fault:
