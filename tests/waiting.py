@@ -1,4 +1,7 @@
-"""Wait for a condition instead of sleeping a fixed time: poll it briefly, fail the test at a deadline."""
+"""Wait for a condition instead of sleeping a fixed time: poll it briefly, fail the test at a deadline.
+
+For tests outside an event loop, hostile_kit.wait_until does the same (and returns whether it held).
+"""
 
 from __future__ import annotations
 
@@ -13,11 +16,3 @@ async def until(test: Callable[[], object], timeout: float = 5.0, what: str = ""
     while not test():
         assert time.monotonic() < deadline, f"not within {timeout} s: {what or test}"
         await asyncio.sleep(step)
-
-
-def wait(test: Callable[[], object], timeout: float = 5.0, what: str = "", step: float = 0.01) -> None:
-    """The same, for a test outside an event loop (or in a thread)."""
-    deadline = time.monotonic() + timeout
-    while not test():
-        assert time.monotonic() < deadline, f"not within {timeout} s: {what or test}"
-        time.sleep(step)
