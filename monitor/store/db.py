@@ -77,6 +77,10 @@ class Db(ABC):
         """Return the names of the applied schema steps, in the order they were applied."""
 
     @abstractmethod
+    def migrate(self) -> list[str]:
+        """Apply the schema steps not applied yet; return their names, in the order applied."""
+
+    @abstractmethod
     def close(self) -> None:
         """Close the connection."""
 
@@ -98,6 +102,10 @@ class Db(ABC):
             raise StoreError(f"database {self.name}: {exc}") from exc
 
     _driver_errors: ClassVar[tuple[type[BaseException], ...]] = ()
+
+    def joined(self, column: str, separator: str) -> str:
+        """Return the SQL aggregate that joins ``column``'s values with ``separator`` (in the order rows come)."""
+        return f"group_concat({column}, '{separator}')"  # SQLite 3.40 has no string_agg
 
     def query(self, sql: str, params: Params = ()) -> list[dict[str, Any]]:
         """Return every row as a dict keyed by column name."""
@@ -147,12 +155,32 @@ class SqliteDb(Db):
     def schema_version(self) -> list[str]:
         return [m.name for m in migrations.applied(self.utils)]
 
+    def migrate(self) -> list[str]:
+        pending = [m.name for m in migrations.pending(self.utils)]
+        try:
+            migrations.apply(self.utils)
+        except sqlite3.Error as exc:
+            raise StoreError(f"database {self.name}: cannot migrate: {exc}") from exc
+        return pending
+
     def close(self) -> None:
         self.utils.close()
 
 
-def open_database(path: Path | None) -> Db:
-    """Return the migrated database at ``path`` (in memory when None); raise StoreError if unusable."""
+def open_database(path: Path | str | None, *, migrate: bool = True) -> Db:
+    """Return the migrated database at ``path`` (in memory when None); raise StoreError if unusable.
+
+    ``path`` is a SQLite file, or a ``postgresql://`` URL (``monitor.store.postgres``). ``migrate=False`` leaves
+    pending schema steps to ``Db.migrate()`` (``monitor db migrate`` reports them).
+    """
+    if isinstance(path, str):
+        from monitor.store.postgres import PgDb, is_postgres_url  # imports this module: a cycle at import time
+
+        if is_postgres_url(path):
+            return PgDb.open(path, migrate=migrate)
+        if "://" in path:
+            raise StoreError(f"database {path.split('://', 1)[0]}://...: only postgresql:// URLs or SQLite files")
+        path = Path(path)
     try:
         if path is None:
             database = Database(memory=True)
@@ -168,7 +196,8 @@ def open_database(path: Path | None) -> Db:
         database.execute("PRAGMA foreign_keys = ON")
         # Savepoints (nested db.atomic()) otherwise spill their undo records to a temp file: ~2.5x slower inserts.
         database.execute("PRAGMA temp_store = MEMORY")
-        migrations.apply(database)
+        if migrate:
+            migrations.apply(database)
     except (sqlite3.Error, OSError) as exc:
         raise StoreError(f"database {path or ':memory:'} is unusable: {exc}") from exc
     return SqliteDb(database, str(path or ":memory:"))

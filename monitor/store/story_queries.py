@@ -91,7 +91,7 @@ def list_stories(
         "SELECT s.id, s.created_at, s.updated_at, count(sa.article_id) AS size,"
         " coalesce(a.title, ''), coalesce(a.url, '')"
         " FROM stories s JOIN story_articles sa ON sa.story_id = s.id LEFT JOIN articles a ON a.id = s.first_article_id"
-        f" WHERE {' AND '.join(where)} GROUP BY s.id HAVING size >= ?"
+        f" WHERE {' AND '.join(where)} GROUP BY s.id, a.title, a.url HAVING count(sa.article_id) >= ?"
         " ORDER BY size DESC, s.updated_at DESC LIMIT ?",
         [*params, min_size, limit],
     ).fetchall()
@@ -128,8 +128,8 @@ def story_members(db: Db, story_id: int) -> list[StoryMember]:
     """Return the articles of a story in the order they joined it (empty for an unknown story)."""
     rows = db.execute(
         "SELECT sa.article_id, sa.outlet, sa.joined_at, a.published, coalesce(a.title, ''), coalesce(a.url, ''),"
-        " sa.similarity, (SELECT group_concat(topic_id, ' ') FROM (SELECT topic_id FROM hits"
-        "   WHERE article_id = sa.article_id ORDER BY topic_id))"
+        f" sa.similarity, (SELECT {db.joined('topic_id', ' ')} FROM (SELECT topic_id FROM hits"
+        "   WHERE article_id = sa.article_id ORDER BY topic_id) AS t)"
         " FROM story_articles sa JOIN articles a ON a.id = sa.article_id WHERE sa.story_id = ?"
         " ORDER BY sa.joined_at, sa.article_id",
         [story_id],
