@@ -17,6 +17,7 @@ from monitor.cli.common import EXIT_STORE, config_option, fail, load_settings, o
 from monitor.config import Settings
 from monitor.ops.unit import unit_problems
 from monitor.store import Db
+from monitor.store.hits import recent_hits
 from monitor.textutil import plural
 
 
@@ -42,7 +43,7 @@ def hits(config_path: Path, topic: str | None, since: float | None, limit: int, 
     settings = load_settings(config_path, delivers=False)
     db = _open(settings)
     after = datetime.now(UTC) - timedelta(seconds=since) if since else None
-    rows = ops.recent_hits(db, topic=topic, since=after, limit=limit)
+    rows = recent_hits(db, topic=topic, since=after, limit=limit)
     db.close()
     if output == "json":
         for row in rows:

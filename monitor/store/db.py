@@ -103,10 +103,6 @@ class Db(ABC):
 
     _driver_errors: ClassVar[tuple[type[BaseException], ...]] = ()
 
-    def joined(self, column: str, separator: str) -> str:
-        """Return the SQL aggregate that joins ``column``'s values with ``separator`` (in the order rows come)."""
-        return f"group_concat({column}, '{separator}')"  # SQLite 3.40 has no string_agg
-
     def query(self, sql: str, params: Params = ()) -> list[dict[str, Any]]:
         """Return every row as a dict keyed by column name."""
         rows = self.execute(sql, params)
@@ -167,11 +163,13 @@ class SqliteDb(Db):
         self.utils.close()
 
 
-def open_database(path: Path | str | None, *, migrate: bool = True) -> Db:
+def open_database(path: Path | str | None, *, migrate: bool = True, stop_before: str | None = None) -> Db:
     """Return the migrated database at ``path`` (in memory when None); raise StoreError if unusable.
 
     ``path`` is a SQLite file, or a ``postgresql://`` URL (``monitor.store.postgres``). ``migrate=False`` leaves
-    pending schema steps to ``Db.migrate()`` (``monitor db migrate`` reports them).
+    pending schema steps to ``Db.migrate()`` (``monitor db migrate`` reports them). ``stop_before`` names a SQLite
+    schema step (``migrations.STEPS``) to leave unapplied with every later one: a database as an older release left
+    it, to test upgrades.
     """
     if isinstance(path, str):
         from monitor.store.postgres import PgDb, is_postgres_url  # imports this module: a cycle at import time
@@ -197,7 +195,7 @@ def open_database(path: Path | str | None, *, migrate: bool = True) -> Db:
         # Savepoints (nested db.atomic()) otherwise spill their undo records to a temp file: ~2.5x slower inserts.
         database.execute("PRAGMA temp_store = MEMORY")
         if migrate:
-            migrations.apply(database)
+            migrations.apply(database, stop_before=stop_before)
     except (sqlite3.Error, OSError) as exc:
         raise StoreError(f"database {path or ':memory:'} is unusable: {exc}") from exc
     return SqliteDb(database, str(path or ":memory:"))

@@ -107,10 +107,24 @@ def p002_article_search(db: Db) -> None:
     db.execute(f"CREATE INDEX idx_articles_search ON articles USING GIN ({ARTICLE_SEARCH})")
 
 
+def p003_leases_feedback(db: Db) -> None:
+    """SQLite's m011 (leases of sources and periodic jobs) and m012 (relevance marks on hits, the store's keys)."""
+    for statement in (
+        "CREATE TABLE leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL, until TEXT NOT NULL)",
+        "CREATE INDEX idx_leases_owner ON leases (owner, until)",
+        "CREATE TABLE feedback (hit_id BIGINT PRIMARY KEY REFERENCES hits (id) ON DELETE CASCADE,"
+        " topic_id TEXT NOT NULL, article_id BIGINT NOT NULL, relevant BIGINT NOT NULL, via TEXT NOT NULL,"
+        " created_at TEXT NOT NULL)",
+        "CREATE INDEX idx_feedback_topic ON feedback (topic_id)",
+        "CREATE TABLE store_keys (name TEXT PRIMARY KEY, value TEXT NOT NULL, created_at TEXT NOT NULL)",
+    ):
+        db.execute(statement)
+
+
 Step = Callable[[Db], None]
 
 # The order of application; append new steps at the end, never edit an applied one.
-STEPS: tuple[Step, ...] = (p001_initial, p002_article_search)
+STEPS: tuple[Step, ...] = (p001_initial, p002_article_search, p003_leases_feedback)
 
 # Two int4 keys: this lock, in this schema (tests migrate many schemas of one database at once).
 _LOCK = "SELECT pg_advisory_xact_lock(hashtext('monitor.migrations'), hashtext(current_schema()))"

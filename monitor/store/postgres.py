@@ -146,9 +146,6 @@ class PgDb(Db):
     def _atomic(self) -> Any:
         return self.conn.transaction()
 
-    def joined(self, column: str, separator: str) -> str:
-        return f"string_agg({column}, '{separator}')"
-
     def table_names(self) -> list[str]:
         rows = self.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
