@@ -65,7 +65,7 @@ def test_a_batch_follows_references_of_tables_added_later(db: Db) -> None:
     db.execute("CREATE TABLE member_notes (member_id INTEGER REFERENCES story_members (id), note TEXT)")
     save(db, 1, 200)
     save(db, 2, 1)
-    db.execute("INSERT INTO story_members (article_id) SELECT id FROM articles")
+    db.execute("INSERT INTO story_members (id, article_id) SELECT id, id FROM articles")
     db.execute("INSERT INTO member_notes (member_id, note) SELECT id, 'n' FROM story_members")
     deleted = _prune(db)
     assert (deleted["articles"], deleted["story_members"], deleted["member_notes"]) == (1, 1, 1)
