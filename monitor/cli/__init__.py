@@ -224,6 +224,7 @@ from monitor.cli.feedback import feedback as _feedback  # noqa: E402
 main.add_command(_calibrate)
 main.add_command(_feedback)
 
+from monitor.cli import database as _database  # noqa: E402, F401 (adds db migrate and db copy)
 from monitor.cli.ops import db_group as _db  # noqa: E402
 from monitor.cli.ops import hits as _hits  # noqa: E402
 from monitor.cli.ops import install_service as _install_service  # noqa: E402

@@ -74,7 +74,7 @@ def _table(header: list[str], rows: list[list[str]], widest: int = 60) -> None:
 
 @click.group("db")
 def db_group() -> None:
-    """Database maintenance: sizes and row counts, retention pruning."""
+    """Database maintenance: sizes and row counts, retention pruning, schema steps, copying to another database."""
 
 
 @db_group.command("stats")

@@ -56,8 +56,8 @@ class Db(ABC):
         """Run one statement; raise StoreError if the database refuses it."""
 
     @abstractmethod
-    def executemany(self, sql: str, rows: Iterable[Params]) -> None:
-        """Run one statement for each parameter row."""
+    def executemany(self, sql: str, rows: Iterable[Params]) -> int:
+        """Run one statement for each parameter row; return how many rows they changed in all."""
 
     @property
     @abstractmethod
@@ -132,9 +132,9 @@ class SqliteDb(Db):
         except sqlite3.Error as exc:
             raise StoreError(f"database {self.name}: {exc}") from exc
 
-    def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+    def executemany(self, sql: str, rows: Iterable[Params]) -> int:
         try:
-            self.conn.executemany(sql, rows)
+            return self.conn.executemany(sql, rows).rowcount
         except sqlite3.Error as exc:
             raise StoreError(f"database {self.name}: {exc}") from exc
 

@@ -132,10 +132,11 @@ class PgDb(Db):
         except psycopg.Error as exc:
             raise StoreError(f"database {self.name}: {exc}") from exc
 
-    def executemany(self, sql: str, rows: Any) -> None:
+    def executemany(self, sql: str, rows: Any) -> int:
         try:
             with self.conn.cursor() as cursor:
                 cursor.executemany(to_pyformat(sql), rows)
+                return cursor.rowcount
         except psycopg.Error as exc:
             raise StoreError(f"database {self.name}: {exc}") from exc
 
