@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
+import psycopg
+
 from monitor.errors import StoreError
 from monitor.store.db import Db
 from monitor.store.pg_migrations import ARTICLE_SEARCH
@@ -186,8 +188,8 @@ def iter_articles(
     sql, params, regexes = _select(db, since, clauses, newest_first)
     odd = [re.compile(pattern) for pattern in exotic]
     width = 9  # the article columns before the clause flags
+    cursor = db.stream(sql, params)
     try:
-        cursor = db.execute(sql, params)
         while rows := cursor.fetchmany(batch):
             for row in rows:
                 if on_row is not None:
@@ -195,8 +197,10 @@ def iter_articles(
                 if clauses and not _passes(row, width, regexes, odd):
                     continue
                 yield _row(row[:width])
-    except sqlite3.Error as exc:
+    except (sqlite3.Error, psycopg.Error) as exc:
         raise StoreError(f"archive query failed: {exc}") from exc
+    finally:
+        cursor.close()
 
 
 def _passes(

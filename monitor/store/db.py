@@ -42,6 +42,8 @@ class Rows(Protocol):
 
     def __iter__(self) -> Iterator[Any]: ...
 
+    def close(self) -> None: ...
+
 
 class Db(ABC):
     """One connection to the store's database, for one thread of one process."""
@@ -102,6 +104,13 @@ class Db(ABC):
             raise StoreError(f"database {self.name}: {exc}") from exc
 
     _driver_errors: ClassVar[tuple[type[BaseException], ...]] = ()
+
+    def stream(self, sql: str, params: Params = ()) -> Rows:
+        """Run a query whose rows are read a batch at a time (``fetchmany``) while other statements run; close it.
+
+        SQLite's cursor already steps through the result as it is read; a server backend must not send it whole.
+        """
+        return self.execute(sql, params)
 
     def query(self, sql: str, params: Params = ()) -> list[dict[str, Any]]:
         """Return every row as a dict keyed by column name."""

@@ -16,6 +16,7 @@ so that ``? IS NULL`` and ``coalesce(?, ...)`` have a type to resolve.
 
 from __future__ import annotations
 
+import itertools
 import re
 from decimal import Decimal
 from functools import lru_cache
@@ -33,6 +34,7 @@ from monitor.store import pg_migrations
 from monitor.store.db import Db, Params, Rows
 
 SCHEMES = ("postgresql", "postgres")
+_STREAMS = itertools.count(1)
 
 _TOKEN_RE = re.compile(r"'(?:[^']|'')*'|\"[^\"]*\"|\?|%")
 
@@ -131,6 +133,17 @@ class PgDb(Db):
             return self.conn.execute(to_pyformat(sql), params)
         except psycopg.Error as exc:
             raise StoreError(f"database {self.name}: {exc}") from exc
+
+    def stream(self, sql: str, params: Params = ()) -> Rows:
+        # A server-side cursor WITH HOLD: it outlives autocommit's implicit transactions, so the connection keeps
+        # serving other statements between batches (a plain cursor would hold the whole archive in memory).
+        cursor = self.conn.cursor(name=f"monitor_stream_{next(_STREAMS)}", withhold=True)
+        try:
+            cursor.execute(to_pyformat(sql), params)
+        except psycopg.Error as exc:
+            cursor.close()
+            raise StoreError(f"database {self.name}: {exc}") from exc
+        return cursor
 
     def executemany(self, sql: str, rows: Any) -> int:
         try:

@@ -124,3 +124,15 @@ def test_the_tokenizer_folds_case_and_splits_at_punctuation(db: Db) -> None:
 def test_plan_expressions_become_tsqueries() -> None:
     assert tsquery('"tartus" OR "russ"*') == "'tartus' | 'russ':*"
     assert tsquery('"it\'s"') == "'it''s'"
+
+
+def test_articles_are_read_in_batches_while_the_connection_serves_other_statements(db: Db) -> None:
+    store.sync_sources(db, SOURCES, NOW)
+    ids = _save(db, [(f"Story {n}", "Tartus", "en", 0) for n in range(5)])
+    read = []
+    for article in iter_articles(db, batch=2):
+        read.append(article.id)
+        db.execute("UPDATE sources SET entries_seen = ? WHERE id = ?", [article.id, SOURCES[0].id])  # between batches
+    assert read == ids
+    assert db.scalar("SELECT entries_seen FROM sources WHERE id = ?", [SOURCES[0].id]) == ids[-1]
+    assert [a.id for a in iter_articles(db, newest_first=True, batch=2)][:2] == ids[:-3:-1]
