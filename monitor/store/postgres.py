@@ -11,7 +11,8 @@ The connection is in autocommit outside ``Db.transaction()``, like the SQLite on
 as SQLite's do, so the store's SQL and its callers see one behaviour: ``?`` becomes ``%s`` (once per distinct
 statement), Python bools are written as 0/1 and boolean results read as 0/1, ``numeric`` results (``sum`` of a
 BIGINT column) read as int (or float when fractional) instead of Decimal, and ``str`` parameters are typed ``text``
-so that ``? IS NULL`` and ``coalesce(?, ...)`` have a type to resolve.
+so that ``? IS NULL`` and ``coalesce(?, ...)`` have a type to resolve (without the NUL characters PostgreSQL
+refuses).
 """
 
 from __future__ import annotations
@@ -72,6 +73,12 @@ def to_pyformat(sql: str) -> str:
     return _TOKEN_RE.sub(token, sql)
 
 
+class _Text(StrDumper):
+    # PostgreSQL text cannot hold U+0000, which SQLite stores: a NUL in a hostile feed's error or text is dropped.
+    def dump(self, obj: str) -> Buffer | None:
+        return super().dump(obj.replace("\x00", "") if "\x00" in obj else obj)
+
+
 class _BoolAsInt(Dumper):
     # SQLite has no booleans: a True parameter is the integer 1 there, and columns such as ``disabled`` are integers.
     oid = postgres.types["int8"].oid
@@ -110,7 +117,7 @@ class PgDb(Db):
         except psycopg.Error as exc:
             raise StoreError(f"database {name} is unusable: {exc}") from exc
         adapters = conn.adapters
-        adapters.register_dumper(str, StrDumper)
+        adapters.register_dumper(str, _Text)
         adapters.register_dumper(bool, _BoolAsInt)
         adapters.register_loader("bool", _BoolAsIntLoader)
         adapters.register_loader("numeric", _NumericAsNumber)

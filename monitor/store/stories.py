@@ -109,9 +109,11 @@ def add_member(db: Db, article_id: int, member: Membership, now: datetime) -> in
         else:
             db.execute("UPDATE stories SET updated_at = ? WHERE id = ?", [now.isoformat(), story_id])
         db.execute(
-            "INSERT OR REPLACE INTO story_articles"
+            "INSERT INTO story_articles"
             " (article_id, story_id, outlet, url_key, fingerprint, similarity, signature, joined_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (article_id) DO UPDATE SET story_id = excluded.story_id,"
+            " outlet = excluded.outlet, url_key = excluded.url_key, fingerprint = excluded.fingerprint,"
+            " similarity = excluded.similarity, signature = excluded.signature, joined_at = excluded.joined_at",
             [
                 article_id,
                 story_id,
@@ -209,7 +211,8 @@ def _queue_updates(
             if (match.topic_id, channel_id) not in alerted:
                 continue  # the story never alerted there: there is nothing to update
             claimed = db.execute(
-                "INSERT OR IGNORE INTO story_updates (story_id, topic_id, channel_id, created_at) VALUES (?, ?, ?, ?)",
+                "INSERT INTO story_updates (story_id, topic_id, channel_id, created_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT DO NOTHING",
                 [story_id, match.topic_id, channel_id, now.isoformat()],
             )
             if claimed.rowcount == 0:
@@ -340,4 +343,4 @@ def _insert_bands(db: Db, article_id: int, band_keys: Sequence[int]) -> None:
     if band_keys:  # one statement for all bands: twice as fast as executemany
         rows = ", ".join("(?, ?)" for _ in band_keys)
         values = [v for key in band_keys for v in (key, article_id)]
-        db.execute(f"INSERT OR IGNORE INTO story_bands (key, article_id) VALUES {rows}", values)
+        db.execute(f"INSERT INTO story_bands (key, article_id) VALUES {rows} ON CONFLICT DO NOTHING", values)

@@ -76,6 +76,7 @@ def test_values_read_and_written_as_sqlites(pg_url: PgSchema) -> None:
     ).fetchone()
     assert row == (1, 1, 1, 1, "it's 100% ?", "%s")
     assert db.scalar("SELECT CAST(? AS TEXT) IS NULL", [None]) == 1
+    assert db.scalar("SELECT ?", ["bad\x00 byte"]) == "bad byte"  # a hostile feed's NUL cannot stop a write
     db.close()
 
 
