@@ -50,14 +50,24 @@ def hits(config_path: Path, topic: str | None, since: float | None, limit: int, 
             click.echo(json.dumps(row.as_dict(), ensure_ascii=False))
     elif output == "csv":
         writer = csv.writer(sys.stdout)
-        writer.writerow(["created_at", "topic", "score", "title", "url", "source", "delivered"])
+        writer.writerow(["id", "created_at", "topic", "score", "title", "url", "source", "delivered"])
         for row in rows:
-            writer.writerow([row.created_at, row.topic, row.score, row.title, row.url, row.source, row.delivery])
+            writer.writerow(
+                [row.hit_id, row.created_at, row.topic, row.score, row.title, row.url, row.source, row.delivery]
+            )
     else:
         _table(
-            ["time", "topic", "score", "source", "delivered", "title"],
+            ["id", "time", "topic", "score", "source", "delivered", "title"],
             [
-                [r.created_at[:16].replace("T", " "), r.topic, f"{r.score:g}", r.source, r.delivery, r.title]
+                [
+                    str(r.hit_id),
+                    r.created_at[:16].replace("T", " "),
+                    r.topic,
+                    f"{r.score:g}",
+                    r.source,
+                    r.delivery,
+                    r.title,
+                ]
                 for r in rows
             ],
         )

@@ -30,6 +30,7 @@ class HitRow:
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "id": self.hit_id,
             "created_at": self.created_at,
             "topic": self.topic,
             "score": self.score,
