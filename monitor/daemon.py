@@ -174,7 +174,7 @@ class Service:
             plural(len(settings.sources), "source"),
             plural(len(settings.topics), "topic"),
             plural(len(settings.channels), "channel"),
-            settings.database,
+            self.rt.db.name,
         )
         try:
             while not stop.is_set():

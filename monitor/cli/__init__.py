@@ -14,7 +14,7 @@ from typing import Any, TextIO
 
 import click
 
-from monitor import __version__
+from monitor import __version__, store
 from monitor.cli.common import (
     EXIT_CONFIG,
     config_option,
@@ -83,7 +83,7 @@ def check(config_path: Path, probe: bool) -> None:
     click.echo(
         f"{config_path}: OK: {plural(len(settings.sources), 'source')}, {plural(len(settings.topics), 'topic')}, "
         f"{plural(len(settings.channels), 'channel')}, {plural(len(settings.routes), 'route')}; "
-        f"database {settings.database}"
+        f"database {store.database_name(settings.database)}"
     )
     meaning = semantic_status(settings.topics)
     if meaning:

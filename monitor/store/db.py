@@ -15,7 +15,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, TypeGuard
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from sqlite_utils import Database
 
@@ -23,6 +24,8 @@ from monitor.errors import StoreError
 from monitor.store.migrations import migrations
 
 Params = Sequence[Any] | Mapping[str, Any]
+
+SCHEMES = ("postgresql", "postgres")  # database: URLs of a PostgreSQL server
 
 
 class Rows(Protocol):
@@ -181,7 +184,7 @@ def open_database(path: Path | str | None, *, migrate: bool = True, stop_before:
     it, to test upgrades.
     """
     if isinstance(path, str):
-        from monitor.store.postgres import PgDb, is_postgres_url  # imports this module: a cycle at import time
+        from monitor.store.postgres import PgDb  # imports this module: a cycle at import time
 
         if is_postgres_url(path):
             return PgDb.open(path, migrate=migrate)
@@ -208,6 +211,29 @@ def open_database(path: Path | str | None, *, migrate: bool = True, stop_before:
     except (sqlite3.Error, OSError) as exc:
         raise StoreError(f"database {path or ':memory:'} is unusable: {exc}") from exc
     return SqliteDb(database, str(path or ":memory:"))
+
+
+def is_postgres_url(target: object) -> TypeGuard[str]:
+    """Return whether ``target`` names a PostgreSQL database (``postgresql://`` or ``postgres://``) and not a file."""
+    return isinstance(target, str) and target.split("://", 1)[0].lower() in SCHEMES and "://" in target
+
+
+def redact(url: str) -> str:
+    """Return ``url`` without its password (in the authority or as a ``password=`` parameter), for messages."""
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, host = netloc.rsplit("@", 1)
+        netloc = f"{userinfo.split(':', 1)[0]}@{host}"
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "password"])
+    return f"{parts.scheme}://{netloc}{parts.path}" + (f"?{query}" if query else "")
+
+
+def database_name(target: Path | str | None) -> str:
+    """Return how messages name a database: its file, or its URL without the password."""
+    if target is None:
+        return ":memory:"
+    return redact(target) if is_postgres_url(target) else str(target)
 
 
 def stored_time(value: object) -> datetime | None:

@@ -22,7 +22,6 @@ import re
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import psycopg
 from psycopg import postgres
@@ -32,28 +31,11 @@ from psycopg.types.string import StrDumper
 
 from monitor.errors import StoreError
 from monitor.store import pg_migrations
-from monitor.store.db import Db, Params, Rows
+from monitor.store.db import Db, Params, Rows, redact
 
-SCHEMES = ("postgresql", "postgres")
 _STREAMS = itertools.count(1)
 
 _TOKEN_RE = re.compile(r"'(?:[^']|'')*'|\"[^\"]*\"|\?|%")
-
-
-def is_postgres_url(target: object) -> bool:
-    """Return whether ``target`` names a PostgreSQL database (``postgresql://`` or ``postgres://``) and not a file."""
-    return isinstance(target, str) and target.split("://", 1)[0].lower() in SCHEMES and "://" in target
-
-
-def redact(url: str) -> str:
-    """Return ``url`` without its password (in the authority or as a ``password=`` parameter), for messages."""
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, host = netloc.rsplit("@", 1)
-        netloc = f"{userinfo.split(':', 1)[0]}@{host}"
-    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "password"])
-    return f"{parts.scheme}://{netloc}{parts.path}" + (f"?{query}" if query else "")
 
 
 @lru_cache(maxsize=1024)

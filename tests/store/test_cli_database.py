@@ -72,3 +72,10 @@ def test_copy_then_the_same_answers_from_postgresql(tmp_path: Path, pg_url: PgSc
         {t: v["rows"] for t, v in json.loads(s.output)["tables"].items() if t in ("articles", "hits")} for s in stats
     ]
     assert rows[0] == rows[1] == {"articles": 3, "hits": 3}
+
+
+def test_check_names_a_database_url_without_its_password(tmp_path: Path) -> None:
+    config = _config(tmp_path, "postgresql://ann:s3cret@db.example/news")
+    result = CliRunner().invoke(main, ["check", "-c", str(config)])
+    assert result.exit_code == 0, result.output
+    assert "database postgresql://ann@db.example/news" in result.output and "s3cret" not in result.output
