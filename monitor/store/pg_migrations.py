@@ -121,10 +121,30 @@ def p003_leases_feedback(db: Db) -> None:
         db.execute(statement)
 
 
+def p004_one_alert_per_story(db: Db) -> None:
+    """SQLite's m010: each alert delivery carries its story and topic; one live alert per story, topic and channel.
+
+    No backfill: no PostgreSQL database predates it (``monitor db copy`` brings the values along).
+    """
+    for statement in (
+        "ALTER TABLE deliveries ADD COLUMN story_id BIGINT",
+        "ALTER TABLE deliveries ADD COLUMN topic_id TEXT",
+        "CREATE INDEX idx_hits_article ON hits (article_id)",
+        "CREATE UNIQUE INDEX idx_deliveries_one_alert_per_story ON deliveries (story_id, topic_id, channel_id)"
+        " WHERE story_id IS NOT NULL AND status NOT IN ('failed', 'dead')",
+    ):
+        db.execute(statement)
+
+
 Step = Callable[[Db], None]
 
 # The order of application; append new steps at the end, never edit an applied one.
-STEPS: tuple[Step, ...] = (p001_initial, p002_article_search, p003_leases_feedback)
+STEPS: tuple[Step, ...] = (
+    p001_initial,
+    p002_article_search,
+    p003_leases_feedback,
+    p004_one_alert_per_story,
+)
 
 # Two int4 keys: this lock, in this schema (tests migrate many schemas of one database at once).
 _LOCK = "SELECT pg_advisory_xact_lock(hashtext('monitor.migrations'), hashtext(current_schema()))"

@@ -18,6 +18,7 @@ from monitor.match.fts import build_alphabet, candidate_chars, plan_query
 from monitor.models import Article, MatchDocument, Topic
 from monitor.store import Db
 from monitor.store.archive import fts_chars, iter_articles, tsquery
+from monitor.store.deliveries import HitPlan
 
 NOW = datetime(2025, 2, 17, 12, 0, tzinfo=UTC)
 SOURCES = (
@@ -52,9 +53,7 @@ def _save(db: Db, articles: Iterable[tuple[str, str, str | None, int]]) -> list[
             link=url,
             source_id=SOURCES[source % len(SOURCES)].id,
             item_key=url,
-            matches=[],
-            topic_titles={},
-            channels_for=lambda topic, score: [],
+            plan=HitPlan(()),
             now=NOW,
         )
         ids.append(saved.article_id)
