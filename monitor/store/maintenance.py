@@ -125,6 +125,11 @@ def pg_table_bytes(db: Db) -> dict[str, int]:
     return {str(name): int(size) for name, size in rows}
 
 
+def server_bytes(db: Db) -> int | None:
+    """Return the bytes a database server holds for the store (None for SQLite: its file sizes say it)."""
+    return sum(pg_table_bytes(db).values()) if db.dialect == "postgresql" else None
+
+
 def pg_file_stats(db: Db) -> dict[str, Any]:
     """Return ``sqlite_file_stats``'s keys for a server: its blocks held by this schema, none free (autovacuum)."""
     block = int(db.scalar("SELECT CAST(current_setting('block_size') AS BIGINT)"))

@@ -118,3 +118,13 @@ def test_sqlite_file_statistics_and_table_bytes(db: Db) -> None:
     assert stats["pages"] > stats["free_pages"] >= 0 and stats["page_size"] >= 512
     sizes = m.sqlite_table_bytes(db)
     assert sizes["articles"] > 0 and set(sizes) <= set(db.table_names()) | {"sqlite_schema", "sqlite_master"}
+
+
+def test_a_server_says_how_many_bytes_the_store_holds(db: Db) -> None:
+    save(db, 1, 1, topics=("syria",))
+    size = m.server_bytes(db)
+    if db.dialect == "sqlite":
+        assert size is None  # its file and WAL say it
+    else:
+        assert size is not None and size >= sum(m.table_bytes(db).values()) > 0
+        assert m.file_stats(db)["pages"] * m.file_stats(db)["page_size"] <= size
