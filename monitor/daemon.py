@@ -92,7 +92,7 @@ async def run_once(settings: Settings, *, db: Db | None = None) -> CycleStats:
     Takes the daemon's lock (StoreError naming its pid when a daemon runs): alongside one, ``retry_all`` would
     send again the deliveries the daemon has in flight.
     """
-    with ops.InstanceLock(settings.database):
+    with ops.InstanceLock(settings.database_file):
         async with open_runtime(settings, db=db) as rt:
             stats = CycleStats()
             await poll_all(rt, stats)
@@ -125,7 +125,7 @@ async def run_daemon(settings: Settings, stop: asyncio.Event | None = None) -> N
     for signum, event in ((signal.SIGTERM, stop), (signal.SIGINT, stop), (signal.SIGHUP, reload)):
         with suppress(NotImplementedError, RuntimeError):  # not on the main thread (tests) or not on Unix
             loop.add_signal_handler(signum, event.set)
-    lock = ops.InstanceLock(settings.database)
+    lock = ops.InstanceLock(settings.database_file)
     lock.acquire()
     try:
         systemd.notify("STATUS=opening database")
@@ -145,7 +145,7 @@ class Service:
         self.dispatcher = Dispatcher(rt, on_outcome=self._count_delivery)
         rt.on_queued = self.dispatcher.wake
         self.metrics = ops.Metrics()
-        self.metrics.watch_database(lambda: self.rt.db, rt.settings.database)
+        self.metrics.watch_database(lambda: self.rt.db, rt.settings.database_file)
         self.scheduler: AsyncIOScheduler | None = None
         self.in_flight: dict[str, asyncio.Task[Any]] = {}
         self.heartbeat = min(HEARTBEAT_SECONDS, systemd.watchdog_interval() or HEARTBEAT_SECONDS)
@@ -177,7 +177,7 @@ class Service:
             plural(len(settings.sources), "source"),
             plural(len(settings.topics), "topic"),
             plural(len(settings.channels), "channel"),
-            settings.database,
+            self.rt.db.name,
         )
         try:
             while not stop.is_set():

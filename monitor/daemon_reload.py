@@ -58,7 +58,11 @@ async def reload_config(
         systemd.notify("READY=1", f"STATUS={status()}")
         return False
     if new.database != old.database:
-        log.warning("database path changed to %s: takes effect at restart; still using %s", new.database, old.database)
+        log.warning(
+            "database changed to %s: takes effect at restart; still using %s",
+            store.database_name(new.database),
+            store.database_name(old.database),
+        )
         new = replace(new, database=old.database)
     # The scheduling settings are read at every poll and re-plan the schedule now; the rest of fetch built the
     # client and limiter at start.

@@ -1,7 +1,7 @@
 """The store stage: every read and write of the SQLite database goes through this package."""
 
 from monitor.store.articles import SavedArticle, find_article, insert_article, mark_seen, save_article, unseen_keys
-from monitor.store.db import Db, Rows, open_database, schema_version
+from monitor.store.db import Db, Rows, database_name, open_database, schema_version
 from monitor.store.deliveries import (
     PendingDelivery,
     delivery_counts,
@@ -28,6 +28,7 @@ __all__ = [
     "SavedArticle",
     "SourceRow",
     "SourceState",
+    "database_name",
     "delivery_counts",
     "enable_source",
     "find_article",
