@@ -136,6 +136,16 @@ def p004_one_alert_per_story(db: Db) -> None:
         db.execute(statement)
 
 
+def p005_article_vectors(db: Db) -> None:
+    """SQLite's m013: lead vectors (float32 little-endian) and languages of articles with hits, by publication time."""
+    for statement in (
+        "CREATE TABLE article_vectors (article_id BIGINT PRIMARY KEY REFERENCES articles (id) ON DELETE CASCADE,"
+        " language TEXT NOT NULL, published_at TEXT NOT NULL, vector BYTEA NOT NULL)",
+        "CREATE INDEX idx_article_vectors_published ON article_vectors (published_at)",
+    ):
+        db.execute(statement)
+
+
 Step = Callable[[Db], None]
 
 # The order of application; append new steps at the end, never edit an applied one.
@@ -144,6 +154,7 @@ STEPS: tuple[Step, ...] = (
     p002_article_search,
     p003_leases_feedback,
     p004_one_alert_per_story,
+    p005_article_vectors,
 )
 
 # Two int4 keys: this lock, in this schema (tests migrate many schemas of one database at once).
