@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -426,9 +426,15 @@ class RouteConfig(_Model):
         """Return True when a hit on ``topic_id`` passes this route's filters (``source``: its id and name)."""
         return self.refusal(topic_id, score, language, source) is None
 
+    def covers(self, topic_id: str) -> bool:
+        """Return True when this route names ``topic_id``; "*" covers every topic but the monitor's own."""
+        if topic_id == HEALTH_TOPIC:
+            return HEALTH_TOPIC in self.topics  # a catch-all is for articles
+        return "*" in self.topics or topic_id in self.topics
+
     def refusal(self, topic_id: str, score: float, language: str | None, source: tuple[str, ...]) -> str | None:
         """Return which of this route's filters a hit fails, in words, or None when the route takes it."""
-        if "*" not in self.topics and topic_id not in self.topics:
+        if not self.covers(topic_id):
             return f"topic {topic_id} is not in topics {self.topics}"
         if self.min_score is not None and score < self.min_score:
             return f"score {score:g} is below min_score {self.min_score:g}"
@@ -547,9 +553,25 @@ class Settings:
         self, topic_id: str, score: float, *, language: str | None = None, source: tuple[str, ...] = ()
     ) -> list[str]:
         """Return the channel ids a hit on ``topic_id`` with ``score`` goes to, each once, in route order."""
+        return self.channels_where(lambda route: route.accepts(topic_id, score, language, source))
+
+    def update_channels(self, topic_id: str, outlets: int) -> list[str]:
+        """Return the channels that want a story-update alert for ``topic_id`` once a story has ``outlets`` outlets."""
+        return self.channels_where(
+            lambda route: route.story_updates is not None and outlets >= route.story_updates and route.covers(topic_id)
+        )
+
+    def notice_channels(self, topic_id: str, *, spike: bool) -> list[str]:
+        """Return the channels a notice goes to: a spike on ``topic_id``, or the monitor's own health."""
+        if spike:
+            return self.channels_where(lambda r: r.spike and topic_id != HEALTH_TOPIC and r.covers(topic_id))
+        return self.channels_where(lambda route: route.covers(HEALTH_TOPIC))
+
+    def channels_where(self, wanted: Callable[[RouteConfig], bool]) -> list[str]:
+        """Return the channels of the routes ``wanted`` picks, each once, in route order: the one route matcher."""
         found: list[str] = []
         for route in self.routes:
-            if route.accepts(topic_id, score, language, source):
+            if wanted(route):
                 found.extend(c for c in route.channels if c not in found)
         return found
 

@@ -23,7 +23,7 @@ from monitor.errors import NotifyError, StoreError
 from monitor.notify import Channel, Message, deliver
 from monitor.runtime import CycleStats, Runtime
 from monitor.store import deliveries as outbox
-from monitor.store import digests, notices, sends, stories
+from monitor.store import digests, notices, sends, story_queries
 
 log = logging.getLogger("monitor.dispatch")
 
@@ -264,7 +264,7 @@ class Dispatcher:
         """Send one delivery and record the outcome; never raises (a database error backs the worker off)."""
         rt = self.rt
         try:
-            alert = stories.with_story(rt.db, pending).alert  # data.story: size and outlets as of now
+            alert = story_queries.with_story(rt.db, pending).alert  # data.story: size and outlets as of now
             now = rt.clock()
             found = rt.settings.route_for(
                 channel.id, alert.topic_id, alert.score, alert.language, (pending.source_id, alert.source)

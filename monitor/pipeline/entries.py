@@ -148,7 +148,7 @@ async def _store_entry(
             topic, score, language=article.language, source=origin
         ),
         member=member,
-        updates_for=lambda topic, outlets: dedup.update_channels(rt.settings.routes, topic, outlets),
+        updates_for=rt.settings.update_channels,
         now=now,
     )
     if saved.deliveries or saved.updates:

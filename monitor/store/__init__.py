@@ -1,6 +1,6 @@
 """The store stage: every read and write of the SQLite database goes through this package."""
 
-from monitor.store.articles import SavedArticle, find_article, insert_article, mark_seen, save_article, unseen_keys
+from monitor.store.articles import SavedArticle, find_article, insert_article, mark_seen, save_article
 from monitor.store.db import Db, Rows, open_database, schema_version
 from monitor.store.deliveries import (
     PendingDelivery,
@@ -45,5 +45,4 @@ __all__ = [
     "schema_version",
     "source_state",
     "sync_sources",
-    "unseen_keys",
 ]

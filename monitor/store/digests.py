@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from typing import Any
 
 from monitor.store import sends
 from monitor.store.db import Db
@@ -94,12 +93,6 @@ def hit_counts(db: Db, topic_id: str, since: datetime, until: datetime) -> int:
         [topic_id, since.isoformat(), until.isoformat()],
     ).fetchone()
     return int(row[0]) if row else 0
-
-
-def digest_status(db: Db, digest_id: str) -> dict[str, Any]:
-    """Return the statuses of a digest's deliveries and how many (for tests and the CLI)."""
-    rows = db.execute("SELECT status, count(*) FROM deliveries WHERE digest_id = ? GROUP BY status", [digest_id])
-    return {r[0]: r[1] for r in rows}
 
 
 def first_hit_at(db: Db) -> datetime | None:
