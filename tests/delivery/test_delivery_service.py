@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from delivery_peers import Answer, Receiver, queue_hits, statuses, write_config
 
-from monitor import daemon
 from monitor.config import Settings, load_config
 from monitor.daemon import Service, open_runtime
 from monitor.dispatch import Dispatcher
+from monitor.service import dispatching
 
 
 def hook(channel_id: str, url: str, **extra: object) -> dict[str, object]:
@@ -68,7 +68,7 @@ def test_a_reload_that_changes_channels_sends_in_flight_deliveries_once(tmp_path
 
 
 def test_a_dispatcher_that_dies_is_restarted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(daemon, "DISPATCHER_RESTART_SECONDS", 0.1)
+    monkeypatch.setattr(dispatching, "DISPATCHER_RESTART_SECONDS", 0.1)
     real_run = Dispatcher.run
     runs: list[int] = []
 
