@@ -67,6 +67,7 @@ async def open_runtime(settings: Settings, *, scratch: bool = False) -> AsyncIte
             topic_titles={t.id: t.title for t in settings.topics},
         )
         store.sync_sources(db, settings.sources, rt.clock())
+        store.adopt_route_keys(db, [route.key for route in settings.routes])  # once, for rows from before keys
         yield rt
     finally:
         await client.aclose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -404,6 +405,11 @@ def _check_timezone(value: str) -> str:
 class RouteConfig(_Model):
     """Send hits of ``topics`` (ids, or "*" for all) to ``channels``, instantly or gathered into digests."""
 
+    id: str | None = Field(
+        None,
+        min_length=1,
+        description="a stable name for the route; by default its key is derived from its topics, channels and filters",
+    )
     topics: list[str] = Field(min_length=1)
     channels: list[str] = Field(min_length=1)
     min_score: float | None = Field(None, ge=0)
@@ -425,6 +431,24 @@ class RouteConfig(_Model):
     def accepts(self, topic_id: str, score: float, language: str | None, source: tuple[str, ...]) -> bool:
         """Return True when a hit on ``topic_id`` passes this route's filters (``source``: its id and name)."""
         return self.refusal(topic_id, score, language, source) is None
+
+    @property
+    def key(self) -> str:
+        """Return the route's stable identity, stored with the deliveries it decides: its ``id``, or a hash of what
+        it selects and where it sends, so reordering routes (or changing only their timing) keeps it.
+
+        Two routes with the same topics, channels and filters share a key, harmlessly: the first always decides.
+        """
+        if self.id is not None:
+            return self.id
+        what = {
+            "topics": sorted(self.topics),
+            "channels": sorted(self.channels),
+            "min_score": self.min_score,
+            "languages": sorted(self.languages) if self.languages is not None else None,
+            "sources": sorted(self.sources) if self.sources is not None else None,
+        }
+        return "route-" + hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()[:12]
 
     def covers(self, topic_id: str) -> bool:
         """Return True when this route names ``topic_id``; "*" covers every topic but the monitor's own."""
@@ -577,11 +601,11 @@ class Settings:
 
     def route_for(
         self, channel_id: str, topic_id: str, score: float, language: str | None, source: tuple[str, ...]
-    ) -> tuple[int, RouteConfig] | None:
-        """Return the first route (index, route) that sends this hit to ``channel_id``: it decides when it goes."""
-        for index, route in enumerate(self.routes):
+    ) -> RouteConfig | None:
+        """Return the first route that sends this hit to ``channel_id``: it decides when it goes."""
+        for route in self.routes:
             if channel_id in route.channels and route.accepts(topic_id, score, language, source):
-                return index, route
+                return route
         return None
 
 

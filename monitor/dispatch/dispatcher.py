@@ -59,7 +59,7 @@ class Dispatcher:
         self._sends: set[asyncio.Task[None]] = set()
         self._workers: dict[str, asyncio.Task[None]] = {}
         # Instant sends in flight per (channel, route): counted against max_per_hour before they are recorded.
-        self._in_flight_by_route: Counter[tuple[str, int]] = Counter()
+        self._in_flight_by_route: Counter[tuple[str, str]] = Counter()
         self._running = False
         self._digests_in_flight: set[str] = set()
         self._notices_in_flight: set[int] = set()
@@ -266,22 +266,22 @@ class Dispatcher:
         try:
             alert = story_queries.with_story(rt.db, pending).alert  # data.story: size and outlets as of now
             now = rt.clock()
-            found = rt.settings.route_for(
+            route = rt.settings.route_for(
                 channel.id, alert.topic_id, alert.score, alert.language, (pending.source_id, alert.source)
             )
-            index, route = found if found else (-1, None)
+            key = route.key if route else ""
             hour_ago = now - timedelta(hours=1)
-            sent = digests.sent_since(rt.db, channel.id, index, hour_ago) if route and route.max_per_hour else 0
-            decision = decide(route, now, sent + self._in_flight_by_route[channel.id, index])
+            sent = digests.sent_since(rt.db, channel.id, key, hour_ago) if route and route.max_per_hour else 0
+            decision = decide(route, now, sent + self._in_flight_by_route[channel.id, key])
             if decision.hold_until is not None:
-                outbox.hold_delivery(rt.db, pending.id, route=index, until=decision.hold_until)
+                outbox.hold_delivery(rt.db, pending.id, route=key, until=decision.hold_until)
                 log.info("held %s for %s (%s) until %s", alert.id, channel.id, decision.why, decision.hold_until)
                 self._digest_event.set()
                 return
         except Exception:  # noqa: BLE001 - logged by _trouble, then backed off
             self._trouble(f"preparing delivery {pending.id} to {channel.id}")  # not sent: it stays pending
             return
-        self._in_flight_by_route[channel.id, index] += 1
+        self._in_flight_by_route[channel.id, key] += 1
         try:
             outcome = await self._deliver(alert, channel)
         except NotifyError as exc:
@@ -290,13 +290,11 @@ class Dispatcher:
             )
             return
         finally:
-            self._in_flight_by_route[channel.id, index] -= 1
+            self._in_flight_by_route[channel.id, key] -= 1
         sent_at = rt.clock()
         self._bookkeep(
             ("delivery", pending.id),
-            lambda: outbox.mark_delivery_sent(
-                rt.db, pending.id, sent_at, outcome=outcome, route=index if route else None
-            ),
+            lambda: outbox.mark_delivery_sent(rt.db, pending.id, sent_at, outcome=outcome, route=key or None),
             f"delivery {alert.id} to {channel.id}",
         )
         self.stats.sent += 1

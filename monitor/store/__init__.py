@@ -4,6 +4,7 @@ from monitor.store.articles import SavedArticle, find_article, insert_article, m
 from monitor.store.db import Db, Rows, open_database, schema_version
 from monitor.store.deliveries import (
     PendingDelivery,
+    adopt_route_keys,
     delivery_counts,
     mark_delivery_failed,
     mark_delivery_sent,
@@ -28,6 +29,7 @@ __all__ = [
     "SavedArticle",
     "SourceRow",
     "SourceState",
+    "adopt_route_keys",
     "delivery_counts",
     "enable_source",
     "find_article",

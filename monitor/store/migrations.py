@@ -251,3 +251,11 @@ def m008_item_outcomes(db: Database) -> None:
 def m009_hit_semantic(db: Database) -> None:
     """Why a hit matched by meaning (similarity, nearest example) as JSON; NULL for hits of the query alone."""
     db.table("hits").add_column("semantic", str)
+
+
+@migrations()
+def m010_route_keys(db: Database) -> None:
+    """The route that decided a delivery by its stable key (config.RouteConfig.key), not by its position in the
+    list, which a reordered config gives to another route. Old positions are mapped once, at the next start
+    (store.adopt_route_keys); ``route`` stays for rows written before."""
+    db.table("deliveries").add_column("route_key", str)
