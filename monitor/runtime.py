@@ -7,6 +7,8 @@ importing the pipeline's stage order.
 
 from __future__ import annotations
 
+import os
+import socket
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,6 +26,11 @@ from monitor.textutil import plural
 def utc_now() -> datetime:
     """Return the current time, timezone-aware."""
     return datetime.now(UTC)
+
+
+def node_name() -> str:
+    """Return this process's name among daemons sharing a database: host and pid, unique while it runs."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,12 @@ class Runtime:
     topic_titles: dict[str, str] = field(default_factory=dict)
     # Called after hits and their deliveries are stored, so the dispatcher (monitor.dispatch) sends them at once.
     on_queued: Callable[[], None] = lambda: None
+    node: str = field(default_factory=node_name)
+
+    @property
+    def shared(self) -> bool:
+        """Whether other daemons may use this database (PostgreSQL): then sources and jobs are taken by lease."""
+        return self.db.dialect != "sqlite"
 
 
 @dataclass

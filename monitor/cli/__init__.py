@@ -219,8 +219,10 @@ main.add_command(_backtest)
 main.add_command(_explain)
 
 from monitor.cli.calibrate import calibrate as _calibrate  # noqa: E402
+from monitor.cli.feedback import feedback as _feedback  # noqa: E402
 
 main.add_command(_calibrate)
+main.add_command(_feedback)
 
 from monitor.cli.ops import db_group as _db  # noqa: E402
 from monitor.cli.ops import hits as _hits  # noqa: E402

@@ -17,6 +17,7 @@ from monitor.cli.common import EXIT_STORE, config_option, fail, load_settings, o
 from monitor.config import Settings
 from monitor.ops.unit import unit_problems
 from monitor.store import Db
+from monitor.store.hits import recent_hits
 from monitor.textutil import plural
 
 
@@ -42,21 +43,31 @@ def hits(config_path: Path, topic: str | None, since: float | None, limit: int, 
     settings = load_settings(config_path, delivers=False)
     db = _open(settings)
     after = datetime.now(UTC) - timedelta(seconds=since) if since else None
-    rows = ops.recent_hits(db, topic=topic, since=after, limit=limit)
+    rows = recent_hits(db, topic=topic, since=after, limit=limit)
     db.close()
     if output == "json":
         for row in rows:
             click.echo(json.dumps(row.as_dict(), ensure_ascii=False))
     elif output == "csv":
         writer = csv.writer(sys.stdout)
-        writer.writerow(["created_at", "topic", "score", "title", "url", "source", "delivered"])
+        writer.writerow(["id", "created_at", "topic", "score", "title", "url", "source", "delivered"])
         for row in rows:
-            writer.writerow([row.created_at, row.topic, row.score, row.title, row.url, row.source, row.delivery])
+            writer.writerow(
+                [row.hit_id, row.created_at, row.topic, row.score, row.title, row.url, row.source, row.delivery]
+            )
     else:
         _table(
-            ["time", "topic", "score", "source", "delivered", "title"],
+            ["id", "time", "topic", "score", "source", "delivered", "title"],
             [
-                [r.created_at[:16].replace("T", " "), r.topic, f"{r.score:g}", r.source, r.delivery, r.title]
+                [
+                    str(r.hit_id),
+                    r.created_at[:16].replace("T", " "),
+                    r.topic,
+                    f"{r.score:g}",
+                    r.source,
+                    r.delivery,
+                    r.title,
+                ]
                 for r in rows
             ],
         )

@@ -26,6 +26,8 @@ from monitor.match.semantic import Embedder, SemanticTopic, compile_semantic, de
 from monitor.models import Match, MatchDocument, Topic
 from monitor.store import Db
 from monitor.store.archive import StoredArticle, count_articles, get_article
+from monitor.store.hits import has_hit
+from monitor.store.story_queries import story_id_of
 
 
 def _since(value: str | None) -> datetime | None:
@@ -146,17 +148,15 @@ def backtest(topic: str, config_path: Path, since: str, as_json: bool) -> None:
                     item.id, hit.score, language=article.language, source=(article.source_id, article.source)
                 )
                 # As the pipeline does: one alert per story and topic; later articles of the story stay quiet.
-                story = _story_of(db, article.id)
+                story = story_id_of(db, article.id)
                 same = first_in_story.setdefault(story, article.id) if story is not None else article.id
                 if same != article.id:
                     channels, quiet = [], quiet + 1
-                known = db.execute(
-                    "SELECT 1 FROM hits WHERE topic_id = ? AND article_id = ?", [item.id, article.id]
-                ).fetchone()
-                alerted += known is not None
+                known = has_hit(db, item.id, article.id)
+                alerted += known
                 if as_json:
                     extra = {"kept_quiet_as_story_of": same} if same != article.id else {}
-                    lines.append(_hit_json(article, hit, channels=channels, already_hit=known is not None, **extra))
+                    lines.append(_hit_json(article, hit, channels=channels, already_hit=known, **extra))
                 else:
                     where = f"kept quiet: same story as #{same}" if same != article.id else ", ".join(channels)
                     note = f"\n    → {where or 'no route'}" + ("  (already a hit)" if known else "")
@@ -169,12 +169,6 @@ def backtest(topic: str, config_path: Path, since: str, as_json: bool) -> None:
             f" ({alerted} already hits, {stats.hits - alerted} new); read {stats.read} after the prefilter",
             err=as_json,
         )
-
-
-def _story_of(db: Db, article_id: int) -> int | None:
-    """Return the story an article belongs to (None before stories existed, see `monitor stories backfill`)."""
-    row = db.execute("SELECT story_id FROM story_articles WHERE article_id = ?", [article_id]).fetchone()
-    return int(row[0]) if row else None
 
 
 def _load_document(db: Db | None, target: str) -> tuple[MatchDocument, str]:

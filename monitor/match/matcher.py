@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from monitor.errors import QueryError
@@ -13,6 +13,7 @@ from monitor.match.parser import parse_query
 from monitor.match.prefilter import MAX_CLAUSES, ClauseIndex
 from monitor.match.semantic import (
     Embedder,
+    Marked,
     SemanticTopic,
     compile_semantic,
     default_embedder,
@@ -80,8 +81,17 @@ class Matcher:
     document's words pick the topics whose every clause they meet, as Lucene's Monitor (Luwak) does.
     """
 
-    def __init__(self, topics: Sequence[Topic], embedder: Embedder | None = None, *, semantic: bool = True) -> None:
+    def __init__(
+        self,
+        topics: Sequence[Topic],
+        embedder: Embedder | None = None,
+        *,
+        semantic: bool = True,
+        marks: Mapping[str, Sequence[Marked]] | None = None,
+    ) -> None:
         """Compile ``topics``; topics with a meaning also match by it when an embedder is at hand.
+
+        ``marks`` (by topic id) are hits analysts marked relevant or not: more examples and counter-examples.
 
         Without ``embedder`` the bundled model of the extra ``semantic`` is loaded here, once per process and only
         when some topic has ``about`` or ``examples``, so no poll waits for it; ``semantic=False`` turns it off.
@@ -92,7 +102,7 @@ class Matcher:
         self.embedder = (embedder or default_embedder()) if wanted else None
         self.semantic: list[SemanticTopic] = []
         if self.embedder is not None:
-            found = (compile_semantic(t, n, self.embedder) for n, t in enumerate(topics))
+            found = (compile_semantic(t, n, self.embedder, (marks or {}).get(t.id, ())) for n, t in enumerate(topics))
             self.semantic = [s for s in found if s is not None]
 
     def candidates(self, doc: AnalysedDocument) -> list[int]:

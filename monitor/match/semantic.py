@@ -114,6 +114,18 @@ def lead_text(doc: MatchDocument) -> str:
     return f"{title}\n{text}" if title and text else title or text
 
 
+MAX_MARKS = 200  # marked hits per topic and verdict taken as examples: the newest; each costs an embedding at start
+
+
+@dataclass(frozen=True, slots=True)
+class Marked:
+    """A hit an analyst marked (relevance feedback), as the matcher takes it: a label, the verdict, the text."""
+
+    label: str  # "marked hit #12": what explain and alerts name when an article is close to it
+    relevant: bool
+    text: str  # headline and lead, as lead_text gives them
+
+
 @dataclass(frozen=True, slots=True)
 class SemanticTopic:
     """A topic's meaning compiled: vectors of ``about`` and examples, of counter-examples, and its ``must`` query."""
@@ -156,20 +168,32 @@ def hit_by_meaning(sem: SemanticTopic, doc: AnalysedDocument, vector: Vectors) -
     return near, Match(sem.topic.id, value, (), (snippet,), semantic=near)
 
 
-def compile_semantic(topic: Topic, index: int, embedder: Embedder) -> SemanticTopic | None:
-    """Embed ``topic``'s about and examples; None when the topic has no meaning to match on."""
+def compile_semantic(
+    topic: Topic, index: int, embedder: Embedder, marks: Sequence[Marked] = ()
+) -> SemanticTopic | None:
+    """Embed ``topic``'s about and examples, and its marked hits; None when the topic has no meaning to match on.
+
+    Marks (relevance feedback) add to what the topic's author wrote: a hit marked relevant becomes an example, one
+    marked not relevant a counter-example, the newest ``MAX_MARKS`` of each.
+    """
     spec = topic.semantic
     if spec is None or not (spec.about or spec.examples):
         return None
+    liked = [m for m in marks if m.relevant][-MAX_MARKS:]
+    disliked = [m.text for m in marks if not m.relevant][-MAX_MARKS:]
     rows = [embedder.queries([spec.about])] if spec.about else []
-    if spec.examples:
-        rows.append(_examples(embedder, spec.examples))
+    examples = [*spec.examples, *(m.text for m in liked)]
+    if examples:
+        rows.append(_examples(embedder, examples))
     vectors = np.concatenate(rows)
-    labels = (("about",) if spec.about else ()) + tuple(f"example {n}" for n in range(1, len(spec.examples) + 1))
+    labels = (
+        (("about",) if spec.about else ())
+        + tuple(f"example {n}" for n in range(1, len(spec.examples) + 1))
+        + tuple(m.label for m in liked)
+    )
+    counter_texts = [*spec.counter_examples, *disliked]
     counters = (
-        _examples(embedder, spec.counter_examples)
-        if spec.counter_examples
-        else np.zeros((0, vectors.shape[1]), dtype=np.float32)
+        _examples(embedder, counter_texts) if counter_texts else np.zeros((0, vectors.shape[1]), dtype=np.float32)
     )
     must = parse_query(spec.must, topic.aliases, (topic.origin or topic.id) + " (must)") if spec.must else None
     return SemanticTopic(

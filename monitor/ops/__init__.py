@@ -1,6 +1,6 @@
 """Operations: health and metrics endpoint, retention, logs, the single-instance lock, the systemd unit."""
 
-from monitor.ops.archive import HitRow, TopicSummary, database_stats, recent_hits, topic_summaries
+from monitor.ops.archive import database_stats
 from monitor.ops.health import Health, ping_database
 from monitor.ops.http import OpsServer
 from monitor.ops.lock import InstanceLock, lock_path
@@ -11,12 +11,10 @@ from monitor.ops.unit import render_unit
 
 __all__ = [
     "Health",
-    "HitRow",
     "InstanceLock",
     "Metrics",
     "OpsServer",
     "PruneResult",
-    "TopicSummary",
     "config_secrets",
     "configure_logging",
     "database_stats",
@@ -24,10 +22,8 @@ __all__ = [
     "ping_database",
     "prune",
     "prune_step",
-    "recent_hits",
     "redact",
     "render_unit",
-    "topic_summaries",
     "update_secrets",
     "vacuum",
 ]

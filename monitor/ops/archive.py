@@ -1,183 +1,30 @@
-"""Read-only views of the archive for the CLI and ``monitor ui``: recent hits, hits per topic, database statistics."""
+"""``monitor db stats``: the database file on disk and what the store counts in it."""
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from monitor.errors import StoreError
-from monitor.store import Db
-
-
-@dataclass(frozen=True, slots=True)
-class HitRow:
-    """One stored hit with its article."""
-
-    created_at: str
-    topic: str
-    score: float
-    title: str
-    url: str
-    source: str
-    hit_id: int = 0
-    article_id: int = 0
-    terms: tuple[str, ...] = ()
-    snippets: tuple[str, ...] = ()
-    story_id: int | None = None
-    channels: tuple[str, ...] = ()  # where it was (or is being) delivered
-    quiet_story: int | None = None  # not delivered: its story had already alerted this topic
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "created_at": self.created_at,
-            "topic": self.topic,
-            "score": self.score,
-            "title": self.title,
-            "url": self.url,
-            "source": self.source,
-            "channels": list(self.channels),
-            "kept_quiet_in_story": self.quiet_story,
-        }
-
-    @property
-    def delivery(self) -> str:
-        """Return where the hit went, or why it went nowhere, in a few words."""
-        if self.channels:
-            return ", ".join(self.channels)
-        return f"kept quiet: story {self.quiet_story} already alerted" if self.quiet_story else "-"
-
-
-def recent_hits(db: Db, *, topic: str | None, since: datetime | None, limit: int) -> list[HitRow]:
-    """Return hits, newest first, optionally of one topic and not older than ``since``."""
-    where, params = [], []
-    if topic:
-        where.append("h.topic_id = ?")
-        params.append(topic)
-    if since is not None:
-        where.append("h.created_at >= ?")
-        params.append(since.isoformat())
-    # A hit without deliveries whose story has another article with a delivered hit on the same topic was kept
-    # quiet as the same story (monitor.store.stories.save_in_story).
-    sql = (
-        "SELECT h.created_at, h.topic_id, h.score, a.title, a.url, coalesce(s.name, a.source_id, ''),"
-        " h.id, a.id, h.terms, h.snippets, sa.story_id,"
-        " (SELECT group_concat(channel_id, ', ') FROM (SELECT DISTINCT d.channel_id FROM deliveries d"
-        "   WHERE d.hit_id = h.id ORDER BY d.id)),"
-        " (SELECT sa.story_id FROM story_articles sa WHERE sa.article_id = h.article_id AND EXISTS ("
-        "   SELECT 1 FROM story_articles o JOIN hits oh ON oh.article_id = o.article_id"
-        "   JOIN deliveries od ON od.hit_id = oh.id"
-        "   WHERE o.story_id = sa.story_id AND oh.topic_id = h.topic_id AND oh.id != h.id))"
-        " FROM hits h JOIN articles a ON a.id = h.article_id LEFT JOIN sources s ON s.id = a.source_id"
-        " LEFT JOIN story_articles sa ON sa.article_id = a.id"
-        + (" WHERE " + " AND ".join(where) if where else "")
-        + " ORDER BY h.created_at DESC, h.id DESC LIMIT ?"
-    )
-    rows = db.execute(sql, [*params, limit]).fetchall()
-    return [
-        HitRow(
-            r[0] or "",
-            r[1],
-            float(r[2] or 0),
-            r[3] or "",
-            r[4],
-            r[5],
-            r[6],
-            r[7],
-            _strings(r[8]),
-            _strings(r[9]),
-            r[10],
-            channels=tuple(r[11].split(", ")) if r[11] else (),
-            quiet_story=None if r[11] else r[12],
-        )
-        for r in rows
-    ]
-
-
-def _strings(stored: str | None) -> tuple[str, ...]:
-    """Return a JSON array column (a hit's terms or snippets) as strings; anything else as nothing."""
-    try:
-        value = json.loads(stored or "[]")
-    except ValueError:
-        return ()
-    return tuple(str(v) for v in value) if isinstance(value, list) else ()
-
-
-@dataclass(frozen=True, slots=True)
-class TopicSummary:
-    """Hits of one topic: per UTC day since a start, in the last 24 hours and 7 days, in total, the newest."""
-
-    topic: str
-    title: str
-    per_day: dict[str, int]  # "YYYY-MM-DD" -> hits created that day
-    last_24h: int
-    last_7d: int
-    total: int
-    newest: str
-
-
-def topic_summaries(db: Db, *, since: datetime, now: datetime) -> list[TopicSummary]:
-    """Return every topic with hits, busiest in the last 24 hours first, with its hits per day since ``since``."""
-    day, week = (now - timedelta(days=1)).isoformat(), (now - timedelta(days=7)).isoformat()
-    totals = db.execute(
-        "SELECT topic_id, coalesce(max(topic_title), ''), sum(created_at >= ?), sum(created_at >= ?), count(*),"
-        " max(created_at) FROM hits GROUP BY topic_id ORDER BY 3 DESC, 5 DESC, topic_id",
-        [day, week],
-    ).fetchall()
-    per_day: dict[str, dict[str, int]] = {}
-    for topic, date, count in db.execute(
-        "SELECT topic_id, substr(created_at, 1, 10), count(*) FROM hits WHERE created_at >= ? GROUP BY 1, 2",
-        [since.isoformat()],
-    ):
-        per_day.setdefault(topic, {})[date] = int(count)
-    return [
-        TopicSummary(t, title or t, per_day.get(t, {}), int(d), int(w), int(n), newest or "")
-        for t, title, d, w, n, newest in totals
-    ]
+from monitor.store import Db, maintenance
+from monitor.store.health import last_heartbeat
 
 
 def database_stats(db: Db, path: Path | None) -> dict[str, Any]:
     """Return file sizes, page use, vacuum mode, rows (and bytes, where SQLite can tell) per table."""
-    pragma = {
-        name: db.execute(f"PRAGMA {name}").fetchone()[0]
-        for name in ("page_size", "page_count", "freelist_count", "auto_vacuum", "journal_mode")
-    }
     files = {}
     if path is not None:
         for suffix in ("", "-wal", "-shm"):
             file = Path(f"{path}{suffix}")
             files[file.name] = file.stat().st_size if file.exists() else 0
-    sizes = _table_bytes(db)
-    tables = {
-        name: {"rows": db.execute(f"SELECT count(*) FROM [{name}]").fetchone()[0], "bytes": sizes.get(name)}
-        for name in sorted(db.table_names())
-    }
-    heartbeat = db.execute("SELECT at FROM heartbeat WHERE id = 1").fetchone() if "heartbeat" in tables else None
-    oldest = db.execute("SELECT min(fetched_at), max(fetched_at) FROM articles").fetchone()
+    sizes = maintenance.sqlite_table_bytes(db)
+    tables = {name: {"rows": rows, "bytes": sizes.get(name)} for name, rows in maintenance.table_rows(db).items()}
+    oldest, newest = maintenance.article_span(db)
     return {
         "path": str(path) if path else ":memory:",
         "files": files,
-        "page_size": pragma["page_size"],
-        "pages": pragma["page_count"],
-        "free_pages": pragma["freelist_count"],
-        "auto_vacuum": {0: "none", 1: "full", 2: "incremental"}.get(pragma["auto_vacuum"], "?"),
-        "journal_mode": pragma["journal_mode"],
-        "articles_from": oldest[0],
-        "articles_to": oldest[1],
-        "last_heartbeat": heartbeat[0] if heartbeat else None,
+        **maintenance.sqlite_file_stats(db),
+        "articles_from": oldest,
+        "articles_to": newest,
+        "last_heartbeat": last_heartbeat(db),
         "tables": tables,
     }
-
-
-def _table_bytes(db: Db) -> dict[str, int]:
-    """Bytes per table with its indexes, from the dbstat virtual table (absent in some SQLite builds)."""
-    try:
-        rows = db.execute(
-            "SELECT coalesce(m.tbl_name, d.name), sum(d.pgsize) FROM dbstat d"
-            " LEFT JOIN sqlite_master m ON m.name = d.name GROUP BY 1"
-        ).fetchall()
-    except StoreError:  # dbstat is a compile-time option: sizes are a nicety, rows still count
-        return {}
-    return {name: int(size) for name, size in rows}

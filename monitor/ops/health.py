@@ -10,16 +10,13 @@ from typing import Any
 
 from monitor.errors import StoreError
 from monitor.store import Db
+from monitor.store.health import write_heartbeat
 
 
 def ping_database(db: Db, now: datetime) -> str | None:
-    """Write the heartbeat row; return None when the database is writable, else the reason it is not.
-
-    A real write (not a read) because a full disk or a read-only file still answers SELECTs.
-    """
+    """Write the heartbeat row; return None when the database is writable, else the reason it is not."""
     try:
-        with db.transaction():
-            db.execute("INSERT OR REPLACE INTO heartbeat (id, at) VALUES (1, ?)", [now.isoformat()])
+        write_heartbeat(db, now)
     except StoreError as exc:
         return f"database not writable: {exc}"
     return None

@@ -12,6 +12,7 @@ from prometheus_client.registry import Collector
 
 from monitor.errors import StoreError
 from monitor.store import Db
+from monitor.store.health import failing_sources, queue_depth
 
 log = logging.getLogger("monitor.ops.metrics")
 
@@ -123,18 +124,9 @@ class _DatabaseCollector(Collector):
         size = GaugeMetricFamily("monitor_database_bytes", "Size of the database file and its WAL.")
         try:
             db = self._db()
-            # Alerts and notices (spikes, monitor health) wait in two outboxes; one gauge shows both.
-            depth: dict[tuple[str, str], int] = {}
-            for channel, status, count in db.execute(
-                "SELECT channel_id, status, count(*) FROM deliveries GROUP BY channel_id, status"
-                " UNION ALL SELECT channel_id, status, count(*) FROM notice_deliveries GROUP BY channel_id, status"
-            ).fetchall():
-                depth[channel, status] = depth.get((channel, status), 0) + count
-            for (channel, status), count in sorted(depth.items()):
+            for (channel, status), count in sorted(queue_depth(db).items()):
                 queue.add_metric([channel, status], count)
-            failing.add_metric(
-                [], db.execute("SELECT count(*) FROM sources WHERE consecutive_failures > 0").fetchone()[0]
-            )
+            failing.add_metric([], failing_sources(db))
         except StoreError as exc:  # a scrape must still answer; /healthz reports the database problem
             log.warning("metrics: database unreadable: %s", exc)
         if self._path is not None:

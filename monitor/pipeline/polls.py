@@ -25,7 +25,7 @@ from monitor.pipeline.entries import process_safely
 from monitor.pipeline.items import newest_first, select_entries
 from monitor.pipeline.sources import SourceRead, larger, read_source
 from monitor.runtime import CycleStats, Runtime
-from monitor.store import SourceState, items
+from monitor.store import SourceState, items, leases
 from monitor.textutil import plural
 
 log = logging.getLogger("monitor.pipeline")
@@ -40,16 +40,31 @@ async def poll_all(rt: Runtime, stats: CycleStats) -> None:
     await asyncio.gather(*(poll_source(rt, source, stats) for source in rt.settings.sources))
 
 
-async def poll_source(rt: Runtime, source: Source, stats: CycleStats) -> None:
+async def poll_source(rt: Runtime, source: Source, stats: CycleStats, *, fresh: float | None = None) -> None:
     """Fetch and parse one source, process its new entries, and record the source's health and next poll.
 
     No slot is held here: the global limit counts requests in flight (``HostLimiter``), so a source whose pages
-    wait for their host's delay idles no other source.
+    wait for their host's delay idles no other source. On a database shared by several daemons the poll first
+    takes the source's lease; ``fresh`` (seconds) skips a source another daemon polled that recently.
     """
     state = store.source_state(rt.db, source.id)
     if state.disabled:
         log.info("source disabled, not polled: %s: %s", source.name, state.disabled_reason)
         return
+    if rt.shared:
+        # Another daemon of the database may hold it, or have polled it a moment ago (its job fired first).
+        if not leases.claim_source(rt.db, source.id, rt.node, rt.clock(), fresh=fresh):
+            log.debug("source taken by another daemon: %s", source.name)
+            return
+        try:
+            await _poll_claimed(rt, source, state, stats)
+        finally:
+            leases.release_lease(rt.db, leases.source_lease(source.id), rt.node)
+        return
+    await _poll_claimed(rt, source, state, stats)
+
+
+async def _poll_claimed(rt: Runtime, source: Source, state: SourceState, stats: CycleStats) -> None:
     stats.sources += 1
     validators = Validators(etag=state.etag, last_modified=state.last_modified, body_hash=state.body_hash)
     retry_due = items.retry_due(rt.db, source.id, rt.clock())
@@ -179,11 +194,20 @@ def _record_success(
 
 
 def next_poll_time(rt: Runtime, source: Source) -> datetime | None:
-    """Return when to poll a source next, as its last poll decided; None when it is disabled."""
+    """Return when to poll a source next, as its last poll decided; None when it is disabled.
+
+    While another daemon holds the source's lease (its poll is running), not before that lease ends: the time
+    stored is still the one that poll started from, and a job moved there would fire again at once.
+    """
     state = store.source_state(rt.db, source.id)
     if state.disabled:
         return None
-    return state.next_poll_at or rt.clock() + timedelta(seconds=source.interval)
+    planned = state.next_poll_at or rt.clock() + timedelta(seconds=source.interval)
+    if rt.shared:
+        holder = leases.lease_holder(rt.db, leases.source_lease(source.id), rt.clock())
+        if holder is not None and holder[0] != rt.node:
+            return max(planned, holder[1])
+    return planned
 
 
 @dataclass(frozen=True, slots=True)

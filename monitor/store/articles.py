@@ -16,7 +16,8 @@ def mark_seen(db: Db, source_id: str, item_key: str, article_id: int | None, now
     """Remember that an item of a source was processed, so later polls skip it."""
     with db.transaction():
         db.execute(
-            "INSERT OR IGNORE INTO seen_items (source_id, item_key, article_id, first_seen_at) VALUES (?, ?, ?, ?)",
+            "INSERT INTO seen_items (source_id, item_key, article_id, first_seen_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (source_id, item_key) DO NOTHING",
             [source_id, item_key, article_id, now.isoformat()],
         )
 

@@ -151,8 +151,12 @@ class SqliteDb(Db):
         self.utils.close()
 
 
-def open_database(path: Path | None) -> Db:
-    """Return the migrated database at ``path`` (in memory when None); raise StoreError if unusable."""
+def open_database(path: Path | None, *, stop_before: str | None = None) -> Db:
+    """Return the migrated database at ``path`` (in memory when None); raise StoreError if unusable.
+
+    ``stop_before`` names a schema step (``migrations.STEPS``) to leave unapplied with every later one: a database
+    as an older release left it, to test upgrades.
+    """
     try:
         if path is None:
             database = Database(memory=True)
@@ -168,7 +172,7 @@ def open_database(path: Path | None) -> Db:
         database.execute("PRAGMA foreign_keys = ON")
         # Savepoints (nested db.atomic()) otherwise spill their undo records to a temp file: ~2.5x slower inserts.
         database.execute("PRAGMA temp_store = MEMORY")
-        migrations.apply(database)
+        migrations.apply(database, stop_before=stop_before)
     except (sqlite3.Error, OSError) as exc:
         raise StoreError(f"database {path or ':memory:'} is unusable: {exc}") from exc
     return SqliteDb(database, str(path or ":memory:"))

@@ -1,13 +1,17 @@
-"""The versioned schema: ordered steps; later issues add steps, never edit applied ones."""
+"""The versioned schema: steps applied in the order ``STEPS`` lists; later issues append steps, never edit applied ones.
+
+A step's name is what ``_sqlite_migrations`` records, so names never change. Their numbers are not their order: m004
+and m005 were written (and applied to databases in use) before m003, m007 before m006. ``STEPS`` is the one place
+that says the order; to add a step, write its function below and append it to ``STEPS``.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlite_utils import Database, Migrations
 
-migrations = Migrations("monitor")
 
-
-@migrations()
 def m001_initial(db: Database) -> None:
     """Sources with fetch state, seen feed items, articles with FTS, hits and the delivery outbox."""
     db.table("sources").create(
@@ -95,7 +99,6 @@ def m001_initial(db: Database) -> None:
     db.table("deliveries").create_index(["status", "next_attempt_at"])
 
 
-@migrations()
 def m002_source_health(db: Database) -> None:
     """Per-source health and scheduling: next poll, backoff, disabling, moved URL, publishing rhythm."""
     table = db.table("sources")
@@ -117,7 +120,6 @@ def m002_source_health(db: Database) -> None:
     table.create_index(["next_poll_at"])
 
 
-@migrations()
 def m004_delivery(db: Database) -> None:
     """Delivery outbox v2: dead letters, digests (held and bundled deliveries), the route that decided each one."""
     table = db.table("deliveries")
@@ -135,7 +137,6 @@ def m004_delivery(db: Database) -> None:
     table.create_index(["digest_id"])
 
 
-@migrations(name="m005_ops", transactional=False)
 def m005_ops(db: Database) -> None:
     """Incremental vacuum (retention frees pages without a blocking VACUUM), a heartbeat row, retention indexes.
 
@@ -149,7 +150,6 @@ def m005_ops(db: Database) -> None:
         db.execute("VACUUM")
 
 
-@migrations()
 def m003_stories(db: Database) -> None:
     """Stories of near-duplicate articles: members with MinHash signatures, LSH band keys, story-update alerts.
 
@@ -180,7 +180,6 @@ def m003_stories(db: Database) -> None:
     db.execute("CREATE INDEX idx_story_updates_delivery ON story_updates (delivery_id)")
 
 
-@migrations()
 def m007_meta_alerts(db: Database) -> None:
     """Notices (spike and monitor.health alerts, not tied to an article) with their own outbox, the state of
     health conditions (so each alerts once, reminds daily and recovers), and per-channel delivery health."""
@@ -208,7 +207,6 @@ def m007_meta_alerts(db: Database) -> None:
     )
 
 
-@migrations()
 def m006_item_identity(db: Database) -> None:
     """Per-source item identity (guid, url or content) and what each seen item looked like, so a feed that reuses
     or mints guids is noticed and a changed item re-fetched; when an article's stored text was last revised."""
@@ -222,7 +220,6 @@ def m006_item_identity(db: Database) -> None:
     db.table("articles").add_column("revised_at", str)
 
 
-@migrations()
 def m008_item_outcomes(db: Database) -> None:
     """Every processed feed item's outcome and how it got there (page fetch, extraction, where its text came from),
     so no item is dropped silently and ``monitor trace`` can say why an item did or did not alert."""
@@ -247,15 +244,58 @@ def m008_item_outcomes(db: Database) -> None:
     db.execute("CREATE INDEX idx_seen_items_retry ON seen_items (retry_at) WHERE retry_at IS NOT NULL")
 
 
-@migrations()
 def m009_hit_semantic(db: Database) -> None:
     """Why a hit matched by meaning (similarity, nearest example) as JSON; NULL for hits of the query alone."""
     db.table("hits").add_column("semantic", str)
 
 
-@migrations()
-def m010_route_keys(db: Database) -> None:
+def m011_leases(db: Database) -> None:
+    """Leases (monitor.store.leases): which daemon polls a source or runs a periodic job when several share one
+    database; a row expires, so a dead daemon's work is taken over."""
+    db.execute("CREATE TABLE leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL, until TEXT NOT NULL)")
+    db.execute("CREATE INDEX idx_leases_owner ON leases (owner, until)")
+
+
+def m012_feedback(db: Database) -> None:
+    """Relevance marks on hits (``monitor feedback``, signed links in alerts) and the store's own keys (the one
+    that signs those links, so every daemon on the database accepts them)."""
+    db.execute(
+        "CREATE TABLE feedback (hit_id INTEGER PRIMARY KEY REFERENCES hits (id) ON DELETE CASCADE,"
+        " topic_id TEXT NOT NULL, article_id INTEGER NOT NULL, relevant INTEGER NOT NULL, via TEXT NOT NULL,"
+        " created_at TEXT NOT NULL)"
+    )
+    db.execute("CREATE INDEX idx_feedback_topic ON feedback (topic_id)")
+    db.execute("CREATE TABLE store_keys (name TEXT PRIMARY KEY, value TEXT NOT NULL, created_at TEXT NOT NULL)")
+
+
+def m013_route_keys(db: Database) -> None:
     """The route that decided a delivery by its stable key (config.RouteConfig.key), not by its position in the
     list, which a reordered config gives to another route. Old positions are mapped once, at the next start
     (store.adopt_route_keys); ``route`` stays for rows written before."""
     db.table("deliveries").add_column("route_key", str)
+
+
+Step = Callable[[Database], None]
+
+# The order of application: databases in use recorded these names in this order; append new steps at the end.
+STEPS: tuple[Step, ...] = (
+    m001_initial,
+    m002_source_health,
+    m004_delivery,
+    m005_ops,
+    m003_stories,
+    m007_meta_alerts,
+    m006_item_identity,
+    m008_item_outcomes,
+    m009_hit_semantic,
+    m011_leases,
+    m012_feedback,
+    m013_route_keys,
+)
+
+# Steps that cannot run inside a transaction (VACUUM).
+OUTSIDE_TRANSACTION: frozenset[Step] = frozenset({m005_ops})
+
+migrations = Migrations("monitor")
+for _step in STEPS:
+    migrations(name=_step.__name__, transactional=_step not in OUTSIDE_TRANSACTION)(_step)

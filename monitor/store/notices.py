@@ -177,8 +177,10 @@ def active_conditions(db: Db) -> dict[str, Condition]:
 def start_condition(db: Db, key: str, condition: str, subject: str, detail: str, now: datetime) -> None:
     """Record that a condition became true (and was alerted) at ``now``."""
     db.execute(
-        "INSERT OR REPLACE INTO monitor_conditions (key, condition, subject, started_at, last_notified_at, detail)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO monitor_conditions (key, condition, subject, started_at, last_notified_at, detail)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET condition = excluded.condition,"
+        " subject = excluded.subject, started_at = excluded.started_at,"
+        " last_notified_at = excluded.last_notified_at, detail = excluded.detail",
         [key, condition, subject, now.isoformat(), now.isoformat(), detail],
     )
 

@@ -19,6 +19,12 @@ def outlets_of(db: Db, story_id: int) -> list[str]:
     return [r[0] for r in rows]
 
 
+def story_id_of(db: Db, article_id: int) -> int | None:
+    """Return the story an article belongs to (None before stories existed, see `monitor stories backfill`)."""
+    value = db.scalar("SELECT story_id FROM story_articles WHERE article_id = ?", [article_id])
+    return None if value is None else int(value)
+
+
 def unstoried_articles(db: Db, *, after_id: int = 0, limit: int = 500) -> list[tuple[int, str, str, str]]:
     """Return (id, url, text, fetched_at) of articles in no story (stored before stories existed), oldest first."""
     rows = db.execute(
@@ -122,12 +128,15 @@ def story_members(db: Db, story_id: int) -> list[StoryMember]:
     """Return the articles of a story in the order they joined it (empty for an unknown story)."""
     rows = db.execute(
         "SELECT sa.article_id, sa.outlet, sa.joined_at, a.published, coalesce(a.title, ''), coalesce(a.url, ''),"
-        " sa.similarity, (SELECT group_concat(topic_id, ' ') FROM (SELECT topic_id FROM hits"
-        "   WHERE article_id = sa.article_id ORDER BY topic_id))"
-        " FROM story_articles sa JOIN articles a ON a.id = sa.article_id WHERE sa.story_id = ?"
+        " sa.similarity FROM story_articles sa JOIN articles a ON a.id = sa.article_id WHERE sa.story_id = ?"
         " ORDER BY sa.joined_at, sa.article_id",
         [story_id],
     ).fetchall()
-    return [
-        StoryMember(int(i), o, j, p, t, u, s, tuple((topics or "").split())) for i, o, j, p, t, u, s, topics in rows
-    ]
+    topics: dict[int, tuple[str, ...]] = {}
+    for article_id, topic_id in db.execute(
+        "SELECT h.article_id, h.topic_id FROM hits h JOIN story_articles sa ON sa.article_id = h.article_id"
+        " WHERE sa.story_id = ? ORDER BY h.article_id, h.topic_id",
+        [story_id],
+    ):
+        topics[article_id] = (*topics.get(article_id, ()), topic_id)
+    return [StoryMember(int(i), o, j, p, t, u, s, topics.get(int(i), ())) for i, o, j, p, t, u, s in rows]

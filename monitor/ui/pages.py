@@ -15,7 +15,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import jinja2
 
-from monitor import ops
 from monitor.config import Settings, parse_duration
 from monitor.errors import QueryError
 from monitor.lookup import ScanStats, archive_hits, document, search_topic, source_health
@@ -27,6 +26,7 @@ from monitor.ops.http import Response
 from monitor.store import Db, list_sources
 from monitor.store.archive import get_article
 from monitor.store.deliveries import list_deliveries
+from monitor.store.hits import recent_hits, topic_summaries
 from monitor.store.notices import active_conditions, list_notices
 from monitor.store.story_queries import StoryMember, list_stories, story_members
 from monitor.ui import charts
@@ -103,7 +103,7 @@ class UiApp:
 
     def home(self, params: dict[str, str]) -> tuple[str, dict[str, Any]]:
         now = self.clock()
-        summaries = ops.topic_summaries(self.db, since=now - timedelta(days=CHART_DAYS), now=now)
+        summaries = topic_summaries(self.db, since=now - timedelta(days=CHART_DAYS), now=now)
         charted = [(s, charts.day_bars(s.per_day, now.date(), CHART_DAYS)) for s in summaries]
         quiet = [t for t in self.settings.topics if t.id not in {s.topic for s in summaries}]
         titles = self._titles()  # the config's titles win: stored ones are as old as the hit
@@ -112,7 +112,7 @@ class UiApp:
     def hits(self, params: dict[str, str]) -> tuple[str, dict[str, Any]]:
         topic = params.get("topic") or None
         since = self._since(params)
-        rows = ops.recent_hits(self.db, topic=topic, since=since, limit=self._limit(params, 200))
+        rows = recent_hits(self.db, topic=topic, since=since, limit=self._limit(params, 200))
         return "hits.html", {"rows": rows, "topic": topic, "titles": self._titles(), "since": params.get("since", "")}
 
     def stories(self, params: dict[str, str]) -> tuple[str, dict[str, Any]]:

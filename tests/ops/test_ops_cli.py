@@ -52,7 +52,7 @@ def test_hits_in_every_format(config: Path) -> None:
     code, out = _run("hits", "-c", str(config))
     assert code == 0
     lines = out.splitlines()
-    assert lines[0].split() == ["time", "topic", "score", "source", "delivered", "title"] and len(lines) == 5
+    assert lines[0].split() == ["id", "time", "topic", "score", "source", "delivered", "title"] and len(lines) == 5
     code, out = _run("hits", "-c", str(config), "--topic", "bases", "--since", "24h", "--format", "json")
     assert code == 0
     assert [json.loads(line)["title"] for line in out.splitlines()] == ["Story 0"]
