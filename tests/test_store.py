@@ -1,4 +1,4 @@
-"""The store on a real SQLite file: the tests left here also check `unseen_keys`, dead code that goes with them."""
+"""The store on a real SQLite file: an article, its hits and deliveries are written once, and all or nothing."""
 
 from __future__ import annotations
 
