@@ -28,6 +28,7 @@ from monitor.dispatch import Dispatcher
 from monitor.fetch import HostLimiter, build_client
 from monitor.match import Matcher
 from monitor.models import Article, Match
+from monitor.pipeline.alerts import plan_hits
 from monitor.runtime import Runtime
 
 STREAM = 1000
@@ -73,8 +74,9 @@ def queue(db: object, settings: object, n: int, prefix: str) -> dict[str, float]
         url = f"https://news.example.org/{prefix}/{i}"
         store.save_article(
             db, Article(title=f"Tartus report {i}", text=f"Report {i} about the port of Tartus.", url=url),  # type: ignore[arg-type]
-            url=url, link=url, source_id="src-bench", item_key=url, matches=[Match("tartus", 2.0, ("tartus",))],
-            topic_titles={"tartus": "Port of Tartus"}, channels_for=lambda t, s: ["hook"], now=datetime.now(UTC),
+            url=url, link=url, source_id="src-bench", item_key=url,
+            plan=plan_hits(url, [Match("tartus", 2.0, ("tartus",))], {"tartus": "Port of Tartus"},
+                           channels_for=lambda t, s: ["hook"]), now=datetime.now(UTC),
         )
         stored[alert_id("tartus", url, "hook")] = time.time()
     return stored

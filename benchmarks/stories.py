@@ -86,21 +86,21 @@ def prefill(db_path: Path, stored: int) -> None:
     for start in range(0, stored, batch):
         ids = range(start + 1, min(start + batch, stored) + 1)
         sigs = {i: rng.integers(0, 2**32, NUM_PERM, dtype=np.uint32).astype("<u4").tobytes() for i in ids}
-        with db.atomic():
-            db.conn.executemany(
+        with db.transaction():
+            db.executemany(
                 "INSERT INTO articles (id, url, title, text, fetched_at) VALUES (?, ?, 't', 'x', ?)",
                 [(i, f"https://stored.example/{i}", NOW.isoformat()) for i in ids],
             )
-            db.conn.executemany(
+            db.executemany(
                 "INSERT INTO stories (id, first_article_id, created_at, updated_at) VALUES (?, ?, ?, ?)",
                 [(i, i, NOW.isoformat(), NOW.isoformat()) for i in ids],
             )
-            db.conn.executemany(
+            db.executemany(
                 "INSERT INTO story_articles (article_id, story_id, outlet, url_key, fingerprint, signature, joined_at)"
                 " VALUES (?, ?, 'stored.example', ?, ?, ?, ?)",
                 [(i, i, f"stored.example/{i}", f"{i:064x}", sigs[i], NOW.isoformat()) for i in ids],
             )
-            db.conn.executemany(
+            db.executemany(
                 "INSERT OR IGNORE INTO story_bands (key, article_id) VALUES (?, ?)",
                 [(k, i) for i in ids for k in dedup.Signature(sigs[i], 100).band_keys()],
             )
@@ -122,7 +122,7 @@ def stage_speed(db_path: Path, texts: list[str], rounds: int, *, trace: bool = F
         for text in texts:
             url = f"https://outlet{round_no}.example/{next_id}"
             begin = time.perf_counter()
-            with db.atomic():
+            with db.transaction():
                 db.execute(
                     "INSERT INTO articles (id, url, title, text, fetched_at) VALUES (?, ?, 't', 'x', ?)",
                     [next_id, url, NOW.isoformat()],
@@ -159,8 +159,8 @@ def stage_speed(db_path: Path, texts: list[str], rounds: int, *, trace: bool = F
 def backfill_speed(texts: list[str], stored: int = 2_000) -> dict[str, float]:
     """Return how fast ``monitor stories backfill`` groups articles stored without a story (in-memory database)."""
     db = open_database(None)
-    with db.atomic():
-        db.conn.executemany(
+    with db.transaction():
+        db.executemany(
             "INSERT INTO articles (url, title, text, fetched_at) VALUES (?, 't', ?, ?)",
             [(f"https://old{n}.example/{n}", texts[n % len(texts)], NOW.isoformat()) for n in range(stored)],
         )

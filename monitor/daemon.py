@@ -32,23 +32,26 @@ from monitor.service.jobs import Jobs, heartbeat_interval
 from monitor.service.polls import SHUTDOWN_GRACE_SECONDS, Polls
 from monitor.service.reload import reloaded_runtime, source_changes
 from monitor.service.status import Status
+from monitor.store import Db
 from monitor.textutil import plural
 
 log = logging.getLogger("monitor.daemon")
 
 
 @asynccontextmanager
-async def open_runtime(settings: Settings, *, scratch: bool = False) -> AsyncIterator[Runtime]:
+async def open_runtime(settings: Settings, *, scratch: bool = False, db: Db | None = None) -> AsyncIterator[Runtime]:
     """Yield a Runtime with the database open and migrated, topics compiled and one shared HTTP client.
 
     ``scratch``: an empty in-memory database instead of the configured one (``monitor check --probe``).
+    ``db``: this open database instead (tests hand in one that fails on purpose); closed with the runtime.
     """
     matcher = Matcher(settings.topics)  # loads the model of the extra 'semantic' now, not in the first poll
     meaning = semantic_status(settings.topics)
     if meaning:
         log.info("%s", meaning)
     warm_up()
-    db = store.open_database(None if scratch else settings.database)
+    if db is None:
+        db = store.open_database(None if scratch else settings.database)
     client = build_client(
         user_agent=settings.user_agent, timeout=settings.fetch.timeout, concurrency=settings.fetch.concurrency
     )
@@ -74,14 +77,14 @@ async def open_runtime(settings: Settings, *, scratch: bool = False) -> AsyncIte
         db.close()
 
 
-async def run_once(settings: Settings) -> CycleStats:
-    """Poll every source once, deliver, and return what happened.
+async def run_once(settings: Settings, *, db: Db | None = None) -> CycleStats:
+    """Poll every source once, deliver, and return what happened (``db``: as for ``open_runtime``).
 
     Takes the daemon's lock (StoreError naming its pid when a daemon runs): alongside one, ``retry_all`` would
     send again the deliveries the daemon has in flight.
     """
     with ops.InstanceLock(settings.database):
-        async with open_runtime(settings) as rt:
+        async with open_runtime(settings, db=db) as rt:
             stats = CycleStats()
             await poll_all(rt, stats)
             check_spikes(rt, stats.hits_by_topic)

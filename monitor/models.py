@@ -135,6 +135,14 @@ class StoryRef:
 
 
 @dataclass(frozen=True, slots=True)
+class FeedbackLinks:
+    """The signed links under an alert that mark its hit relevant or not (monitor.notify.feedback)."""
+
+    relevant: str
+    not_relevant: str
+
+
+@dataclass(frozen=True, slots=True)
 class Alert:
     """One alert for one channel: a topic hit on an article. ``id`` is stable across retries."""
 
@@ -154,6 +162,8 @@ class Alert:
     summary: str = ""
     story: StoryRef | None = None
     semantic: SemanticHit | None = None  # set when the topic matched by meaning
+    hit_id: int | None = None
+    feedback: FeedbackLinks | None = None  # set when the health server can take marks
 
 
 @dataclass(frozen=True, slots=True)

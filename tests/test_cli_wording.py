@@ -17,6 +17,7 @@ from monitor.errors import ConfigError
 from monitor.models import Alert, Article
 from monitor.notify.templates import build_email
 from monitor.runtime import CycleStats
+from monitor.store.deliveries import HitPlan
 from monitor.textutil import plural
 
 STORED = datetime.now(UTC) - timedelta(days=1)
@@ -36,9 +37,7 @@ def test_search_prints_the_stored_time_it_sorts_by_and_the_publication_day_besid
             link=url,
             source_id=SOURCE.id,
             item_key=url,
-            matches=[],
-            topic_titles={},
-            channels_for=lambda topic, score: [],
+            plan=HitPlan([]),
             now=STORED + timedelta(minutes=n),
         )
     db.close()

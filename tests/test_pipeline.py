@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import yaml
+from faulty_db import FaultyDb
 from local_peers import SEED_TOPICS, SHARED, MailBox, free_port
 
 from monitor.config import Settings, load_config
@@ -218,35 +219,22 @@ def test_real_news_feeds_go_through_the_whole_pipeline(
 
 
 def test_an_entry_that_breaks_a_stage_is_retried_and_the_rest_go_through(
-    tmp_path: Path,
-    news_site: NewsSite,
-    webhook_sink: WebhookSink,
-    webhook_secret: str,
-    mailbox: MailBox,
-    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path, news_site: NewsSite, webhook_sink: WebhookSink, webhook_secret: str, mailbox: MailBox
 ) -> None:
-    # Fault injection: the matcher raises on one article, as a bug in any stage would.
-    from monitor.match import Matcher
-
-    real_match = Matcher.match
-    broken = {"on": True}
-
-    def flaky_match(self: Matcher, doc: Any) -> Any:
-        if broken["on"] and "Abu Qasra" in doc.text:
-            raise RuntimeError("simulated stage bug")
-        return real_match(self, doc)
-
-    monkeypatch.setattr(Matcher, "match", flaky_match)
     config = write_config(tmp_path, news_site, webhook_sink.url, mailbox, feeds=("world/rss.xml",))
     settings = load_config(config, {"HOOK_SECRET": webhook_secret})
     abu_qasra = news_site.url("world/2025/02/06/syria-open-to-russia-keeping-bases-abu-qasra.html")
 
-    first = once(settings)
-    assert any("simulated stage bug" in f for f in first.failures)
+    # Fault injection: storing one article raises, as a bug in any stage would (not a database refusal).
+    db = FaultyDb(open_database(settings.database))
+    bug = db.fail(
+        r"^INSERT INTO articles\b", RuntimeError("simulated stage bug"), when=lambda params: abu_qasra in params
+    )
+    first = asyncio.run(run_once(settings, db=db))
+    assert bug.raised == 1 and any("simulated stage bug" in f for f in first.failures)
     assert first.sources_ok == 1 and first.articles_new == first.new_entries - 1 and first.sent > 0
     assert abu_qasra not in mail_urls(mailbox)
 
-    broken["on"] = False
     second = once(settings)  # the feed is fetched in full again, not answered 304, so the entry is retried
     assert second.not_modified == 0 and second.new_entries == 1 and second.articles_new == 1
     assert abu_qasra in mail_urls(mailbox)

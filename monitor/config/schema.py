@@ -483,6 +483,24 @@ class HealthSettings(_Model):
 
     enabled: bool = False
     listen: str = Field("127.0.0.1:9464", pattern=r"^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$")
+    public_url: str | None = Field(
+        None,
+        pattern=r"^https?://[^\s/]+(/\S*)?$",
+        description="where alert readers reach this server (behind a proxy); feedback links under alerts point here."
+        " Default: http:// and the listen address",
+    )
+    feedback_links: bool = Field(True, description="relevant / not relevant links under alerts (needs enabled)")
+
+    def base_url(self) -> str:
+        """Return the URL alert readers open feedback links at."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host, _, port = self.listen.rpartition(":")
+        if host in ("0.0.0.0", "[::]", ""):
+            import socket
+
+            host = socket.gethostname()
+        return f"http://{host}:{port}"
 
 
 class RetentionSettings(_Model):

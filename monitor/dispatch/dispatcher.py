@@ -1,7 +1,10 @@
 """Send the outbox: one worker per channel, woken when hits are stored, retrying with backoff, then dead-lettering.
 
-Every state change is written to the database before the next step, so a crash at any point loses nothing: on
-restart, whatever is still ``pending`` (including what was in flight) goes out again under the same id.
+Alerts, digests and notices are three ways to fill a ``Send``; one path (``Dispatcher._attempt``) sends it, records
+the outcome, on a failure asks ``policy.fate`` whether it is retried, failed or dead, and keeps the channel's health.
+When an alert goes out is ``policy.decide``'s (a route's digest, quiet hours, max_per_hour). Every state change is
+written to the database before the next step, so a crash at any point loses nothing: on restart, whatever is still
+``pending`` (including what was in flight) goes out again under the same id.
 """
 
 from __future__ import annotations
@@ -13,17 +16,18 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from monitor.dispatch import bulletins, failures
-from monitor.dispatch.failures import MAX_FAILURES_KEPT as MAX_FAILURES_KEPT
-from monitor.dispatch.policy import decide
+from monitor.dispatch.policy import decide, fate
 from monitor.errors import NotifyError, StoreError
-from monitor.notify import Channel, Message, deliver
+from monitor.models import Alert
+from monitor.notify import Channel, Digest, Message, deliver
+from monitor.notify.feedback import feedback_links
 from monitor.runtime import CycleStats, Runtime
 from monitor.store import deliveries as outbox
-from monitor.store import digests, notices, sends, story_queries
+from monitor.store import digests, feedback, notices, sends, story_queries
 
 log = logging.getLogger("monitor.dispatch")
 
@@ -32,10 +36,31 @@ IDLE_SECONDS = 30.0
 # After an unexpected error (the database locked or full, a bug) the loops wait this long before the next pass:
 # retrying at once would spin, and resend whatever could not be recorded.
 TROUBLE_SECONDS = 5.0
+MAX_FAILURES_KEPT = 100  # failure lines kept in the cycle's stats
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    """One attempt to make: a message through a channel, and where its outcome is recorded.
+
+    ``kind`` ("delivery", "digest", "notice") and ``key`` (the row id, or the id a digest's rows share) name it in
+    ``box`` and among the sends the database refused to record.
+    """
+
+    kind: str
+    key: int | str
+    box: sends.Outbox
+    message: Message
+    channel: Channel
+    attempts: int
+    queued_at: datetime | None
+    mark_sent: Callable[[datetime, str], None]  # records the receiver's answer at a time
+    alerts: int = 1  # alerts it carries (a digest carries several)
+    about: str = ""  # said after its id in the log
 
 
 class Dispatcher:
-    """Deliver pending alerts and digests; ``wake()`` after storing hits, ``run()`` until ``stop()``."""
+    """Deliver pending alerts, digests and notices; ``wake()`` after storing hits, ``run()`` until ``stop()``."""
 
     def __init__(
         self, rt: Runtime, stats: CycleStats | None = None, on_outcome: Callable[[str, str], None] | None = None
@@ -66,6 +91,7 @@ class Dispatcher:
         # Sends by (channel, outcome): sent, retry (failed, tried again later), failed (refused for good), dead.
         self.outcomes: Counter[tuple[str, str]] = Counter()
         self._channel_ok: dict[str, bool] = {}  # last recorded health per channel: write only on a change
+        self._feedback_key: str | None = None  # the store's link-signing key, read once
 
     # --- one-shot ------------------------------------------------------------------------------------------
 
@@ -96,7 +122,7 @@ class Dispatcher:
 
             async def one(pending: outbox.PendingDelivery) -> None:
                 async with slots:
-                    await self._send_one(channel, pending)
+                    await self._send_alert(channel, pending)
 
             await asyncio.gather(*(one(p) for p in batch))
 
@@ -181,7 +207,7 @@ class Dispatcher:
                     slots.release()
                     return
                 in_flight.add(pending.id)
-                task = self._spawn(self._send_one(channel, pending))
+                task = self._spawn(self._send_alert(channel, pending))
                 task.add_done_callback(_finisher(pending.id, in_flight, slots, event))
             if batch:
                 continue
@@ -260,11 +286,81 @@ class Dispatcher:
 
     # --- sending -------------------------------------------------------------------------------------------
 
-    async def _send_one(self, channel: Channel, pending: outbox.PendingDelivery) -> None:
-        """Send one delivery and record the outcome; never raises (a database error backs the worker off)."""
+    async def _attempt(self, send: Send) -> None:
+        """Send once and record the outcome, taking the send's lease first when other daemons share the outbox."""
+        if not self.rt.shared:
+            await self._attempt_claimed(send)
+            return
+        try:
+            mine = sends.claim(self.rt.db, send.box, send.key, self.rt.node, self.rt.clock())
+        except Exception:  # noqa: BLE001 - logged by _trouble, then backed off; the send stays waiting
+            self._trouble(f"claiming {send.kind} {send.message.id}")
+            return
+        if not mine:
+            log.debug("%s %s is another daemon's now", send.kind, send.message.id)
+            return
+        try:
+            await self._attempt_claimed(send)
+        finally:
+            with contextlib.suppress(StoreError):  # an unreleased lease expires on its own
+                sends.release(self.rt.db, send.box, send.key, self.rt.node)
+
+    async def _attempt_claimed(self, send: Send) -> None:
+        """Send once and record the outcome: sent, or retried later, failed or dead as ``policy.fate`` says."""
+        channel = send.channel
+        try:
+            outcome = await self._deliver(send.message, channel)
+        except NotifyError as exc:
+            self._record_failure(send, exc)
+            return
+        sent_at = self.rt.clock()
+        self._bookkeep(
+            (send.kind, send.key),
+            lambda: send.mark_sent(sent_at, outcome),
+            f"{send.kind} {send.message.id} to {channel.id}",
+        )
+        self.stats.sent += send.alerts
+        self._count(channel.id, "sent")
+        log.info("%s %s%s to %s: %s", send.kind, send.message.id, send.about, channel.id, outcome)
+
+    def _record_failure(self, send: Send, exc: NotifyError) -> None:
+        """Record a failed attempt; if the database refuses, the loops back off (else a failing receiver would be
+        retried in a tight loop)."""
+        channel, message_id = send.channel, send.message.id
+        try:
+            now = self.rt.clock()
+            after = fate(
+                permanent=exc.permanent,
+                retry_after=exc.retry_after,
+                attempts=send.attempts,
+                queued_at=send.queued_at,
+                now=now,
+                give_up_after=channel.give_up_after,
+            )
+            sends.mark_failed(
+                self.rt.db,
+                send.box,
+                send.key,
+                error=str(exc),
+                permanent=exc.permanent,
+                retry_at=after.retry_at,
+                dead=after.outcome == "dead",
+            )
+            self.stats.delivery_failures += 1
+            self._count(channel.id, after.outcome)
+            if len(self.stats.failures) < MAX_FAILURES_KEPT:
+                self.stats.failures.append(f"delivery {message_id} to {channel.id}: {exc}")
+            fates = {"failed": " permanently", "dead": " for good (dead-lettered)"}
+            why = fates.get(after.outcome, f" (retry in {after.delay:.0f}s)")
+            log.warning("delivery of %s to %s failed%s: %s", message_id, channel.id, why, exc)
+        except Exception:  # noqa: BLE001 - logged by _trouble, then backed off
+            self._trouble(f"recording the failed delivery of {message_id} to {channel.id}")
+
+    async def _send_alert(self, channel: Channel, pending: outbox.PendingDelivery) -> None:
+        """Send one delivery now, or hold it for its route's digest; never raises (a database error backs off)."""
         rt = self.rt
         try:
-            alert = story_queries.with_story(rt.db, pending).alert  # data.story: size and outlets as of now
+            alert = self._with_feedback(story_queries.with_story(rt.db, pending).alert)  # data.story: as of now
             now = rt.clock()
             route = rt.settings.route_for(
                 channel.id, alert.topic_id, alert.score, alert.language, (pending.source_id, alert.source)
@@ -281,33 +377,119 @@ class Dispatcher:
         except Exception:  # noqa: BLE001 - logged by _trouble, then backed off
             self._trouble(f"preparing delivery {pending.id} to {channel.id}")  # not sent: it stays pending
             return
+        routed = key or None
+
+        def mark_sent(at: datetime, outcome: str) -> None:
+            outbox.mark_delivery_sent(rt.db, pending.id, at, outcome=outcome, route=routed)
+
+        send = Send(
+            "delivery", pending.id, sends.ALERTS, alert, channel, pending.attempts, pending.queued_at, mark_sent
+        )
         self._in_flight_by_route[channel.id, key] += 1
         try:
-            outcome = await self._deliver(alert, channel)
-        except NotifyError as exc:
-            failures.record_failed(
-                self, channel, sends.ALERTS, pending.id, alert.id, pending.queued_at, pending.attempts, exc
-            )
-            return
+            await self._attempt(send)
         finally:
             self._in_flight_by_route[channel.id, key] -= 1
-        sent_at = rt.clock()
-        self._bookkeep(
-            ("delivery", pending.id),
-            lambda: outbox.mark_delivery_sent(rt.db, pending.id, sent_at, outcome=outcome, route=key or None),
-            f"delivery {alert.id} to {channel.id}",
-        )
-        self.stats.sent += 1
-        self._count(channel.id, "sent")
-        log.info("delivered %s to %s: %s", alert.id, channel.id, outcome)
+
+    def _with_feedback(self, alert: Alert) -> Alert:
+        """Return ``alert`` with its signed relevant / not relevant links when the health server takes marks."""
+        health = self.rt.settings.health
+        if not (health.enabled and health.feedback_links) or alert.hit_id is None:
+            return alert
+        if self._feedback_key is None:
+            self._feedback_key = feedback.store_key(self.rt.db, "feedback", self.rt.clock())
+        return replace(alert, feedback=feedback_links(health.base_url(), self._feedback_key, alert.hit_id))
 
     async def digest_pass(self, *, spawn: bool = False) -> None:
         """Bundle held deliveries whose digest time came, and send every due digest (as tasks when ``spawn``)."""
-        await bulletins.digest_pass(self, spawn=spawn)
+        db, now = self.rt.db, self.rt.clock()
+        for route, channel_id in digests.due_holds(db, now):
+            digests.bundle_held(db, route, channel_id, now)
+        started = []
+        for digest_id, channel_id, _route in digests.due_bundles(db, now):
+            channel = self.rt.settings.channels.get(channel_id)
+            if channel is None or digest_id in self._digests_in_flight or ("digest", digest_id) in self._unrecorded:
+                continue
+            self._digests_in_flight.add(digest_id)
+            started.append(self._start(self._send_digest(channel, digest_id), spawn=spawn))
+        if not spawn and started:
+            await asyncio.gather(*started)
+
+    async def _send_digest(self, channel: Channel, digest_id: str) -> None:
+        try:
+            parts = digests.bundle_deliveries(self.rt.db, digest_id)
+            if not parts:
+                return
+
+            def mark_sent(at: datetime, outcome: str) -> None:
+                digests.mark_bundle_sent(self.rt.db, digest_id, at, outcome=outcome)
+
+            digest = Digest(digest_id, tuple(p.alert for p in parts), self.rt.clock())
+            queued = min((p.queued_at for p in parts if p.queued_at), default=None)
+            attempts = max(p.attempts for p in parts)
+            await self._attempt(
+                Send(
+                    "digest",
+                    digest_id,
+                    sends.DIGESTS,
+                    digest,
+                    channel,
+                    attempts,
+                    queued,
+                    mark_sent,
+                    alerts=len(parts),
+                    about=f" of {len(parts)} alerts",
+                )
+            )
+        except Exception:  # noqa: BLE001 - logged by _trouble, then backed off
+            self._trouble(f"sending digest {digest_id} to {channel.id}")
+        finally:
+            self._digests_in_flight.discard(digest_id)
 
     async def notice_pass(self, *, spawn: bool = False) -> None:
         """Send every due notice delivery (spikes, monitor health), each as a task of its own when ``spawn``."""
-        await bulletins.notice_pass(self, spawn=spawn)
+        started = []
+        for pending in notices.pending_notices(self.rt.db, self.rt.clock()):
+            if pending.id in self._notices_in_flight or ("notice", pending.id) in self._unrecorded:
+                continue
+            channel = self.rt.settings.channels.get(pending.channel_id)
+            if channel is None:
+                error = f"channel {pending.channel_id!r} is no longer configured"
+                notices.mark_notice_failed(self.rt.db, pending.id, error=error, permanent=True, retry_at=None)
+                continue
+            self._notices_in_flight.add(pending.id)
+            started.append(self._start(self._send_notice(channel, pending), spawn=spawn))
+        if not spawn and started:
+            await asyncio.gather(*started)
+
+    async def _send_notice(self, channel: Channel, pending: notices.PendingNotice) -> None:
+        notice = pending.notice
+        try:
+
+            def mark_sent(at: datetime, outcome: str) -> None:
+                notices.mark_notice_sent(self.rt.db, pending.id, at, outcome=outcome)
+
+            await self._attempt(
+                Send(
+                    "notice",
+                    pending.id,
+                    sends.NOTICES,
+                    notice,
+                    channel,
+                    pending.attempts,
+                    pending.queued_at,
+                    mark_sent,
+                    about=f" ({notice.condition})",
+                )
+            )
+        except Exception:  # noqa: BLE001 - logged by _trouble, then backed off
+            self._trouble(f"sending notice {notice.id} to {channel.id}")
+        finally:
+            self._notices_in_flight.discard(pending.id)
+
+    def _start(self, coro: Coroutine[Any, Any, None], *, spawn: bool) -> asyncio.Future[None]:
+        """Run a send as a tracked task (``stop()`` waits for it) when ``spawn``, else as a future to gather."""
+        return self._spawn(coro) if spawn else asyncio.ensure_future(coro)
 
     def _count(self, channel_id: str, outcome: str) -> None:
         self.outcomes[channel_id, outcome] += 1

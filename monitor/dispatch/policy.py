@@ -75,3 +75,35 @@ def decide(route: RouteConfig | None, now: datetime, sent_last_hour: int) -> Dec
     if route.max_per_hour is not None and sent_last_hour >= route.max_per_hour:
         return Decision(next_hour(now), "max_per_hour")
     return Decision(None)
+
+
+@dataclass(frozen=True, slots=True)
+class Fate:
+    """What becomes of a send after a failed attempt: tried again at ``retry_at``, or never (failed, dead)."""
+
+    outcome: str  # "retry", "failed" (refused for good) or "dead" (retried until the channel's give-up limit)
+    retry_at: datetime | None
+    delay: float  # seconds until the retry the backoff (or the receiver's Retry-After) asked for
+
+
+def fate(
+    *,
+    permanent: bool,
+    retry_after: float | None,
+    attempts: int,
+    queued_at: datetime | None,
+    now: datetime,
+    give_up_after: float,
+) -> Fate:
+    """Decide a failed send's fate: retry after a backoff (or Retry-After), or stop for good.
+
+    A send is dead-lettered once its next try would fall beyond the channel's limit, counted from when it was queued:
+    it is then visible in ``monitor deliveries``.
+    """
+    delay = retry_after if retry_after is not None else retry_delay(attempts)
+    retry_at = now + timedelta(seconds=delay)
+    if permanent:
+        return Fate("failed", None, delay)
+    if (retry_at - (queued_at or now)).total_seconds() > give_up_after:
+        return Fate("dead", None, delay)
+    return Fate("retry", retry_at, delay)

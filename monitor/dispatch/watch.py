@@ -203,21 +203,14 @@ def check_health(rt: Runtime) -> int:
         else:
             continue
         notice = _health_notice(finding.condition, finding.subject, state, finding.title, finding.text, since, now)
-        with db.transaction():  # the condition's state and its notice together: a crash repeats neither
-            if known is None:
-                notices.start_condition(db, key, finding.condition, finding.subject, finding.title, now)
-            else:
-                notices.remind_condition(db, key, finding.title, now)
-            queued += notices.queue_notice(db, notice, _except(channels, finding), now)
+        queued += notices.notice_condition(db, notice, _except(channels, finding), now, key=key, started=known is None)
         log.warning("monitor health %s: %s", state, finding.text, extra={"condition": finding.condition})
     for key, gone in active.items():
         if key in current:
             continue
         text = f"{gone.detail}: no longer true after {_span(now - gone.started_at)}"
         notice = _health_notice(gone.condition, gone.subject, "recovered", gone.detail, text, gone.started_at, now)
-        with db.transaction():
-            notices.end_condition(db, key)
-            queued += notices.queue_notice(db, notice, channels, now)
+        queued += notices.recover_condition(db, notice, channels, now, key=key)
         log.warning("monitor health recovered: %s", text, extra={"condition": gone.condition})
     return queued
 

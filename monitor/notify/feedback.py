@@ -11,20 +11,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
+
+from monitor.models import FeedbackLinks
 
 VERDICTS = {"yes": True, "no": False}
 
 _PATH = re.compile(r"^/feedback/(\d{1,18})/(yes|no)$")
-
-
-@dataclass(frozen=True, slots=True)
-class FeedbackLinks:
-    """The two links under one alert."""
-
-    relevant: str
-    not_relevant: str
 
 
 def feedback_signature(key: str, hit_id: int, verdict: str) -> str:

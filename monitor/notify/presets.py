@@ -30,10 +30,13 @@ def _link_slack(title: str, url: str) -> str:
 
 def _alert_lines(alert: Alert, link: Any) -> list[str]:
     terms = ", ".join(alert.terms[:8]) or (alert.semantic.describe() if alert.semantic is not None else "")
-    return [
+    lines = [
         f"*{clean_header_text(alert.topic_title, 100)}*: {link(alert.article_title, alert.article_url)}",
         f"{clean_header_text(alert.source, 100)} · score {alert.score:g}" + (f" · {terms}" if terms else ""),
     ]
+    if alert.feedback is not None:
+        lines.append(f"Relevant? {link('yes', alert.feedback.relevant)} · {link('no', alert.feedback.not_relevant)}")
+    return lines
 
 
 def _digest_lines(digest: Digest, link: Any) -> list[str]:

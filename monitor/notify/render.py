@@ -87,6 +87,8 @@ def webhook_payload(alert: Alert) -> dict[str, Any]:
     if alert.story is not None:
         story = alert.story
         payload["data"]["story"] = {"id": story.id, "size": story.size, "outlets": list(story.outlets)}
+    if alert.feedback is not None:
+        payload["data"]["feedback"] = {"relevant": alert.feedback.relevant, "not_relevant": alert.feedback.not_relevant}
     return payload
 
 

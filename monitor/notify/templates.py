@@ -40,7 +40,10 @@ DEFAULTS = {
 {{ summary }}
 {% endif %}{% for s in snippets %}
   {{ s }}{% endfor %}
-""",
+{% if feedback %}
+Relevant? {{ feedback.relevant }}
+Not relevant? {{ feedback.not_relevant }}
+{% endif %}""",
     "alert.html": """<!DOCTYPE html>
 <html><head><meta charset="utf-8"></head><body>
 <h2>{% if href %}<a href="{{ href }}">{{ title }}</a>{% else %}{{ title }}{% endif %}</h2>
@@ -48,6 +51,8 @@ DEFAULTS = {
 <table>{% for label, value in facts %}<tr><th align="left">{{ label }}</th><td>{{ value }}</td></tr>{% endfor %}</table>
 {% if summary %}<p>{{ summary }}</p>{% endif %}
 {% if snippets %}<ul>{% for s in snippets %}<li>{{ s }}</li>{% endfor %}</ul>{% endif %}
+{% if feedback %}<p><small>Was this relevant? <a href="{{ feedback.relevant }}">Yes</a>
+ · <a href="{{ feedback.not_relevant }}">No</a></small></p>{% endif %}
 {% if unsubscribe %}<p><small><a href="{{ unsubscribe }}">Unsubscribe</a></small></p>{% endif %}
 </body></html>
 """,
@@ -108,6 +113,7 @@ def _alert_context(alert: Alert) -> dict[str, object]:
         "facts": alert_facts(alert),
         "summary": clean_header_text(alert.summary, 2000),
         "snippets": [clean_header_text(s, 500) for s in alert.snippets],
+        "feedback": alert.feedback,
     }
 
 

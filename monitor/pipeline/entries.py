@@ -6,6 +6,7 @@ import asyncio
 import logging
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import partial
 
 from monitor import dedup, store
 from monitor.config import Source
@@ -13,6 +14,7 @@ from monitor.errors import ExtractError, FetchError, StoreError
 from monitor.extract import detect_language, extract
 from monitor.fetch import FetchResult, fetch_page
 from monitor.models import Article, FeedEntry, MatchDocument
+from monitor.pipeline.alerts import ChannelsFor, plan_hits
 from monitor.pipeline.stories import place
 from monitor.runtime import CycleStats, Runtime
 from monitor.store import items, stories
@@ -132,9 +134,17 @@ async def _store_entry(
         stats.not_articles += 1
         log.info("not an article: %s (%s; headline matches no topic)", entry.url, found.why_no_text)
         return replace(trail, outcome="not_article", detail=f"{found.why_no_text}; the headline matches no topic")
-    # No await from here on: the story lookup and the write below see the same database state.
+    # No await from here on: the story lookup, the decision and the write below see the same database state (and
+    # the store's UNIQUE index refuses an alert another writer queued for the story since).
     member, choice = place(rt.db, sig, url)
-    origin = (source.id, source.name)
+    plan = plan_hits(
+        url,
+        matches,
+        rt.topic_titles,
+        channels_for=_router(rt, source, article),
+        story=stories.story_state(rt.db, member) if matches else None,  # most articles match nothing: no read
+        updates_for=rt.settings.update_channels,
+    )
     saved = stories.save_in_story(
         rt.db,
         article,
@@ -142,13 +152,8 @@ async def _store_entry(
         link=entry.url,
         source_id=source.id,
         item_key=key,
-        matches=matches,
-        topic_titles=rt.topic_titles,
-        channels_for=lambda topic, score: rt.settings.channels_for(
-            topic, score, language=article.language, source=origin
-        ),
         member=member,
-        updates_for=rt.settings.update_channels,
+        plan=plan,
         now=now,
     )
     if saved.deliveries or saved.updates:
@@ -198,19 +203,16 @@ def revise_article(
     # An article stored before stories existed has none: it joins one now.
     member, _ = place(rt.db, sig, old.url, old.story_id)
     old_keys = dedup.Signature(old.signature, 0).band_keys() if old.signature else []
-    origin = (source.id, source.name)
+    known = stories.hit_topics(rt.db, article_id)
+    plan = plan_hits(
+        old.url,
+        [m for m in matches if m.topic_id not in known],
+        rt.topic_titles,
+        channels_for=_router(rt, source, article),
+        story=stories.story_state(rt.db, member),
+    )
     revision = stories.revise_article(
-        rt.db,
-        old,
-        article,
-        member=member,
-        old_band_keys=old_keys,
-        matches=matches,
-        topic_titles=rt.topic_titles,
-        channels_for=lambda topic, score: rt.settings.channels_for(
-            topic, score, language=article.language, source=origin
-        ),
-        now=rt.clock(),
+        rt.db, old, article, member=member, old_band_keys=old_keys, plan=plan, now=rt.clock()
     )
     log.info(
         "article #%d rewritten (%.0f%% of its phrases kept), stored text replaced: %s; newly matches %s%s",
@@ -227,6 +229,11 @@ def revise_article(
     if revision.deliveries:
         rt.on_queued()
     return True
+
+
+def _router(rt: Runtime, source: Source, article: Article) -> ChannelsFor:
+    """Return where the routes send a hit of ``article`` from ``source``, given its topic and score."""
+    return partial(rt.settings.channels_for, language=article.language, source=(source.id, source.name))
 
 
 # A page that failed for one of these reasons is fetched again later (the feed's text stands in meanwhile).

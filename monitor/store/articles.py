@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from monitor.models import Article, Match
+from monitor.models import Article
 from monitor.store.db import Db
-from monitor.store.deliveries import record_hits
+from monitor.store.deliveries import HitPlan, record_hits
 
 
 def mark_seen(db: Db, source_id: str, item_key: str, article_id: int | None, now: datetime) -> None:
@@ -86,13 +85,11 @@ def save_article(
     link: str,
     source_id: str,
     item_key: str,
-    matches: Sequence[Match],
-    topic_titles: dict[str, str],
-    channels_for: Callable[[str, float], list[str]],
+    plan: HitPlan,
     now: datetime,
     fingerprint: str | None = None,
 ) -> SavedArticle:
-    """Store a new article, its hits, their deliveries and the seen item in one transaction.
+    """Store a new article (in no story), the hits and deliveries of ``plan`` and the seen item in one transaction.
 
     A crash can never leave an article stored without its hits, so an alert is never lost to a restart.
     """
@@ -103,13 +100,5 @@ def save_article(
         mark_seen(db, source_id, item_key, article_id, now)
         if not is_new:
             return SavedArticle(article_id, False)
-        hits, deliveries = record_hits(
-            db,
-            article_id=article_id,
-            article_url=url,
-            matches=matches,
-            topic_titles=topic_titles,
-            channels_for=channels_for,
-            now=now,
-        )
-    return SavedArticle(article_id, True, hits, deliveries)
+        recorded = record_hits(db, article_id=article_id, plan=plan, now=now)
+    return SavedArticle(article_id, True, len(recorded.hit_ids), len(recorded.alerts))

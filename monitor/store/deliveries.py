@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -57,26 +57,68 @@ def semantic_from_json(text: str | None) -> SemanticHit | None:
     return SemanticHit(float(found["similarity"]), str(found["nearest"]), float(found.get("counter", 0.0)))
 
 
-def record_hits(
-    db: Db,
-    *,
-    article_id: int,
-    article_url: str,
-    matches: Sequence[Match],
-    topic_titles: dict[str, str],
-    channels_for: Callable[[str, float], list[str]],
-    now: datetime,
-) -> tuple[int, int]:
-    """Store new hits of an article and queue their deliveries; return (new hits, new deliveries)."""
-    new_hits = new_deliveries = 0
+@dataclass(frozen=True, slots=True)
+class AlertIntent:
+    """One alert decided for a new hit: the topic's hit on an article, sent through one channel under ``alert_id``."""
+
+    topic_id: str
+    channel_id: str
+    alert_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateIntent:
+    """One story-update alert decided for a story that reached a route's outlets (sent with this article's hit)."""
+
+    topic_id: str
+    channel_id: str
+    alert_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class HitPlan:
+    """An article's hits and the deliveries decided for them, as values: computed before the write, written here.
+
+    ``suppressed`` are the (topic, channel) pairs the decision kept quiet (its story already alerted there).
+    """
+
+    matches: Sequence[Match]
+    topic_titles: Mapping[str, str] = field(default_factory=dict)
+    alerts: Sequence[AlertIntent] = ()
+    updates: Sequence[UpdateIntent] = ()
+    suppressed: Sequence[tuple[str, str]] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedHits:
+    """What writing a HitPlan did: the new hits by topic, the alerts queued, and those a UNIQUE constraint refused.
+
+    Mostly refused because the story already has a live alert on that topic and channel, which another writer
+    queued after the decision read the story (else: an alert id already queued).
+    """
+
+    hit_ids: Mapping[str, int] = field(default_factory=dict)
+    alerts: tuple[AlertIntent, ...] = ()
+    refused: tuple[AlertIntent, ...] = ()
+
+
+def record_hits(db: Db, *, article_id: int, plan: HitPlan, now: datetime, story_id: int | None = None) -> RecordedHits:
+    """Store the new hits of an article and queue the plan's alerts for them; return what was new.
+
+    A topic that already hit the article gets nothing; an alert of ``story_id`` whose (story, topic, channel) has a
+    live alert already is refused by the schema, not by a read before the write.
+    """
+    hit_ids: dict[str, int] = {}
+    alerts: list[AlertIntent] = []
+    refused: list[AlertIntent] = []
     with db.transaction():  # one transaction: a hit is never stored without its deliveries
-        for match in matches:
+        for match in plan.matches:
             hit = db.execute(
                 "INSERT INTO hits (topic_id, topic_title, article_id, score, terms, snippets, created_at, semantic)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
                 [
                     match.topic_id,
-                    topic_titles.get(match.topic_id, match.topic_id),
+                    plan.topic_titles.get(match.topic_id, match.topic_id),
                     article_id,
                     match.score,
                     json.dumps(list(match.terms), ensure_ascii=False),
@@ -85,29 +127,51 @@ def record_hits(
                     semantic_json(match.semantic),
                 ],
             ).fetchone()
-            if hit is None:
-                continue  # this topic already hit this article
-            new_hits += 1
-            for channel_id in channels_for(match.topic_id, match.score):
-                inserted = db.execute(
-                    "INSERT INTO deliveries (hit_id, channel_id, alert_id, status, attempts, created_at, queued_at)"
-                    " VALUES (?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT DO NOTHING",
-                    [
-                        hit[0],
-                        channel_id,
-                        alert_id(match.topic_id, article_url, channel_id),
-                        now.isoformat(),
-                        now.isoformat(),
-                    ],
-                )
-                new_deliveries += inserted.rowcount
-    return new_hits, new_deliveries
+            if hit is not None:  # else this topic already hit this article
+                hit_ids[match.topic_id] = int(hit[0])
+        for alert in plan.alerts:
+            hit_id = hit_ids.get(alert.topic_id)
+            if hit_id is None:
+                continue
+            queued = insert_delivery(
+                db, hit_id, alert.channel_id, alert.alert_id, now, story=(story_id, alert.topic_id)
+            )
+            (alerts if queued is not None else refused).append(alert)
+    return RecordedHits(hit_ids, tuple(alerts), tuple(refused))
+
+
+def insert_delivery(
+    db: Db, hit_id: int, channel_id: str, message_id: str, now: datetime, *, story: tuple[int | None, str]
+) -> int | None:
+    """Queue one delivery of a hit; return its id, or None when a UNIQUE constraint refused it.
+
+    ``story`` is (story id, topic id); a story id of None keeps the delivery out of "one alert per story".
+    """
+    row = db.execute(
+        "INSERT INTO deliveries (hit_id, channel_id, alert_id, status, attempts, created_at, queued_at, story_id,"
+        " topic_id) VALUES (?, ?, ?, 'pending', 0, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
+        [hit_id, channel_id, message_id, now.isoformat(), now.isoformat(), *story],
+    ).fetchone()
+    return None if row is None else int(row[0])
+
+
+def live_alerts(db: Db, story_id: int) -> set[tuple[str, str]]:
+    """Return the (topic, channel) pairs with a live alert of the story (pending, held, bundled or sent).
+
+    An alert that failed for good (failed, dead) does not count: the next article of the story is alerted there
+    instead of the story staying silent on that channel forever.
+    """
+    rows = db.execute(
+        "SELECT topic_id, channel_id FROM deliveries WHERE story_id = ? AND status NOT IN ('failed', 'dead')",
+        [story_id],
+    ).fetchall()
+    return {(t, c) for t, c in rows}
 
 
 ALERT_COLUMNS = """d.id, d.channel_id, d.attempts, d.alert_id, d.created_at, d.queued_at,
        h.topic_id, h.topic_title, h.score, h.terms, h.snippets,
        a.url, a.title, a.summary, a.text, a.published, a.authors, a.language,
-       coalesce(s.name, a.site_name, '') AS source, coalesce(a.source_id, ''), h.semantic
+       coalesce(s.name, a.site_name, '') AS source, coalesce(a.source_id, ''), h.semantic, h.id
 FROM deliveries d
 JOIN hits h ON h.id = d.hit_id
 JOIN articles a ON a.id = h.article_id
@@ -138,6 +202,7 @@ def delivery_from_row(row: Sequence[Any]) -> PendingDelivery:
         source,
         source_id,
         semantic,
+        hit_id,
     ) = row
     alert = Alert(
         id=message_id,
@@ -155,6 +220,7 @@ def delivery_from_row(row: Sequence[Any]) -> PendingDelivery:
         language=language,
         summary=summary or shorten(text, 300),
         semantic=semantic_from_json(semantic),
+        hit_id=hit_id,
     )
     queued = datetime.fromisoformat(queued_at or created_at)
     return PendingDelivery(delivery_id, channel_id, attempts, alert, queued, source_id)
@@ -279,16 +345,25 @@ def list_deliveries(db: Db, *, failed_only: bool = False, limit: int = 50) -> li
 
 
 def requeue_deliveries(db: Db, ids: Sequence[int] | None, now: datetime) -> int:
-    """Put failed and dead deliveries (``ids``, or all when None) back in the queue; return how many."""
+    """Put failed and dead deliveries (``ids``, or all when None) back in the queue; return how many.
+
+    An alert whose story has a live alert on the same topic and channel stays as it is (one alert per story), and of
+    several such alerts being put back only the oldest goes.
+    """
     statuses = ", ".join(repr(s) for s in FAILED_STATUSES)
-    sql = (
-        f"UPDATE deliveries SET status = 'pending', next_attempt_at = NULL, queued_at = ? WHERE status IN ({statuses})"
-    )
-    params: list[Any] = [now.isoformat()]
+    chosen = ""
+    params: list[Any] = []
     if ids is not None:
         if not ids:
             return 0
-        sql += f" AND id IN ({', '.join('?' for _ in ids)})"
-        params.extend(ids)
+        chosen = f" AND {{t}}.id IN ({', '.join('?' for _ in ids)})"
+        params = list(ids)
+    sql = (
+        f"UPDATE deliveries SET status = 'pending', next_attempt_at = NULL, queued_at = ?"
+        f" WHERE status IN ({statuses}){chosen.format(t='deliveries')} AND (story_id IS NULL OR NOT EXISTS ("
+        " SELECT 1 FROM deliveries o WHERE o.story_id = deliveries.story_id AND o.topic_id = deliveries.topic_id"
+        f" AND o.channel_id = deliveries.channel_id AND (o.status NOT IN ({statuses})"
+        f" OR (o.id < deliveries.id{chosen.format(t='o')}))))"
+    )
     with db.transaction():
-        return db.execute(sql, params).rowcount
+        return db.execute(sql, [now.isoformat(), *params, *params]).rowcount

@@ -249,6 +249,39 @@ def m009_hit_semantic(db: Database) -> None:
     db.table("hits").add_column("semantic", str)
 
 
+def m010_one_alert_per_story(db: Database) -> None:
+    """One live alert per story, topic and channel, as a UNIQUE index instead of a read before each write.
+
+    Each alert delivery carries its story and topic (``story_id`` stays NULL on story updates, which
+    ``story_updates`` keys, and on alerts of articles in no story). The index leaves out alerts that failed for good
+    (failed, dead): the story's next article is alerted there instead. An existing database may hold several live
+    alerts of one story, topic and channel (two processes raced, or a retried alert): the oldest keeps the story,
+    the later ones keep their status and history but get no ``story_id``, so nothing is deleted or re-sent.
+    """
+    table = db.table("deliveries")
+    table.add_column("story_id", int)
+    table.add_column("topic_id", str)
+    db.execute("UPDATE deliveries SET topic_id = (SELECT h.topic_id FROM hits h WHERE h.id = deliveries.hit_id)")
+    db.execute(
+        "UPDATE deliveries SET story_id = (SELECT sa.story_id FROM hits h"
+        " JOIN story_articles sa ON sa.article_id = h.article_id WHERE h.id = deliveries.hit_id)"
+        " WHERE NOT EXISTS (SELECT 1 FROM story_updates su WHERE su.delivery_id = deliveries.id)"
+        " AND alert_id NOT LIKE 'msg_story_%'"
+    )
+    db.execute(
+        "UPDATE deliveries SET story_id = NULL WHERE story_id IS NOT NULL AND status NOT IN ('failed', 'dead')"
+        " AND EXISTS (SELECT 1 FROM deliveries o WHERE o.story_id = deliveries.story_id"
+        " AND o.topic_id = deliveries.topic_id AND o.channel_id = deliveries.channel_id"
+        " AND o.status NOT IN ('failed', 'dead') AND o.id < deliveries.id)"
+    )
+    # Joining a story adopts the article's earlier alerts (stories.add_member): found through its hits.
+    db.execute("CREATE INDEX IF NOT EXISTS idx_hits_article ON hits (article_id)")
+    db.execute(
+        "CREATE UNIQUE INDEX idx_deliveries_one_alert_per_story ON deliveries (story_id, topic_id, channel_id)"
+        " WHERE story_id IS NOT NULL AND status NOT IN ('failed', 'dead')"
+    )
+
+
 def m011_leases(db: Database) -> None:
     """Leases (monitor.store.leases): which daemon polls a source or runs a periodic job when several share one
     database; a row expires, so a dead daemon's work is taken over."""
@@ -288,6 +321,7 @@ STEPS: tuple[Step, ...] = (
     m006_item_identity,
     m008_item_outcomes,
     m009_hit_semantic,
+    m010_one_alert_per_story,
     m011_leases,
     m012_feedback,
     m013_route_keys,

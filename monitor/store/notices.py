@@ -227,3 +227,21 @@ def channel_failures(db: Db) -> dict[str, tuple[int, str]]:
         " WHERE consecutive_failures > 0"
     )
     return {r[0]: (int(r[1]), r[2]) for r in rows}
+
+
+def notice_condition(db: Db, notice: Notice, channels: list[str], now: datetime, *, key: str, started: bool) -> int:
+    """Record that a health condition started (``started``) or was reminded of, and queue its notice to
+    ``channels``, in one transaction (a crash repeats neither); return the deliveries queued."""
+    with db.transaction():
+        if started:
+            start_condition(db, key, notice.condition, notice.subject, notice.title, now)
+        else:
+            remind_condition(db, key, notice.title, now)
+        return queue_notice(db, notice, channels, now)
+
+
+def recover_condition(db: Db, notice: Notice, channels: list[str], now: datetime, *, key: str) -> int:
+    """Forget a health condition no longer true and queue its "recovered" notice, in one transaction."""
+    with db.transaction():
+        end_condition(db, key)
+        return queue_notice(db, notice, channels, now)

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from monitor.store.db import Db
+from monitor.store.leases import claim_lease, release_lease
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,3 +63,31 @@ def mark_failed(
             f" WHERE {box.where}",
             [status, error, retry_at.isoformat() if retry_at else None, key],
         )
+
+
+SEND_LEASE_SECONDS = 120.0  # longer than a send's timeout; the daemon's heartbeat renews it while it runs
+
+
+def claim(db: Db, box: Outbox, key: int | str, owner: str, now: datetime) -> bool:
+    """Take the lease of one send for ``owner`` when several daemons share the outbox; False when another daemon
+    is sending it, or it is no longer waiting and due (another daemon sent it, or put it off, since it was read).
+
+    The status is read in the same transaction as the lease is taken, and an outcome is recorded before the lease
+    is released, so a send read by two daemons goes out once.
+    """
+    with db.transaction():
+        due = db.scalar(
+            f"SELECT count(*) FROM {box.table} WHERE {box.key} = ? AND status = ?"
+            " AND (next_attempt_at IS NULL OR next_attempt_at <= ?)",
+            [key, box.waiting, now.isoformat()],
+        )
+        return bool(due) and claim_lease(db, _lease(box, key), owner, now, SEND_LEASE_SECONDS)
+
+
+def release(db: Db, box: Outbox, key: int | str, owner: str) -> None:
+    """Drop the lease ``claim`` took (the outcome is recorded by then)."""
+    release_lease(db, _lease(box, key), owner)
+
+
+def _lease(box: Outbox, key: int | str) -> str:
+    return f"send:{box.table}:{box.key}:{key}"

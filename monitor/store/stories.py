@@ -7,14 +7,14 @@ and is queried with 32 index lookups per article instead of being rebuilt in mem
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from monitor.models import Article, Match
-from monitor.store.articles import save_article
+from monitor.models import Article
+from monitor.store.articles import insert_article, mark_seen
 from monitor.store.db import Db
-from monitor.store.deliveries import record_hits
+from monitor.store.deliveries import HitPlan, UpdateIntent, insert_delivery, live_alerts, record_hits
 from monitor.store.story_queries import outlets_of
 
 # The most similar articles by shared bands are checked; more would only cost time on boilerplate-heavy bodies.
@@ -74,49 +74,79 @@ def story_candidates(db: Db, band_keys: Sequence[int]) -> list[tuple[int, int, b
     return [(int(a), int(s), bytes(sig)) for a, s, sig in rows if sig is not None]
 
 
-def alerted_pairs(db: Db, story_id: int) -> set[tuple[str, str]]:
-    """Return the (topic, channel) pairs that already have an alert for some article of the story.
+@dataclass(frozen=True, slots=True)
+class StoryState:
+    """What deciding a new member's alerts needs to know of its story: read before the write, decided apart."""
 
-    An alert that failed for good (failed, dead) does not count: the next article of the story is alerted there
-    instead of the story staying silent on that channel forever.
-    """
-    rows = db.execute(
-        "SELECT DISTINCT h.topic_id, d.channel_id FROM story_articles sa"
-        " JOIN hits h ON h.article_id = sa.article_id JOIN deliveries d ON d.hit_id = h.id"
-        " WHERE sa.story_id = ? AND d.status NOT IN ('failed', 'dead')",
-        [story_id],
-    ).fetchall()
-    return {(t, c) for t, c in rows}
+    story_id: int | None = None  # None: the article starts a new story
+    alerted: frozenset[tuple[str, str]] = frozenset()  # (topic, channel) pairs with a live alert of the story
+    outlets: int = 1  # the story's outlets once the article has joined
+
+
+def story_state(db: Db, member: Membership) -> StoryState:
+    """Return the state of the story ``member`` joins, counting the member's outlet among its outlets."""
+    if member.story_id is None:
+        return StoryState()
+    outlets = {*outlets_of(db, member.story_id), member.outlet}
+    return StoryState(member.story_id, frozenset(live_alerts(db, member.story_id)), len(outlets))
+
+
+def story_update_id(story_id: int, topic_id: str, channel_id: str) -> str:
+    """Return the alert id of a story's one update on a topic and channel."""
+    digest = hashlib.sha256(f"{story_id}\n{topic_id}\n{channel_id}".encode()).hexdigest()[:24]
+    return f"{UPDATE_PREFIX}{digest}"
+
+
+def hit_topics(db: Db, article_id: int) -> set[str]:
+    """Return the topics that already hit an article."""
+    return {r[0] for r in db.execute("SELECT topic_id FROM hits WHERE article_id = ?", [article_id]).fetchall()}
 
 
 def add_member(db: Db, article_id: int, member: Membership, now: datetime) -> int:
-    """Record ``article_id`` in its story (starting one when ``member.story_id`` is None); return the story id."""
+    """Record a stored article in its story (starting one when ``member.story_id`` is None); return the story id.
+
+    Its earlier alerts join the story's "one alert per topic and channel", unless the story has live ones there.
+    """
     with db.transaction():
-        story_id = member.story_id
-        if story_id is None:
-            story_id = db.execute(
-                "INSERT INTO stories (first_article_id, created_at, updated_at) VALUES (?, ?, ?) RETURNING id",
-                [article_id, now.isoformat(), now.isoformat()],
-            ).fetchone()[0]
-        else:
-            db.execute("UPDATE stories SET updated_at = ? WHERE id = ?", [now.isoformat(), story_id])
+        story_id = _join(db, article_id, member, now)
         db.execute(
-            "INSERT OR REPLACE INTO story_articles"
-            " (article_id, story_id, outlet, url_key, fingerprint, similarity, signature, joined_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                article_id,
-                story_id,
-                member.outlet,
-                member.url_key,
-                member.fingerprint,
-                member.similarity,
-                member.signature,
-                now.isoformat(),
-            ],
+            "UPDATE deliveries SET story_id = ? WHERE story_id IS NULL AND alert_id NOT LIKE ?"
+            " AND hit_id IN (SELECT id FROM hits WHERE article_id = ?) AND NOT EXISTS (SELECT 1 FROM deliveries o"
+            " WHERE o.story_id = ? AND o.topic_id = deliveries.topic_id AND o.channel_id = deliveries.channel_id"
+            " AND o.status NOT IN ('failed', 'dead'))",
+            [story_id, f"{UPDATE_PREFIX}%", article_id, story_id],
         )
-        _insert_bands(db, article_id, member.band_keys)
     return story_id
+
+
+def _join(db: Db, article_id: int, member: Membership, now: datetime) -> int:
+    story_id = member.story_id
+    if story_id is None:
+        story_id = db.execute(
+            "INSERT INTO stories (first_article_id, created_at, updated_at) VALUES (?, ?, ?) RETURNING id",
+            [article_id, now.isoformat(), now.isoformat()],
+        ).fetchone()[0]
+    else:
+        db.execute("UPDATE stories SET updated_at = ? WHERE id = ?", [now.isoformat(), story_id])
+    db.execute(
+        "INSERT INTO story_articles"
+        " (article_id, story_id, outlet, url_key, fingerprint, similarity, signature, joined_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (article_id) DO UPDATE SET story_id = excluded.story_id,"
+        " outlet = excluded.outlet, url_key = excluded.url_key, fingerprint = excluded.fingerprint,"
+        " similarity = excluded.similarity, signature = excluded.signature, joined_at = excluded.joined_at",
+        [
+            article_id,
+            story_id,
+            member.outlet,
+            member.url_key,
+            member.fingerprint,
+            member.similarity,
+            member.signature,
+            now.isoformat(),
+        ],
+    )
+    _insert_bands(db, article_id, member.band_keys)
+    return int(story_id)
 
 
 def save_in_story(
@@ -127,98 +157,63 @@ def save_in_story(
     link: str,
     source_id: str,
     item_key: str,
-    matches: Sequence[Match],
-    topic_titles: dict[str, str],
-    channels_for: Callable[[str, float], list[str]],
     member: Membership,
-    updates_for: Callable[[str, int], list[str]],
+    plan: HitPlan,
     now: datetime,
 ) -> StorySaved:
-    """Store a new article with its hits in its story, in one transaction.
+    """Store a new article in its story with the hits and deliveries of ``plan``, in one transaction.
 
-    A topic/channel pair that already alerted for the story gets the hit recorded but no delivery; once the story
-    reaches the outlets ``updates_for(topic, outlets)`` asks for, that channel gets one story-update delivery.
+    The plan was decided from ``story_state``; an alert that another writer queued for the story since is refused
+    by the schema and reported as suppressed, like those the plan kept quiet.
     """
     with db.transaction():
-        alerted = alerted_pairs(db, member.story_id) if member.story_id is not None else set()
-        suppressed: list[tuple[str, str]] = []
-
-        def routed(topic_id: str, score: float) -> list[str]:
-            channels = channels_for(topic_id, score)
-            suppressed.extend((topic_id, c) for c in channels if (topic_id, c) in alerted)
-            return [c for c in channels if (topic_id, c) not in alerted]
-
-        saved = save_article(
-            db,
-            article,
-            url=url,
-            link=link,
-            source_id=source_id,
-            item_key=item_key,
-            matches=matches,
-            topic_titles=topic_titles,
-            channels_for=routed,
-            now=now,
-            fingerprint=member.fingerprint,
+        article_id, is_new = insert_article(
+            db, article, url=url, link=link, source_id=source_id, now=now, fingerprint=member.fingerprint
         )
-        if not saved.is_new:
-            return StorySaved(saved.article_id, False)
-        story_id = add_member(db, saved.article_id, member, now)
-        updates = 0
-        if member.story_id is not None:
-            updates = _queue_updates(db, story_id, saved.article_id, matches, alerted, updates_for, now)
+        mark_seen(db, source_id, item_key, article_id, now)
+        if not is_new:
+            return StorySaved(article_id, False)
+        story_id = _join(db, article_id, member, now)
+        recorded = record_hits(db, article_id=article_id, plan=plan, now=now, story_id=story_id)
+        updates = _queue_updates(db, story_id, recorded.hit_ids, plan.updates, now)
     return StorySaved(
-        saved.article_id,
+        article_id,
         True,
         story_id,
         member.story_id is not None,
-        saved.hits,
-        saved.deliveries,
+        len(recorded.hit_ids),
+        len(recorded.alerts),
         updates,
-        suppressed,
+        [*plan.suppressed, *((a.topic_id, a.channel_id) for a in recorded.refused)],
     )
 
 
 def _queue_updates(
-    db: Db,
-    story_id: int,
-    article_id: int,
-    matches: Sequence[Match],
-    alerted: set[tuple[str, str]],
-    updates_for: Callable[[str, int], list[str]],
-    now: datetime,
+    db: Db, story_id: int, hit_ids: Mapping[str, int], updates: Sequence[UpdateIntent], now: datetime
 ) -> int:
-    """Queue one story-update delivery per topic and channel that alerted for the story and asks for updates."""
-    outlets = len(outlets_of(db, story_id))
+    """Queue the planned story updates, each with this article's hit on its topic; one per story, topic and channel."""
     queued = 0
-    for match in matches:
-        hit = db.execute(
-            "SELECT id FROM hits WHERE article_id = ? AND topic_id = ?", [article_id, match.topic_id]
-        ).fetchone()
-        if hit is None:
+    for update in updates:
+        hit_id = hit_ids.get(update.topic_id)
+        if hit_id is None:
             continue
-        for channel_id in updates_for(match.topic_id, outlets):
-            if (match.topic_id, channel_id) not in alerted:
-                continue  # the story never alerted there: there is nothing to update
-            claimed = db.execute(
-                "INSERT OR IGNORE INTO story_updates (story_id, topic_id, channel_id, created_at) VALUES (?, ?, ?, ?)",
-                [story_id, match.topic_id, channel_id, now.isoformat()],
-            )
-            if claimed.rowcount == 0:
-                continue  # one update per story, topic and channel, ever
-            digest = hashlib.sha256(f"{story_id}\n{match.topic_id}\n{channel_id}".encode()).hexdigest()[:24]
-            inserted = db.execute(
-                "INSERT INTO deliveries (hit_id, channel_id, alert_id, status, attempts, created_at, queued_at)"
-                " VALUES (?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
-                [hit[0], channel_id, f"{UPDATE_PREFIX}{digest}", now.isoformat(), now.isoformat()],
-            ).fetchone()
-            if inserted is None:
-                continue  # that alert id exists already
-            db.execute(
-                "UPDATE story_updates SET delivery_id = ? WHERE story_id = ? AND topic_id = ? AND channel_id = ?",
-                [inserted[0], story_id, match.topic_id, channel_id],
-            )
-            queued += 1
+        claimed = db.execute(
+            "INSERT INTO story_updates (story_id, topic_id, channel_id, created_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT DO NOTHING RETURNING story_id",
+            [story_id, update.topic_id, update.channel_id, now.isoformat()],
+        ).fetchone()
+        if claimed is None:
+            continue  # one update per story, topic and channel, ever
+        delivery_id = insert_delivery(
+            db, hit_id, update.channel_id, update.alert_id, now, story=(None, update.topic_id)
+        )
+        if delivery_id is None:
+            continue  # that alert id exists already
+        db.execute(
+            "UPDATE story_updates SET delivery_id = ? WHERE story_id = ? AND topic_id = ? AND channel_id = ?",
+            [delivery_id, story_id, update.topic_id, update.channel_id],
+        )
+        queued += 1
     return queued
 
 
@@ -264,16 +259,14 @@ def revise_article(
     *,
     member: Membership,
     old_band_keys: Sequence[int],
-    matches: Sequence[Match],
-    topic_titles: dict[str, str],
-    channels_for: Callable[[str, float], list[str]],
+    plan: HitPlan,
     now: datetime,
 ) -> Revision:
-    """Replace a stored article's title and text, move its story signature, and record hits for new topics only.
+    """Replace a stored article's title and text, move its story signature, and record the hits of ``plan``.
 
-    A topic the article matched before keeps its one hit (and alert); a topic it matches for the first time is
-    alerted unless another article of its story already alerted that topic on that channel. The FTS index follows
-    the articles table through its triggers. One transaction.
+    The plan holds the topics the article newly matches (those of ``hit_topics`` keep their one hit and alert) and
+    their alerts, decided from ``story_state``. The FTS index follows the articles table through its triggers. One
+    transaction.
     """
     with db.transaction():
         db.execute(
@@ -294,26 +287,14 @@ def revise_article(
             story_id = old.story_id
             _move_signature(db, old.article_id, member, old_band_keys)
             db.execute("UPDATE stories SET updated_at = ? WHERE id = ?", [now.isoformat(), story_id])
-        known = {r[0] for r in db.execute("SELECT topic_id FROM hits WHERE article_id = ?", [old.article_id])}
-        new = [m for m in matches if m.topic_id not in known]
-        alerted = alerted_pairs(db, story_id)
-        suppressed: list[tuple[str, str]] = []
-
-        def routed(topic_id: str, score: float) -> list[str]:
-            channels = channels_for(topic_id, score)
-            suppressed.extend((topic_id, c) for c in channels if (topic_id, c) in alerted)
-            return [c for c in channels if (topic_id, c) not in alerted]
-
-        hits, deliveries = record_hits(
-            db,
-            article_id=old.article_id,
-            article_url=old.url,
-            matches=new,
-            topic_titles=topic_titles,
-            channels_for=routed,
-            now=now,
-        )
-    return Revision(story_id, hits, deliveries, tuple(m.topic_id for m in new), suppressed)
+        recorded = record_hits(db, article_id=old.article_id, plan=plan, now=now, story_id=story_id)
+    return Revision(
+        story_id,
+        len(recorded.hit_ids),
+        len(recorded.alerts),
+        tuple(recorded.hit_ids),
+        [*plan.suppressed, *((a.topic_id, a.channel_id) for a in recorded.refused)],
+    )
 
 
 def _move_signature(db: Db, article_id: int, member: Membership, old_band_keys: Sequence[int]) -> None:
@@ -332,4 +313,4 @@ def _insert_bands(db: Db, article_id: int, band_keys: Sequence[int]) -> None:
     if band_keys:  # one statement for all bands: twice as fast as executemany
         rows = ", ".join("(?, ?)" for _ in band_keys)
         values = [v for key in band_keys for v in (key, article_id)]
-        db.execute(f"INSERT OR IGNORE INTO story_bands (key, article_id) VALUES {rows}", values)
+        db.execute(f"INSERT INTO story_bands (key, article_id) VALUES {rows} ON CONFLICT DO NOTHING", values)

@@ -9,6 +9,7 @@ from sqlite_utils import Database
 
 from monitor import dedup
 from monitor.models import Article, Match
+from monitor.pipeline.alerts import plan_hits
 from monitor.store import find_article
 from monitor.store import stories as story_store
 
@@ -60,6 +61,8 @@ def add_article(
         band_keys=sig.band_keys() if sig.comparable else (),
         similarity=choice.similarity,
     )
+    story = story_store.story_state(db, member)
+    plan = plan_hits(url, matches, {}, channels_for=channels_for, story=story, updates_for=updates_for)
     return story_store.save_in_story(
         db,
         Article(title=title, text=text, url=url),
@@ -67,10 +70,7 @@ def add_article(
         link=url,
         source_id="src",
         item_key=url,
-        matches=matches,
-        topic_titles={},
-        channels_for=channels_for,
         member=member,
-        updates_for=updates_for,
+        plan=plan,
         now=now,
     )

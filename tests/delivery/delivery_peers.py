@@ -26,6 +26,7 @@ from monitor.config import Settings, load_config
 from monitor.fetch import HostLimiter
 from monitor.match import Matcher
 from monitor.models import Article, Match
+from monitor.pipeline.alerts import plan_hits
 from monitor.runtime import Runtime
 
 
@@ -240,9 +241,12 @@ def queue_hits(
             link=url,
             source_id="src-test",
             item_key=url,
-            matches=[Match(topic, score, (topic,))],
-            topic_titles={t.id: t.title for t in settings.topics},
-            channels_for=lambda t, s: settings.channels_for(t, s, language=language, source=("src-test", "Test")),
+            plan=plan_hits(
+                url,
+                [Match(topic, score, (topic,))],
+                {t.id: t.title for t in settings.topics},
+                channels_for=lambda t, s: settings.channels_for(t, s, language=language, source=("src-test", "Test")),
+            ),
             now=moment,
         )
         queued += saved.deliveries

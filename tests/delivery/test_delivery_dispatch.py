@@ -11,6 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 from delivery_peers import Answer, Clock, Receiver, black_hole, queue_hits, runtime, settings_for, statuses
+from faulty_db import FaultyDb
+from waiting import until
 
 from monitor import store
 from monitor.dispatch import Dispatcher, deliver_due
@@ -27,13 +29,16 @@ def hook(channel_id: str, url: str, **extra: object) -> dict[str, object]:
 def test_woken_dispatcher_sends_within_a_second(tmp_path: Path) -> None:
     with Receiver() as receiver:
         settings = settings_for(tmp_path, [hook("hook", receiver.url)], [{"topics": ["*"], "channels": ["hook"]}])
-        db = store.open_database(None)
+        db = FaultyDb(store.open_database(None))
+        # Refuses nothing: the worker asks when its next retry is due right before it goes to sleep.
+        idle = db.fail(r"^SELECT min\(coalesce\(next_attempt_at, ''\)\) FROM deliveries", on=False)
 
         async def scenario() -> list[float]:
             async with httpx.AsyncClient() as client:
                 dispatcher = Dispatcher(runtime(settings, db, client, lambda: datetime.now(UTC)))
                 task = asyncio.create_task(dispatcher.run())
-                await asyncio.sleep(0.2)  # the worker found nothing and sleeps (its idle wake-up is 30 s away)
+                # The worker found nothing and sleeps (its idle wake-up is 30 s away).
+                await until(lambda: idle.matched >= 1, what="the worker went to sleep")
                 latencies = []
                 for n in range(3):
                     stored = time.monotonic()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import itertools
 import threading
 import time
@@ -14,6 +13,7 @@ import anyio
 import httpx
 import pytest
 from fetch_server import FIXTURES, FeedServer, Reply, Seen
+from public_host import PublicHost, redirect
 
 from monitor.errors import FetchError, ParseError
 from monitor.fetch import FetchResult, HostLimiter, Validators, build_client, fetch_feed, guard
@@ -351,18 +351,17 @@ async def test_checked_fetch_still_reports_a_permanent_move(server: FeedServer, 
     assert checked == [server.url("/old"), server.url("/new")]
 
 
-async def test_guard_check_refuses_a_redirect_to_loopback(
-    server: FeedServer, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Pretend 127.0.0.1 is public, so the first hop passes and the redirect to [::1] is judged by the real guard.
-    public = ipaddress.ip_address("127.0.0.1")
-    monkeypatch.setattr(guard, "is_public_address", lambda address: address == public)
-    server.routes["/found.xml"] = Reply(307, {"Location": f"http://[::1]:{server.port}/internal.xml"})
-    with pytest.raises(FetchError) as info:
-        await fetch_feed(
-            client, server.url("/found.xml"), validators=Validators(), max_bytes=MB, check=guard.check_public
-        )
+async def test_guard_check_refuses_a_redirect_to_loopback(server: FeedServer) -> None:
+    # A found feed on a public host redirects to [::1]: the redirect's hop is judged by the real guard.
+    public = PublicHost({"/found.xml": redirect(f"http://[::1]:{server.port}/internal.xml", 307)})
+    server.routes["/internal.xml"] = Reply(200, {"Content-Type": "application/rss+xml"}, RSS)
+    async with public.client() as client:
+        with pytest.raises(FetchError) as info:
+            await fetch_feed(
+                client, public.url("/found.xml"), validators=Validators(), max_bytes=MB, check=guard.check_public
+            )
     assert info.value.reason == "blocked" and "::1" in str(info.value)
+    assert public.requests == [public.url("/found.xml")] and server.requests == []
 
 
 async def test_found_feed_connections_are_judged_when_connecting(

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx
 import pytest
 from fetch_server import FeedServer, Reply
+from public_host import PublicHost, redirect
 
 import monitor.fetch.guard as guard
 from monitor.errors import FetchError
@@ -71,22 +71,21 @@ async def test_redirect_to_a_file_url_is_refused(server: FeedServer, client: htt
     assert info.value.reason == "blocked"
 
 
-async def test_every_redirect_hop_is_checked(
-    server: FeedServer, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Pretend 127.0.0.1 is a public address, so the first hop passes and the private second hop is judged.
-    public = ipaddress.ip_address("127.0.0.1")
-    monkeypatch.setattr(guard, "is_public_address", lambda address: address == public)
-    server.routes["/ok"] = Reply(301, {"Location": "/final"})
-    server.routes["/final"] = Reply(200, HTML, PAGE)
-    result = await page(client, server.url("/ok"), allow_private=False)
-    assert result.url == server.url("/final") and result.body == PAGE
-
-    server.routes["/evil"] = Reply(302, {"Location": "http://10.0.0.1/admin"})
-    with pytest.raises(FetchError) as info:
-        await page(client, server.url("/evil"), allow_private=False)
-    assert info.value.reason == "blocked"
-    assert "10.0.0.1" in str(info.value)
+async def test_every_redirect_hop_is_checked(server: FeedServer) -> None:
+    public = PublicHost(
+        {"/ok": redirect("/final", 301), "/final": httpx.Response(200, headers=HTML, content=PAGE)}
+        | {"/evil": redirect("http://10.0.0.1/admin"), "/local": redirect(server.url("/admin"))}
+    )
+    server.routes["/admin"] = Reply(200, HTML, PAGE)
+    async with public.client() as client:
+        result = await page(client, public.url("/ok"), allow_private=False)
+        assert result.url == public.url("/final") and result.body == PAGE
+        for start, private in (("/evil", "10.0.0.1"), ("/local", "127.0.0.1")):
+            with pytest.raises(FetchError) as info:
+                await page(client, public.url(start), allow_private=False)
+            assert info.value.reason == "blocked" and private in str(info.value)
+    assert public.requests == [public.url(p) for p in ("/ok", "/final", "/evil", "/local")]
+    assert server.requests == [], "no private hop was connected to"
 
 
 def resolver(*answers: str) -> Callable[[str, int], Awaitable[list[str]]]:

@@ -139,10 +139,12 @@ def test_deeply_nested_xml_feed(tmp_path: Path, defence: Defence) -> None:
     body = feed([item(1, title="Nested", text="x")]).replace(b"<title>Nested", b"<x>" * 100_000 + b"<title>Nested")
     with EvilSite() as site:
         site.routes["/feed.xml"] = serve(body)
-        out = poll_beside_healthy(tmp_path, site, site.url("/feed.xml"))
-    assert out.stats.failures == [] or out.error  # either parsed or a clean recorded reason
-    assert "internal error" not in out.error, out.error
-    defence(f"100,000 nested XML elements: {'recorded: ' + out.error[-60:] if out.error else 'parsed'}")
+        # The parse holds the event loop for seconds (the feedparser fallback; ~4 s on a loaded CI machine): a
+        # short fetch timeout would then fail the healthy source's read that waited behind it, by chance of order.
+        out = poll_beside_healthy(tmp_path, site, site.url("/feed.xml"), timeout="60s")
+    assert out.state.last_error is None and out.stats.failures == [], out.error
+    assert "Nested" in [a["title"] for a in out.articles], "the item below the nesting was read and stored"
+    defence("100,000 nested XML elements: parsed, the item stored, the other source polled")
 
 
 @pytest.mark.parametrize(

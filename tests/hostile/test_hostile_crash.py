@@ -92,8 +92,9 @@ def test_twenty_kill_9_lose_nothing(tmp_path: Path, defence: Defence) -> None:
             # Every article may have arrived while some deliveries are still unrecorded (sent just before a kill):
             # the daemon sends those again (same webhook-id) and records them; wait for that, not a fixed sleep.
             wait_until(lambda: unsent(tmp_path / "monitor.db") == 0, timeout=30, step=0.2)
-            time.sleep(0.5)  # anything still to come (a duplicate) comes now
         finally:
+            # Counted once the daemon has exited: a duplicate still to come goes out before (sends in flight
+            # finish within the shutdown grace), none after.
             daemon.send_signal(signal.SIGTERM)
             try:
                 daemon.wait(15)

@@ -12,6 +12,7 @@ import sqlite_utils
 from monitor import store
 from monitor.config import Source
 from monitor.models import Article, Match
+from monitor.store.deliveries import HitPlan
 
 _URLS = itertools.count(1)  # every stored article gets its own URL, across calls
 NOW = datetime(2025, 2, 17, 12, 0, tzinfo=UTC)
@@ -46,9 +47,7 @@ def save(
             link=url,
             source_id=SOURCES[source % len(SOURCES)].id,
             item_key=url,
-            matches=matches or [],
-            topic_titles={},
-            channels_for=lambda topic, score: [],
+            plan=HitPlan(matches or []),
             now=now,
         )
         ids.append(saved.article_id)

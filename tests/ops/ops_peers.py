@@ -57,6 +57,15 @@ class NotifySocket:
     def lines(self) -> list[str]:
         return [line for message in list(self.messages) for line in message.split("\n")]
 
+    def mark(self, timeout: float = 5) -> int:
+        """Send a marker through the socket and return how many lines came before it: datagrams keep their order,
+        so every message sent before this call is counted (a plain count could miss one still in the buffer)."""
+        marker = f"TEST-MARK={time.monotonic_ns()}"
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sender:
+            sender.sendto(marker.encode(), self.path)
+        assert self.wait_for(marker, timeout=timeout), "the notify socket's reader is stuck"
+        return self.lines().index(marker)
+
     def wait_for(self, line: str, count: int = 1, timeout: float = 20) -> bool:
         deadline = time.monotonic() + timeout
         while self.lines().count(line) < count:
@@ -109,7 +118,7 @@ class Daemon:
                 if test(event):
                     return event
             if self.proc.poll() is not None:
-                time.sleep(0.2)  # let the reader thread catch the last lines
+                self._thread.join(5)  # the reader ends at the end of stderr: every last line is in
                 return next((e for e in self.events() if test(e)), None)
             time.sleep(0.05)
         return None

@@ -15,6 +15,7 @@ from ops_peers import write_config
 from monitor import store
 from monitor.cli import main
 from monitor.models import Article, Match
+from monitor.pipeline.alerts import plan_hits
 
 
 @pytest.fixture
@@ -34,9 +35,12 @@ def _fill(database: Path) -> None:
             link=url,
             source_id="src-1",
             item_key=url,
-            matches=[Match(topic_id=t, score=2.5, terms=("x",)) for t in topics],
-            topic_titles={},
-            channels_for=lambda topic, score: ["log"],
+            plan=plan_hits(
+                url,
+                [Match(topic_id=t, score=2.5, terms=("x",)) for t in topics],
+                {},
+                channels_for=lambda topic, score: ["log"],
+            ),
             now=now - timedelta(days=days),
         )
     db.close()

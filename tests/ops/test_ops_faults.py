@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from faulty_db import FaultyDb, writes
 from ops_peers import MONITOR, Daemon, free_port, http_get, write_config
+from waiting import until
 
 from monitor import ops, store
 from monitor.config import Settings, load_config
@@ -20,12 +22,13 @@ from monitor.daemon import Service, open_runtime
 from monitor.demo.site import NewsSite
 from monitor.errors import StoreError
 from monitor.service import jobs
+from monitor.store import Db
 
 
 @asynccontextmanager
-async def running(settings: Settings) -> AsyncIterator[Service]:
+async def running(settings: Settings, db: Db | None = None) -> AsyncIterator[Service]:
     stop, reload = asyncio.Event(), asyncio.Event()
-    async with open_runtime(settings) as rt:
+    async with open_runtime(settings, db=db) as rt:
         service = Service(rt)
         task = asyncio.create_task(service.run(stop, reload))
         try:
@@ -62,7 +65,8 @@ def test_heartbeat_and_healthz_survive_database_errors(tmp_path: Path, monkeypat
         write_config(tmp_path / "monitor.yaml", [], health={"enabled": True, "listen": f"127.0.0.1:{port}"})
     )
     url = f"http://127.0.0.1:{port}/healthz"
-    real_counts, real_ping = store.delivery_counts, ops.ping_database
+    db = FaultyDb(store.open_database(settings.database))
+    beats = db.fail(writes("heartbeat"), on=False)  # refuses nothing: counts the heartbeat's probes
 
     async def scenario() -> list[tuple[int, list[str]]]:
         seen = []
@@ -71,27 +75,28 @@ def test_heartbeat_and_healthz_survive_database_errors(tmp_path: Path, monkeypat
             status, _, body = await asyncio.to_thread(http_get, url, 3)
             seen.append((status, json.loads(body)["reasons"]))
 
-        async with running(settings):
-            await asyncio.sleep(0.3)
-            await get()
-            monkeypatch.setattr(store, "delivery_counts", lambda db: broken_details())
-            await asyncio.sleep(0.3)  # heartbeats run their report with the failing details
-            await get()
-            monkeypatch.setattr(store, "delivery_counts", real_counts)
+        async def heartbeats(count: int) -> None:
+            target = beats.matched + count
+            await until(lambda: beats.matched >= target, what=f"{count} more heartbeats")
 
-            def ping_bug(*args: Any) -> str | None:
-                raise RuntimeError("a bug in the probe")
-
-            monkeypatch.setattr(ops, "ping_database", ping_bug)
-            await asyncio.sleep(0.3)
-            monkeypatch.setattr(ops, "ping_database", real_ping)
-            await asyncio.sleep(0.5)  # > 3 heartbeats: a dead heartbeat task would show here
+        async with running(settings, db):
+            await heartbeats(1)
             await get()
+            # The details of /healthz (and of every heartbeat's report) read the outbox: that read fails.
+            locked = db.fail(r"^SELECT status, count\(\*\) FROM deliveries", "database is locked")
+            await heartbeats(2)
+            await get()
+            locked.on = False
+            bug = db.fail(writes("heartbeat"), RuntimeError("a bug in the probe"), times=2)
+            await until(lambda: bug.raised == 2, what="two heartbeats hit the bug")
+            await heartbeats(4)  # > 3 heartbeats: a dead heartbeat task would show here
+            await get()
+        assert locked.raised >= 2 and bug.raised == 2
         return seen
 
     seen = asyncio.run(scenario())
     assert seen[0] == (200, [])
-    assert seen[1] == (503, ["database not readable: database is locked"])
+    assert seen[1] == (503, [f"database not readable: database {settings.database}: database is locked"])
     assert seen[2] == (200, []), "the heartbeat kept beating through both faults"
 
 

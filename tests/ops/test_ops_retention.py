@@ -10,6 +10,7 @@ from sqlite_utils import Database
 
 from monitor import ops, store
 from monitor.models import Article, Match
+from monitor.pipeline.alerts import plan_hits
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 DAY = 86400.0
@@ -30,9 +31,12 @@ def _save(db: Database, n: int, days_ago: float, topics: tuple[str, ...] = (), w
         link=url,
         source_id="src-1",
         item_key=url,
-        matches=[Match(topic_id=t, score=1.0, terms=("x",)) for t in topics],
-        topic_titles={t: t for t in topics},
-        channels_for=lambda topic, score: ["log"],
+        plan=plan_hits(
+            url,
+            [Match(topic_id=t, score=1.0, terms=("x",)) for t in topics],
+            {t: t for t in topics},
+            channels_for=lambda topic, score: ["log"],
+        ),
         now=NOW - timedelta(days=days_ago),
     )
 

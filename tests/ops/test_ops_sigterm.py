@@ -28,16 +28,15 @@ The Russian military presence at Tartus and the Hmeimim air base has been under 
 
 
 class SlowFeed:
-    """A feed server that sends its body in pieces over ``TRICKLE_SECONDS`` and says when a request began."""
+    """A feed server that sends its body in pieces over ``TRICKLE_SECONDS`` and says when it began and ended."""
 
     def __init__(self) -> None:
-        self.started = threading.Event()
+        self.reading = threading.Event()  # the first piece of the body went out: the poll is reading it
         self.finished = threading.Event()
         feed = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                feed.started.set()
                 self.send_response(200)
                 self.send_header("content-type", "application/rss+xml")
                 self.send_header("content-length", str(len(FEED)))
@@ -48,6 +47,7 @@ class SlowFeed:
                     time.sleep(TRICKLE_SECONDS / pieces)
                     self.wfile.write(FEED[n * step : (n + 1) * step])
                     self.wfile.flush()
+                    feed.reading.set()
                 feed.finished.set()
 
             def log_message(self, format: str, *args: Any) -> None:
@@ -84,8 +84,7 @@ def test_sigterm_waits_for_a_slow_poll_and_exits_0(tmp_path: Path, slow_feed: Sl
     config = write_config(tmp_path / "monitor.yaml", [{"name": "Slow wire", "url": slow_feed.url}], fetch=fetch)
     daemon = Daemon(config)
     try:
-        assert slow_feed.started.wait(20), daemon.lines[-10:]
-        time.sleep(0.3)  # the poll is reading the body now
+        assert slow_feed.reading.wait(20), daemon.lines[-10:]
         assert not slow_feed.finished.is_set()
         signalled = time.monotonic()
         daemon.proc.terminate()

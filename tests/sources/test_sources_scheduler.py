@@ -6,6 +6,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from waiting import until
 
 from monitor.config import Source
 from monitor.scheduler import build_scheduler
@@ -37,10 +38,14 @@ async def test_job_is_moved_to_next_run_and_removed_when_disabled() -> None:
     scheduler.start()
     try:
         await asyncio.wait_for(done.wait(), 10)
-        await asyncio.sleep(0.3)  # longer than the 0.2 s interval: without rescheduling they would poll again
-        job = scheduler.get_job(backing_off.id)
-        assert job is not None and job.next_run_time == later
-        assert scheduler.get_job(gone.id) is None
+
+        def moved() -> bool:
+            # The jobs are rescheduled after their polls return: one to ``later``, the other removed. Left on
+            # their 0.2 s interval instead, they would poll again, and this would never hold.
+            job = scheduler.get_job(backing_off.id)
+            return job is not None and job.next_run_time == later and scheduler.get_job(gone.id) is None
+
+        await until(moved, what="the jobs moved and removed")
         assert sorted(polled) == ["src-1", "src-2"]
     finally:
         scheduler.shutdown(wait=False)

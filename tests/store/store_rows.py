@@ -8,6 +8,7 @@ import pytest
 
 from monitor import store
 from monitor.models import Article, Match, Notice
+from monitor.pipeline.alerts import plan_hits
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 DAY = 86400.0
@@ -31,9 +32,12 @@ def save(
         link=url,
         source_id="src-1",
         item_key=url,
-        matches=[Match(topic_id=t, score=1.0, terms=("x",)) for t in topics],
-        topic_titles={t: t.title() for t in topics},
-        channels_for=lambda topic, score: list(channels),
+        plan=plan_hits(
+            url,
+            [Match(topic_id=t, score=1.0, terms=("x",)) for t in topics],
+            {t: t.title() for t in topics},
+            channels_for=lambda topic, score: list(channels),
+        ),
         now=NOW - timedelta(days=days_ago),
     )
 

@@ -10,6 +10,7 @@ from store_rows import NOW
 from monitor import store
 from monitor.config import Source
 from monitor.models import Article, Match, SemanticHit
+from monitor.pipeline.alerts import plan_hits
 
 SOURCE = Source(id="src-1", name="Local news", url="http://127.0.0.1:1/rss.xml", interval=60)
 ARTICLE = Article(
@@ -33,9 +34,7 @@ def save(db: store.Db, url: str, key: str, matches: list[Match]) -> store.SavedA
         link=url,
         source_id=SOURCE.id,
         item_key=key,
-        matches=matches,
-        topic_titles={"bases": "Russian bases in Syria"},
-        channels_for=channels_for,
+        plan=plan_hits(url, matches, {"bases": "Russian bases in Syria"}, channels_for=channels_for),
         now=NOW,
     )
 

@@ -52,3 +52,23 @@ def test_a_source_polled_by_another_daemon_is_not_due_any_more(db: Db) -> None:
     assert leases.claim_source(db, "wire", "node-b", NOW + timedelta(seconds=5))  # `monitor once` asks for no freshness
     leases.release_lease(db, leases.source_lease("wire"), "node-b")
     assert leases.claim_source(db, "wire", "node-b", NOW + timedelta(minutes=10, seconds=1), fresh=300)
+
+
+def test_a_send_read_by_two_daemons_goes_out_once(db: Db) -> None:
+    from store_rows import save
+
+    from monitor.store import sends
+
+    save(db, 1, topics=("bases",), channels=("hook",))
+    delivery = int(db.scalar("SELECT id FROM deliveries"))
+    now = datetime.now(UTC)
+    assert sends.claim(db, sends.ALERTS, delivery, "node-a", now)
+    assert not sends.claim(db, sends.ALERTS, delivery, "node-b", now)  # a is sending it
+    sends.mark_sent(db, sends.ALERTS, delivery, now, outcome="HTTP 200")
+    sends.release(db, sends.ALERTS, delivery, "node-a")
+    assert not sends.claim(db, sends.ALERTS, delivery, "node-b", now)  # b read it before: it is sent now
+    save(db, 2, topics=("bases",), channels=("hook",))
+    later = int(db.scalar("SELECT max(id) FROM deliveries"))
+    sends.mark_failed(db, sends.ALERTS, later, error="HTTP 503", permanent=False, retry_at=now + timedelta(minutes=5))
+    assert not sends.claim(db, sends.ALERTS, later, "node-b", now)  # put off by a: not due yet
+    assert sends.claim(db, sends.ALERTS, later, "node-b", now + timedelta(minutes=6))

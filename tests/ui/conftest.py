@@ -27,7 +27,9 @@ from monitor.demo.run import demo_config
 from monitor.demo.sink import WebhookSink, make_secret
 from monitor.demo.site import NewsSite
 from monitor.models import Article, Match
+from monitor.pipeline.alerts import plan_hits
 from monitor.store import notices, stories
+from monitor.store.deliveries import HitPlan
 
 MONITOR = [sys.executable, "-m", "monitor"]
 HOSTILE_TITLE = '<script>alert("x")</script> Tartus & <b>bases</b>'
@@ -64,9 +66,12 @@ def _fill(workdir: Path) -> Archive:
             link=HOSTILE_URL,
             source_id=settings.sources[0].id,
             item_key=HOSTILE_URL,
-            matches=[Match(topic_id="russia-syria-bases", score=3.0, terms=("<b>Tartus</b>",), snippets=("<i>x</i>",))],
-            topic_titles={},
-            channels_for=lambda topic, score: ["demo-hook"],
+            plan=plan_hits(
+                HOSTILE_URL,
+                [Match(topic_id="russia-syria-bases", score=3.0, terms=("<b>Tartus</b>",), snippets=("<i>x</i>",))],
+                {},
+                channels_for=lambda topic, score: ["demo-hook"],
+            ),
             now=now,
         )
         # Two more outlets report the Russian story later, so a story has several lanes.
@@ -83,11 +88,8 @@ def _fill(workdir: Path) -> Archive:
                 link=url,
                 source_id=settings.sources[1].id,
                 item_key=url,
-                matches=[],
-                topic_titles={},
-                channels_for=lambda topic, score: [],
+                plan=HitPlan(()),
                 member=stories.Membership(story, outlet, url, f"fp-{outlet}", b"", similarity=0.8),
-                updates_for=lambda topic, outlets: [],
                 now=now + timedelta(hours=hours),
             )
         delivery = db.execute("SELECT id FROM deliveries ORDER BY id LIMIT 1").fetchone()[0]
