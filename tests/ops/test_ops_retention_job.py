@@ -14,6 +14,7 @@ from monitor.config import load_config
 from monitor.daemon import Service, open_runtime
 from monitor.models import Article
 from monitor.runtime import utc_now
+from monitor.store.deliveries import HitPlan
 
 
 def _save(db: store.Db, n: int, days_ago: float) -> None:
@@ -25,9 +26,7 @@ def _save(db: store.Db, n: int, days_ago: float) -> None:
         link=url,
         source_id="src-1",
         item_key=url,
-        matches=[],
-        topic_titles={},
-        channels_for=lambda topic, score: [],
+        plan=HitPlan(matches=[]),
         now=utc_now() - timedelta(days=days_ago),
     )
 
