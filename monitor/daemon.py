@@ -83,7 +83,7 @@ async def run_once(settings: Settings, *, db: Db | None = None) -> CycleStats:
     Takes the daemon's lock (StoreError naming its pid when a daemon runs): alongside one, ``retry_all`` would
     send again the deliveries the daemon has in flight.
     """
-    with ops.InstanceLock(settings.database):
+    with ops.InstanceLock(settings.database_file):
         async with open_runtime(settings, db=db) as rt:
             stats = CycleStats()
             await poll_all(rt, stats)
@@ -116,7 +116,7 @@ async def run_daemon(settings: Settings, stop: asyncio.Event | None = None) -> N
     for signum, event in ((signal.SIGTERM, stop), (signal.SIGINT, stop), (signal.SIGHUP, reload)):
         with suppress(NotImplementedError, RuntimeError):  # not on the main thread (tests) or not on Unix
             loop.add_signal_handler(signum, event.set)
-    lock = ops.InstanceLock(settings.database)
+    lock = ops.InstanceLock(settings.database_file)
     lock.acquire()
     try:
         systemd.notify("STATUS=opening database")
@@ -166,7 +166,7 @@ class Service:
             plural(len(settings.sources), "source"),
             plural(len(settings.topics), "topic"),
             plural(len(settings.channels), "channel"),
-            settings.database,
+            self.rt.db.name,
         )
         try:
             while not stop.is_set():

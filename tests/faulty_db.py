@@ -94,9 +94,13 @@ class FaultyDb(Db):
         self._check(sql, params)
         return self.inner.execute(sql, params)
 
-    def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+    def executemany(self, sql: str, rows: Iterable[Params]) -> int:
         self._check(sql, None)  # a fault with ``when`` does not judge a batch
-        self.inner.executemany(sql, rows)
+        return self.inner.executemany(sql, rows)
+
+    def stream(self, sql: str, params: Params = ()) -> Rows:
+        self._check(sql, params)
+        return self.inner.stream(sql, params)
 
     @property
     def in_transaction(self) -> bool:
@@ -110,6 +114,9 @@ class FaultyDb(Db):
 
     def schema_version(self) -> list[str]:
         return self.inner.schema_version()
+
+    def migrate(self) -> list[str]:
+        return self.inner.migrate()
 
     def close(self) -> None:
         self.inner.close()

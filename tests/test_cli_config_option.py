@@ -35,6 +35,8 @@ def _required(command: click.Command) -> list[str]:
             args.append("--all")  # `deliveries retry` wants IDs or --all before anything else
         elif param.required and isinstance(param, click.Option) and param.is_flag:
             args.append(param.opts[-1])
+        elif param.required and isinstance(param, click.Option):
+            args += [param.opts[-1], "x"]  # `db copy --to URL`
         elif param.required and isinstance(param, click.Argument):
             args.append("x")
     return args

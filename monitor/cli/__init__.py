@@ -14,7 +14,7 @@ from typing import Any, TextIO
 
 import click
 
-from monitor import __version__
+from monitor import __version__, store
 from monitor.cli.common import (
     EXIT_CONFIG,
     config_option,
@@ -83,7 +83,7 @@ def check(config_path: Path, probe: bool) -> None:
     click.echo(
         f"{config_path}: OK: {plural(len(settings.sources), 'source')}, {plural(len(settings.topics), 'topic')}, "
         f"{plural(len(settings.channels), 'channel')}, {plural(len(settings.routes), 'route')}; "
-        f"database {settings.database}"
+        f"database {store.database_name(settings.database)}"
     )
     meaning = semantic_status(settings.topics)
     if meaning:
@@ -224,6 +224,7 @@ from monitor.cli.feedback import feedback as _feedback  # noqa: E402
 main.add_command(_calibrate)
 main.add_command(_feedback)
 
+from monitor.cli import database as _database  # noqa: E402, F401 (adds db migrate and db copy)
 from monitor.cli.ops import db_group as _db  # noqa: E402
 from monitor.cli.ops import hits as _hits  # noqa: E402
 from monitor.cli.ops import install_service as _install_service  # noqa: E402

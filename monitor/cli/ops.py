@@ -23,7 +23,7 @@ from monitor.textutil import plural
 
 def _open(settings: Settings) -> Db:
     """Open the existing database (never create one: a typo in the path would show an empty archive)."""
-    if not settings.database.exists():
+    if settings.database_file is not None and not settings.database_file.exists():
         fail(f"error: no database at {settings.database} (has `monitor run` or `monitor once` run yet?)", EXIT_STORE)
     return open_store(settings)
 
@@ -84,7 +84,7 @@ def _table(header: list[str], rows: list[list[str]], widest: int = 60) -> None:
 
 @click.group("db")
 def db_group() -> None:
-    """Database maintenance: sizes and row counts, retention pruning."""
+    """Database maintenance: sizes and row counts, retention pruning, schema steps, copying to another database."""
 
 
 @db_group.command("stats")
@@ -94,7 +94,7 @@ def db_stats(config_path: Path, output: str) -> None:
     """Show file sizes, free pages, and rows and bytes per table."""
     settings = load_settings(config_path, delivers=False)
     db = _open(settings)
-    stats = ops.database_stats(db, settings.database)
+    stats = ops.database_stats(db, settings.database_file)
     db.close()
     if output == "json":
         click.echo(json.dumps(stats, indent=2))
@@ -156,8 +156,8 @@ def install_service(config_path: Path, output: Path | None) -> None:
     executable = Path(sys.executable).parent / "monitor"
     if not executable.exists():
         executable = Path(shutil.which("monitor") or executable)
-    unit = ops.render_unit(executable.absolute(), settings.path, settings.database)
-    problems = unit_problems(executable.absolute(), settings.path, settings.database)
+    unit = ops.render_unit(executable.absolute(), settings.path, settings.database_file)
+    problems = unit_problems(executable.absolute(), settings.path, settings.database_file)
     if output is None:
         click.echo(unit, nl=False)
     else:

@@ -67,7 +67,7 @@ def load_config(path: str | Path, environ: Mapping[str, str] | None = None, *, c
         raise ConfigError(problems)
     return Settings(
         path=config_path.resolve(),
-        database=(base / config.database).resolve(),
+        database=config.database if is_url(config.database) else (base / config.database).resolve(),
         user_agent=config.user_agent,
         log_level=config.log_level,
         fetch=config.fetch,
@@ -81,6 +81,11 @@ def load_config(path: str | Path, environ: Mapping[str, str] | None = None, *, c
         meta_alerts=config.meta_alerts,
         spikes=config.spikes,
     )
+
+
+def is_url(database: str) -> bool:
+    """Return whether ``database:`` names a server (``postgresql://...``) rather than a SQLite file."""
+    return "://" in database
 
 
 def _in_channels(path: tuple[str | int, ...]) -> bool:

@@ -540,7 +540,10 @@ class LogSettings(_Model):
 class ConfigFile(_Model):
     """The whole config file (the schema users and editors see)."""
 
-    database: str = "data/monitor.db"
+    database: str = Field(
+        "data/monitor.db",
+        description="SQLite file (relative to this config) or postgresql://user@host/dbname (e.g. ${DATABASE_URL})",
+    )
     user_agent: str = "monitor/0.1 (+https://github.com/monitor-news/monitor)"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     fetch: FetchSettings = Field(default_factory=FetchSettings)
@@ -577,7 +580,7 @@ class Settings:
     """The validated config with paths resolved, OPML expanded and topic files loaded."""
 
     path: Path
-    database: Path
+    database: Path | str  # a SQLite file, or a database server's URL (postgresql://...)
     user_agent: str
     log_level: str
     fetch: FetchSettings
@@ -590,6 +593,11 @@ class Settings:
     log: LogSettings = field(default_factory=LogSettings)
     meta_alerts: MetaAlertSettings = field(default_factory=MetaAlertSettings)
     spikes: SpikeSettings = field(default_factory=SpikeSettings)
+
+    @property
+    def database_file(self) -> Path | None:
+        """Return the SQLite file, or None when the database is a server (files, locks and sizes do not apply)."""
+        return self.database if isinstance(self.database, Path) else None
 
     def channels_for(
         self, topic_id: str, score: float, *, language: str | None = None, source: tuple[str, ...] = ()

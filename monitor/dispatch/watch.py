@@ -24,7 +24,7 @@ from monitor.config import HEALTH_TOPIC, Settings
 from monitor.fetch.policy import SILENT_GAPS
 from monitor.models import Notice
 from monitor.runtime import Runtime
-from monitor.store import digests, notices, source_state
+from monitor.store import digests, maintenance, notices, source_state
 
 log = logging.getLogger("monitor.watch")
 
@@ -167,7 +167,7 @@ def health_findings(settings: Settings, rt: Runtime, now: datetime) -> list[Find
                     f"the last {count} deliveries to channel {channel_id} failed; last error: {error}",
                 )
             )
-    size = database_bytes(settings.database)
+    size = maintenance.server_bytes(rt.db) or database_bytes(settings.database_file)
     if limits.database_max is not None and size > limits.database_max:
         found.append(
             Finding(
@@ -181,8 +181,10 @@ def health_findings(settings: Settings, rt: Runtime, now: datetime) -> list[Find
     return found
 
 
-def database_bytes(path: Path) -> int:
-    """Return the size of the database file and its WAL."""
+def database_bytes(path: Path | None) -> int:
+    """Return the size of the database file and its WAL (0 for a database server: its size is not ours to watch)."""
+    if path is None:
+        return 0
     return sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
 
 

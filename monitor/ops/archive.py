@@ -16,13 +16,13 @@ def database_stats(db: Db, path: Path | None) -> dict[str, Any]:
         for suffix in ("", "-wal", "-shm"):
             file = Path(f"{path}{suffix}")
             files[file.name] = file.stat().st_size if file.exists() else 0
-    sizes = maintenance.sqlite_table_bytes(db)
+    sizes = maintenance.table_bytes(db)
     tables = {name: {"rows": rows, "bytes": sizes.get(name)} for name, rows in maintenance.table_rows(db).items()}
     oldest, newest = maintenance.article_span(db)
     return {
-        "path": str(path) if path else ":memory:",
+        "path": str(path) if path else db.name,
         "files": files,
-        **maintenance.sqlite_file_stats(db),
+        **maintenance.file_stats(db),
         "articles_from": oldest,
         "articles_to": newest,
         "last_heartbeat": last_heartbeat(db),

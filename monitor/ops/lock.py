@@ -21,12 +21,16 @@ class InstanceLock:
     ``flock`` locks die with the process (even on ``kill -9``), so a stale lock file never blocks a restart.
     """
 
-    def __init__(self, database: Path) -> None:
-        self.path = lock_path(database)
+    def __init__(self, database: Path | None) -> None:
+        # None: a database server, which several daemons may share: nothing to lock
+        self.shared = database is None
+        self.path = lock_path(database or Path("monitor.db"))
         self._file: IO[str] | None = None
 
     def acquire(self) -> None:
         """Take the lock or raise StoreError naming the process that holds it."""
+        if self.shared:
+            return
         handle, writable = self._open()
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -11,7 +11,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from monitor.errors import StoreError
-from monitor.store import Db
+from monitor.store import Db, maintenance
 from monitor.store.health import failing_sources, queue_depth
 
 log = logging.getLogger("monitor.ops.metrics")
@@ -121,12 +121,17 @@ class _DatabaseCollector(Collector):
             "monitor_delivery_queue_depth", "Deliveries by channel and status.", labels=["channel", "status"]
         )
         failing = GaugeMetricFamily("monitor_sources_failing", "Sources whose last poll failed.")
-        size = GaugeMetricFamily("monitor_database_bytes", "Size of the database file and its WAL.")
+        size = GaugeMetricFamily(
+            "monitor_database_bytes", "Size of the database file and WAL, or of its tables on a server."
+        )
         try:
             db = self._db()
             for (channel, status), count in sorted(queue_depth(db).items()):
                 queue.add_metric([channel, status], count)
             failing.add_metric([], failing_sources(db))
+            served = maintenance.server_bytes(db)
+            if served is not None:
+                size.add_metric([], served)
         except StoreError as exc:  # a scrape must still answer; /healthz reports the database problem
             log.warning("metrics: database unreadable: %s", exc)
         if self._path is not None:

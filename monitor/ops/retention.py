@@ -56,4 +56,4 @@ def prune(db: Db, *, articles_age: float, hits_age: float, now: datetime) -> Pru
 
 def vacuum(db: Db, pages: int = VACUUM_PAGES) -> int:
     """Give free pages back to the file system (incremental auto-vacuum); return how many went."""
-    return maintenance.sqlite_incremental_vacuum(db, pages)
+    return maintenance.incremental_vacuum(db, pages)

@@ -86,7 +86,7 @@ HIDDEN_BY_PRIVATE_TMP = (Path("/tmp"), Path("/var/tmp"))
 
 
 def unit_problems(
-    executable: Path, config: Path, database: Path, *, hidden: tuple[Path, ...] = HIDDEN_BY_PRIVATE_TMP
+    executable: Path, config: Path, database: Path | None, *, hidden: tuple[Path, ...] = HIDDEN_BY_PRIVATE_TMP
 ) -> list[str]:
     """Return why the rendered unit could not start here, each with what to do (empty when nothing is found).
 
@@ -94,7 +94,8 @@ def unit_problems(
     program and config through directories anyone may enter and read, and write the database's folder.
     """
     problems = []
-    for what, path in (("the program", executable), ("the config", config), ("the database", database)):
+    files = [("the program", executable), ("the config", config)] + ([("the database", database)] if database else [])
+    for what, path in files:
         seen = (path.absolute(), _resolved(path))
         under = next((h for h in hidden if any(p.is_relative_to(h) for p in seen)), None)
         if under is not None:
@@ -112,7 +113,7 @@ def unit_problems(
                 f"{what} {path} cannot be read by the service's dynamic user: {blocked} is not open to others "
                 f"(chmod o+rx {blocked}, or install under /opt)"
             )
-    if database.is_relative_to(STATE_DIR):
+    if database is None or database.is_relative_to(STATE_DIR):  # None: a database server
         return problems
     folder = database.parent
     if not folder.is_dir():

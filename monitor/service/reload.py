@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 
+from monitor import store
 from monitor.config import Settings, load_config
 from monitor.errors import ConfigError
 from monitor.match import Matcher, validate_topics
@@ -41,7 +42,11 @@ def reloaded_runtime(rt: Runtime) -> Runtime:
 def _kept_at_start(old: Settings, new: Settings) -> Settings:
     """Return ``new`` with the settings that take effect only at restart put back to ``old``'s."""
     if new.database != old.database:
-        log.warning("database path changed to %s: takes effect at restart; still using %s", new.database, old.database)
+        log.warning(
+            "database changed to %s: takes effect at restart; still using %s",
+            store.database_name(new.database),
+            store.database_name(old.database),
+        )
     # The scheduling settings are read at every poll and re-plan the schedule now; the rest of fetch built the
     # client and limiter at start.
     fetch = old.fetch.model_copy(update={key: getattr(new.fetch, key) for key in _SCHEDULING})

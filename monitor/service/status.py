@@ -25,7 +25,7 @@ class Status:
         self._current = current
         self._polls_in_flight = polls_in_flight
         self.metrics = ops.Metrics()
-        self.metrics.watch_database(lambda: current().db, current().settings.database)
+        self.metrics.watch_database(lambda: current().db, current().settings.database_file)
         self.health = ops.Health(scheduler_running=scheduler_running, tick_interval=tick_interval, details=self.details)
         self._server: ops.OpsServer | None = None
 

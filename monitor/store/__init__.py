@@ -1,7 +1,7 @@
 """The store stage: every read and write of the SQLite database goes through this package."""
 
 from monitor.store.articles import SavedArticle, find_article, insert_article, mark_seen, save_article
-from monitor.store.db import Db, Rows, open_database, schema_version
+from monitor.store.db import Db, Rows, database_name, open_database, schema_version
 from monitor.store.deliveries import (
     PendingDelivery,
     adopt_route_keys,
@@ -30,6 +30,7 @@ __all__ = [
     "SourceRow",
     "SourceState",
     "adopt_route_keys",
+    "database_name",
     "delivery_counts",
     "enable_source",
     "find_article",

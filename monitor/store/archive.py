@@ -2,7 +2,9 @@
 
 The caller (which knows the query language) decides which rows are worth matching: FTS5 expressions,
 checked in SQL, and regular expressions, searched here in the rows FTS rejects. This module never decides
-what matches.
+what matches. On PostgreSQL the same expressions run as ``tsquery`` against the GIN index
+``pg_migrations.ARTICLE_SEARCH``, whose tokenizer is measured the same way (``fts_chars``), so the caller's plan
+holds for both.
 """
 
 from __future__ import annotations
@@ -14,11 +16,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
+import psycopg
+
 from monitor.errors import StoreError
 from monitor.store.db import Db
+from monitor.store.pg_migrations import ARTICLE_SEARCH
 
 DEFAULT_TOKENIZE = "unicode61 remove_diacritics 2"
 _TOKENIZE_RE = re.compile(r"tokenize\s*=\s*'((?:[^']|'')*)'", re.IGNORECASE)
+_FTS5_TERM_RE = re.compile(r'"((?:[^"]|"")*)"(\*?)')
 
 Clause = tuple[str | None, str | None]  # (FTS5 expression, regex searched in title and text); either may hold
 
@@ -92,11 +98,48 @@ def _measure(tokenize: str, chars: tuple[str, ...]) -> dict[str, str | None]:
 
 def fts_chars(db: Db, chars: Sequence[str]) -> dict[str, str | None]:
     """Return how the archive's FTS tokenizer treats each character: its fold, or None for a separator."""
+    if db.dialect == "postgresql":
+        key = (db.name, tuple(chars))
+        if key not in _MEASURED:
+            _MEASURED[key] = _measure_pg(db, key[1])
+        return _MEASURED[key]
     return _measure(fts_tokenizer(db), tuple(chars))
 
 
+_MEASURED: dict[tuple[str, tuple[str, ...]], dict[str, str | None]] = {}
+
+
+def _measure_pg(db: Db, chars: tuple[str, ...]) -> dict[str, str | None]:
+    # The same measure as _measure, through the index's own expression: its tokens depend on the server's locale.
+    expression = ARTICLE_SEARCH.replace("coalesce(title, '') || ' ' || coalesce(text, '')", "'q' || c || 'q'")
+    terms: dict[int, list[str]] = {}
+    for n, lexeme, count in db.execute(
+        f"SELECT n, v.lexeme, cardinality(v.positions) FROM unnest(CAST(? AS text[])) WITH ORDINALITY AS t (c, n),"
+        f" unnest({expression}) AS v",
+        [list(chars)],
+    ):
+        terms.setdefault(int(n), []).extend([str(lexeme)] * int(count))
+    out: dict[str, str | None] = {}
+    for n, ch in enumerate(chars, 1):
+        found = terms.get(n, [])
+        one = len(found) == 1 and found[0].startswith("q") and found[0].endswith("q") and len(found[0]) >= 2
+        out[ch] = found[0][1:-1] if one else None
+    return out
+
+
+def tsquery(expression: str) -> str:
+    """Return the FTS5 expression of a plan (``"key"`` and ``"prefix"*`` terms joined by OR) as a ``tsquery``."""
+    terms = []
+    for word, prefix in _FTS5_TERM_RE.findall(expression):
+        lexeme = word.replace('""', '"').replace("\\", "\\\\").replace("'", "''")
+        terms.append(f"'{lexeme}'" + (":*" if prefix else ""))
+    if not terms:
+        raise StoreError(f"archive search: no terms in {expression!r}")
+    return " | ".join(terms)
+
+
 def _select(
-    since: datetime | None, clauses: Sequence[Clause], newest_first: bool
+    db: Db, since: datetime | None, clauses: Sequence[Clause], newest_first: bool
 ) -> tuple[str, list[object], list[re.Pattern[str] | None]]:
     """Return the SQL (one 0/1 column per clause: its FTS expression holds), its parameters, the clause regexes."""
     params: list[object] = []
@@ -104,6 +147,9 @@ def _select(
     for expression, _ in clauses:
         if expression is None:
             flags.append(", 0")
+        elif db.dialect == "postgresql":
+            flags.append(f", a.id IN (SELECT id FROM articles WHERE {ARTICLE_SEARCH} @@ CAST(? AS tsquery))")
+            params.append(tsquery(expression))
         else:
             flags.append(", a.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)")
             params.append(expression)
@@ -139,11 +185,11 @@ def iter_articles(
     found in its title or text, or when every clause holds: its FTS expression matches the article's FTS
     row, or its regex is found in the title or text. ``on_row`` is called for every article examined.
     """
-    sql, params, regexes = _select(since, clauses, newest_first)
+    sql, params, regexes = _select(db, since, clauses, newest_first)
     odd = [re.compile(pattern) for pattern in exotic]
     width = 9  # the article columns before the clause flags
+    cursor = db.stream(sql, params)
     try:
-        cursor = db.execute(sql, params)
         while rows := cursor.fetchmany(batch):
             for row in rows:
                 if on_row is not None:
@@ -151,8 +197,10 @@ def iter_articles(
                 if clauses and not _passes(row, width, regexes, odd):
                     continue
                 yield _row(row[:width])
-    except sqlite3.Error as exc:
+    except (sqlite3.Error, psycopg.Error) as exc:
         raise StoreError(f"archive query failed: {exc}") from exc
+    finally:
+        cursor.close()
 
 
 def _passes(

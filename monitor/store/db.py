@@ -15,7 +15,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, TypeGuard
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from sqlite_utils import Database
 
@@ -23,6 +24,8 @@ from monitor.errors import StoreError
 from monitor.store.migrations import migrations
 
 Params = Sequence[Any] | Mapping[str, Any]
+
+SCHEMES = ("postgresql", "postgres")  # database: URLs of a PostgreSQL server
 
 
 class Rows(Protocol):
@@ -42,6 +45,8 @@ class Rows(Protocol):
 
     def __iter__(self) -> Iterator[Any]: ...
 
+    def close(self) -> None: ...
+
 
 class Db(ABC):
     """One connection to the store's database, for one thread of one process."""
@@ -56,8 +61,8 @@ class Db(ABC):
         """Run one statement; raise StoreError if the database refuses it."""
 
     @abstractmethod
-    def executemany(self, sql: str, rows: Iterable[Params]) -> None:
-        """Run one statement for each parameter row."""
+    def executemany(self, sql: str, rows: Iterable[Params]) -> int:
+        """Run one statement for each parameter row; return how many rows they changed in all."""
 
     @property
     @abstractmethod
@@ -75,6 +80,10 @@ class Db(ABC):
     @abstractmethod
     def schema_version(self) -> list[str]:
         """Return the names of the applied schema steps, in the order they were applied."""
+
+    @abstractmethod
+    def migrate(self) -> list[str]:
+        """Apply the schema steps not applied yet; return their names, in the order applied."""
 
     @abstractmethod
     def close(self) -> None:
@@ -98,6 +107,13 @@ class Db(ABC):
             raise StoreError(f"database {self.name}: {exc}") from exc
 
     _driver_errors: ClassVar[tuple[type[BaseException], ...]] = ()
+
+    def stream(self, sql: str, params: Params = ()) -> Rows:
+        """Run a query whose rows are read a batch at a time (``fetchmany``) while other statements run; close it.
+
+        SQLite's cursor already steps through the result as it is read; a server backend must not send it whole.
+        """
+        return self.execute(sql, params)
 
     def query(self, sql: str, params: Params = ()) -> list[dict[str, Any]]:
         """Return every row as a dict keyed by column name."""
@@ -128,9 +144,9 @@ class SqliteDb(Db):
         except sqlite3.Error as exc:
             raise StoreError(f"database {self.name}: {exc}") from exc
 
-    def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+    def executemany(self, sql: str, rows: Iterable[Params]) -> int:
         try:
-            self.conn.executemany(sql, rows)
+            return self.conn.executemany(sql, rows).rowcount
         except sqlite3.Error as exc:
             raise StoreError(f"database {self.name}: {exc}") from exc
 
@@ -147,16 +163,34 @@ class SqliteDb(Db):
     def schema_version(self) -> list[str]:
         return [m.name for m in migrations.applied(self.utils)]
 
+    def migrate(self) -> list[str]:
+        pending = [m.name for m in migrations.pending(self.utils)]
+        try:
+            migrations.apply(self.utils)
+        except sqlite3.Error as exc:
+            raise StoreError(f"database {self.name}: cannot migrate: {exc}") from exc
+        return pending
+
     def close(self) -> None:
         self.utils.close()
 
 
-def open_database(path: Path | None, *, stop_before: str | None = None) -> Db:
+def open_database(path: Path | str | None, *, migrate: bool = True, stop_before: str | None = None) -> Db:
     """Return the migrated database at ``path`` (in memory when None); raise StoreError if unusable.
 
-    ``stop_before`` names a schema step (``migrations.STEPS``) to leave unapplied with every later one: a database
-    as an older release left it, to test upgrades.
+    ``path`` is a SQLite file, or a ``postgresql://`` URL (``monitor.store.postgres``). ``migrate=False`` leaves
+    pending schema steps to ``Db.migrate()`` (``monitor db migrate`` reports them). ``stop_before`` names a SQLite
+    schema step (``migrations.STEPS``) to leave unapplied with every later one: a database as an older release left
+    it, to test upgrades.
     """
+    if isinstance(path, str):
+        from monitor.store.postgres import PgDb  # imports this module: a cycle at import time
+
+        if is_postgres_url(path):
+            return PgDb.open(path, migrate=migrate)
+        if "://" in path:
+            raise StoreError(f"database {path.split('://', 1)[0]}://...: only postgresql:// URLs or SQLite files")
+        path = Path(path)
     try:
         if path is None:
             database = Database(memory=True)
@@ -172,10 +206,34 @@ def open_database(path: Path | None, *, stop_before: str | None = None) -> Db:
         database.execute("PRAGMA foreign_keys = ON")
         # Savepoints (nested db.atomic()) otherwise spill their undo records to a temp file: ~2.5x slower inserts.
         database.execute("PRAGMA temp_store = MEMORY")
-        migrations.apply(database, stop_before=stop_before)
+        if migrate:
+            migrations.apply(database, stop_before=stop_before)
     except (sqlite3.Error, OSError) as exc:
         raise StoreError(f"database {path or ':memory:'} is unusable: {exc}") from exc
     return SqliteDb(database, str(path or ":memory:"))
+
+
+def is_postgres_url(target: object) -> TypeGuard[str]:
+    """Return whether ``target`` names a PostgreSQL database (``postgresql://`` or ``postgres://``) and not a file."""
+    return isinstance(target, str) and target.split("://", 1)[0].lower() in SCHEMES and "://" in target
+
+
+def redact(url: str) -> str:
+    """Return ``url`` without its password (in the authority or as a ``password=`` parameter), for messages."""
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, host = netloc.rsplit("@", 1)
+        netloc = f"{userinfo.split(':', 1)[0]}@{host}"
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "password"])
+    return f"{parts.scheme}://{netloc}{parts.path}" + (f"?{query}" if query else "")
+
+
+def database_name(target: Path | str | None) -> str:
+    """Return how messages name a database: its file, or its URL without the password."""
+    if target is None:
+        return ":memory:"
+    return redact(target) if is_postgres_url(target) else str(target)
 
 
 def stored_time(value: object) -> datetime | None:

@@ -74,7 +74,7 @@ def next_digest_time(db: Db) -> datetime | None:
     row = db.execute(
         "SELECT min(t) FROM (SELECT min(hold_until) AS t FROM deliveries WHERE status = 'held'"
         " UNION ALL SELECT min(coalesce(next_attempt_at, '1970-01-01T00:00:00+00:00')) FROM deliveries"
-        " WHERE status = 'bundled')"
+        " WHERE status = 'bundled') AS due"
     ).fetchone()
     return datetime.fromisoformat(row[0]) if row and row[0] else None
 

@@ -58,7 +58,7 @@ def _delete(db: Db, table: str, column: str, values: list[Any], deleted: Counter
     if not values:
         return
     marks = ", ".join("?" for _ in values)
-    for child, child_column, key in sqlite_references(db, table):
+    for child, child_column, key in references(db, table):
         keys = values
         if key != column:
             keys = [r[0] for r in db.execute(f'SELECT "{key}" FROM "{table}" WHERE "{column}" IN ({marks})', values)]
@@ -77,6 +77,69 @@ def article_span(db: Db) -> tuple[str | None, str | None]:
     """Return when the oldest and the newest stored article were fetched (None, None when there is none)."""
     row = db.execute("SELECT min(fetched_at), max(fetched_at) FROM articles").fetchone()
     return row[0], row[1]
+
+
+def references(db: Db, parent: str) -> list[tuple[str, str, str]]:
+    """Return (table, column, parent column) of every foreign key that points at ``parent``, on either backend."""
+    return pg_references(db, parent) if db.dialect == "postgresql" else sqlite_references(db, parent)
+
+
+def incremental_vacuum(db: Db, pages: int) -> int:
+    """Give up to ``pages`` free pages back (SQLite); 0 on PostgreSQL, whose autovacuum does it by itself."""
+    return 0 if db.dialect == "postgresql" else sqlite_incremental_vacuum(db, pages)
+
+
+def file_stats(db: Db) -> dict[str, Any]:
+    """Return page size, pages, free pages, vacuum mode and journal mode (``sqlite_file_stats`` and its twin)."""
+    return pg_file_stats(db) if db.dialect == "postgresql" else sqlite_file_stats(db)
+
+
+def table_bytes(db: Db) -> dict[str, int]:
+    """Return bytes per table with its indexes, where the backend can tell."""
+    return pg_table_bytes(db) if db.dialect == "postgresql" else sqlite_table_bytes(db)
+
+
+# --- PostgreSQL only ---------------------------------------------------------------------------------------------
+
+
+def pg_references(db: Db, parent: str) -> list[tuple[str, str, str]]:
+    """Return (table, column, parent column) of every single-column foreign key on ``parent`` in this schema."""
+    rows = db.execute(
+        "SELECT child.relname, col.attname, pcol.attname FROM pg_constraint c"
+        " JOIN pg_class child ON child.oid = c.conrelid JOIN pg_class p ON p.oid = c.confrelid"
+        " JOIN pg_attribute col ON col.attrelid = c.conrelid AND col.attnum = c.conkey[1]"
+        " JOIN pg_attribute pcol ON pcol.attrelid = c.confrelid AND pcol.attnum = c.confkey[1]"
+        " WHERE c.contype = 'f' AND p.relname = ? AND p.relnamespace = CAST(current_schema() AS regnamespace)"
+        " ORDER BY child.relname, c.conname",
+        [parent],
+    ).fetchall()
+    return [(str(table), str(column), str(key)) for table, column, key in rows]
+
+
+def pg_table_bytes(db: Db) -> dict[str, int]:
+    """Return bytes per table of this schema, with its indexes and TOAST (pg_total_relation_size)."""
+    rows = db.execute(
+        "SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c"
+        " WHERE c.relkind = 'r' AND c.relnamespace = CAST(current_schema() AS regnamespace)"
+    ).fetchall()
+    return {str(name): int(size) for name, size in rows}
+
+
+def server_bytes(db: Db) -> int | None:
+    """Return the bytes a database server holds for the store (None for SQLite: its file sizes say it)."""
+    return sum(pg_table_bytes(db).values()) if db.dialect == "postgresql" else None
+
+
+def pg_file_stats(db: Db) -> dict[str, Any]:
+    """Return ``sqlite_file_stats``'s keys for a server: its blocks held by this schema, none free (autovacuum)."""
+    block = int(db.scalar("SELECT CAST(current_setting('block_size') AS BIGINT)"))
+    return {
+        "page_size": block,
+        "pages": sum(pg_table_bytes(db).values()) // block,
+        "free_pages": 0,
+        "auto_vacuum": "autovacuum",
+        "journal_mode": "wal",
+    }
 
 
 # --- SQLite only -------------------------------------------------------------------------------------------------

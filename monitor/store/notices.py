@@ -214,7 +214,7 @@ def record_channel_outcome(db: Db, channel_id: str, *, ok: bool, error: str | No
             db.execute(
                 "INSERT INTO channel_health (channel_id, consecutive_failures, last_error, last_failure_at)"
                 " VALUES (?, 1, ?, ?) ON CONFLICT (channel_id) DO UPDATE SET"
-                " consecutive_failures = consecutive_failures + 1, last_error = excluded.last_error,"
+                " consecutive_failures = channel_health.consecutive_failures + 1, last_error = excluded.last_error,"
                 " last_failure_at = excluded.last_failure_at",
                 [channel_id, error, now.isoformat()],
             )

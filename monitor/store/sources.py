@@ -175,7 +175,8 @@ def record_poll_success(
             " retry_after_until = NULL, entries_seen = ?, next_poll_at = ?, min_interval_seconds = ?,"
             " current_url = coalesce(?, current_url), discovered_from = coalesce(?, discovered_from),"
             " average_gap_seconds = coalesce(?, average_gap_seconds),"
-            " last_new_item_at = CASE WHEN ? IS NOT NULL AND (last_new_item_at IS NULL OR last_new_item_at < ?)"
+            " last_new_item_at = CASE WHEN CAST(? AS TEXT) IS NOT NULL"
+            " AND (last_new_item_at IS NULL OR last_new_item_at < ?)"
             " THEN ? ELSE last_new_item_at END WHERE id = ?",
             [
                 state.etag,
@@ -218,7 +219,7 @@ def record_poll_failure(
         db.execute(
             "UPDATE sources SET last_polled_at = ?, last_status = ?, last_error = ?, last_error_at = ?,"
             " consecutive_failures = coalesce(consecutive_failures, 0) + 1, next_poll_at = ?, backoff_seconds = ?,"
-            " retry_after_until = ?, disabled = CASE WHEN ? IS NULL THEN disabled ELSE 1 END,"
+            " retry_after_until = ?, disabled = CASE WHEN CAST(? AS TEXT) IS NULL THEN disabled ELSE 1 END,"
             " disabled_reason = coalesce(?, disabled_reason) WHERE id = ?",
             [
                 now.isoformat(),

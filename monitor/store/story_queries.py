@@ -91,7 +91,7 @@ def list_stories(
         "SELECT s.id, s.created_at, s.updated_at, count(sa.article_id) AS size,"
         " coalesce(a.title, ''), coalesce(a.url, '')"
         " FROM stories s JOIN story_articles sa ON sa.story_id = s.id LEFT JOIN articles a ON a.id = s.first_article_id"
-        f" WHERE {' AND '.join(where)} GROUP BY s.id HAVING size >= ?"
+        f" WHERE {' AND '.join(where)} GROUP BY s.id, a.title, a.url HAVING count(sa.article_id) >= ?"
         " ORDER BY size DESC, s.updated_at DESC LIMIT ?",
         [*params, min_size, limit],
     ).fetchall()

@@ -65,7 +65,7 @@ def test_a_batch_follows_references_of_tables_added_later(db: Db) -> None:
     db.execute("CREATE TABLE member_notes (member_id INTEGER REFERENCES story_members (id), note TEXT)")
     save(db, 1, 200)
     save(db, 2, 1)
-    db.execute("INSERT INTO story_members (article_id) SELECT id FROM articles")
+    db.execute("INSERT INTO story_members (id, article_id) SELECT id, id FROM articles")
     db.execute("INSERT INTO member_notes (member_id, note) SELECT id, 'n' FROM story_members")
     deleted = _prune(db)
     assert (deleted["articles"], deleted["story_members"], deleted["member_notes"]) == (1, 1, 1)
@@ -118,3 +118,13 @@ def test_sqlite_file_statistics_and_table_bytes(db: Db) -> None:
     assert stats["pages"] > stats["free_pages"] >= 0 and stats["page_size"] >= 512
     sizes = m.sqlite_table_bytes(db)
     assert sizes["articles"] > 0 and set(sizes) <= set(db.table_names()) | {"sqlite_schema", "sqlite_master"}
+
+
+def test_a_server_says_how_many_bytes_the_store_holds(db: Db) -> None:
+    save(db, 1, 1, topics=("syria",))
+    size = m.server_bytes(db)
+    if db.dialect == "sqlite":
+        assert size is None  # its file and WAL say it
+    else:
+        assert size is not None and size >= sum(m.table_bytes(db).values()) > 0
+        assert m.file_stats(db)["pages"] * m.file_stats(db)["page_size"] <= size

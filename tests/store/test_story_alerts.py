@@ -50,9 +50,9 @@ def story_alerts(db: Db, story_id: int) -> list[tuple[str, str]]:
 
 
 @pytest.fixture
-def other(db: Db) -> Iterator[Db]:
+def other(db: Db, store_target: Path | str) -> Iterator[Db]:
     """A second connection to the same database: another process writing at the same time."""
-    second = open_database(Path(db.name))
+    second = open_database(store_target)
     yield second
     second.close()
 
