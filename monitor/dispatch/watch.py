@@ -39,19 +39,6 @@ def _notice_id(*parts: str) -> str:
     return "ntc_" + hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
 
 
-def _channels(settings: Settings, topic_id: str, *, spike: bool) -> list[str]:
-    """Return the channels of the routes a notice on ``topic_id`` goes to, each once, in route order."""
-    found: list[str] = []
-    for route in settings.routes:
-        if spike:
-            wanted = route.spike and topic_id != HEALTH_TOPIC and ("*" in route.topics or topic_id in route.topics)
-        else:
-            wanted = HEALTH_TOPIC in route.topics  # never through "*": a catch-all is for articles
-        if wanted:
-            found.extend(c for c in route.channels if c not in found)
-    return found
-
-
 # --- spikes ----------------------------------------------------------------------------------------------------
 
 
@@ -64,7 +51,7 @@ def check_spikes(rt: Runtime, topic_ids: Iterable[str]) -> int:
     queued = 0
     first = digests.first_hit_at(db)
     for topic_id in sorted(set(topic_ids)):
-        channels = _channels(settings, topic_id, spike=True)
+        channels = settings.notice_channels(topic_id, spike=True)
         if not channels or first is None:
             continue
         last = notices.last_notice_at(db, SPIKE, topic_id)
@@ -207,7 +194,7 @@ def check_health(rt: Runtime) -> int:
     current = {f.key: f for f in health_findings(settings, rt, now)}
     active = notices.active_conditions(db)
     remind = timedelta(seconds=settings.meta_alerts.remind_every)
-    channels = _channels(settings, HEALTH_TOPIC, spike=False)
+    channels = settings.notice_channels(HEALTH_TOPIC, spike=False)
     queued = 0
     for key, finding in current.items():
         known = active.get(key)

@@ -3,28 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from monitor.models import Article
 from monitor.store.db import Db
 from monitor.store.deliveries import HitPlan, record_hits
-
-
-def unseen_keys(db: Db, source_id: str, keys: Iterable[str]) -> set[str]:
-    """Return the item keys of ``source_id`` that have not been processed yet."""
-    wanted = set(keys)
-    if not wanted:
-        return set()
-    seen = {
-        row[0]
-        for row in db.execute(
-            f"SELECT item_key FROM seen_items WHERE source_id = ? AND item_key IN ({', '.join('?' for _ in wanted)})",
-            [source_id, *wanted],
-        ).fetchall()
-    }
-    return wanted - seen
 
 
 def mark_seen(db: Db, source_id: str, item_key: str, article_id: int | None, now: datetime) -> None:

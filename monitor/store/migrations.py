@@ -301,7 +301,14 @@ def m012_feedback(db: Database) -> None:
     db.execute("CREATE TABLE store_keys (name TEXT PRIMARY KEY, value TEXT NOT NULL, created_at TEXT NOT NULL)")
 
 
-def m013_article_vectors(db: Database) -> None:
+def m013_route_keys(db: Database) -> None:
+    """The route that decided a delivery by its stable key (config.RouteConfig.key), not by its position in the
+    list, which a reordered config gives to another route. Old positions are mapped once, at the next start
+    (store.adopt_route_keys); ``route`` stays for rows written before."""
+    db.table("deliveries").add_column("route_key", str)
+
+
+def m014_article_vectors(db: Database) -> None:
     """Lead vectors (float32 little-endian) and languages of articles with hits, by publication time: the
     candidates that stories across languages compare a new article with (monitor.store.vectors)."""
     db.execute(
@@ -327,7 +334,8 @@ STEPS: tuple[Step, ...] = (
     m010_one_alert_per_story,
     m011_leases,
     m012_feedback,
-    m013_article_vectors,
+    m013_route_keys,
+    m014_article_vectors,
 )
 
 # Steps that cannot run inside a transaction (VACUUM).

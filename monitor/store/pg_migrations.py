@@ -136,8 +136,13 @@ def p004_one_alert_per_story(db: Db) -> None:
         db.execute(statement)
 
 
-def p005_article_vectors(db: Db) -> None:
-    """SQLite's m013: lead vectors (float32 little-endian) and languages of articles with hits, by publication time."""
+def p005_route_keys(db: Db) -> None:
+    """SQLite's m013: the key of the route that decided a delivery, instead of its position in the list."""
+    db.execute("ALTER TABLE deliveries ADD COLUMN route_key TEXT")
+
+
+def p006_article_vectors(db: Db) -> None:
+    """SQLite's m014: lead vectors (float32 little-endian) and languages of articles with hits, by publication time."""
     for statement in (
         "CREATE TABLE article_vectors (article_id BIGINT PRIMARY KEY REFERENCES articles (id) ON DELETE CASCADE,"
         " language TEXT NOT NULL, published_at TEXT NOT NULL, vector BYTEA NOT NULL)",
@@ -154,7 +159,8 @@ STEPS: tuple[Step, ...] = (
     p002_article_search,
     p003_leases_feedback,
     p004_one_alert_per_story,
-    p005_article_vectors,
+    p005_route_keys,
+    p006_article_vectors,
 )
 
 # Two int4 keys: this lock, in this schema (tests migrate many schemas of one database at once).
