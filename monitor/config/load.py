@@ -80,6 +80,7 @@ def load_config(path: str | Path, environ: Mapping[str, str] | None = None, *, c
         log=config.log,
         meta_alerts=config.meta_alerts,
         spikes=config.spikes,
+        lease=config.lease,
     )
 
 
