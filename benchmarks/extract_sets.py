@@ -16,8 +16,9 @@ Sets looked for and what they hold (checked by hand in December 2026):
   its maintainers), and tests/data/metadata/NAME.json (title, language, date as newspaper4k finds them).
 Rejected: trafilatura 2.3.1's sdist ships no real-world pages (its snippet tests' pages are not packaged);
 html-text 0.7.1 and inscriptis 2.7.6 ship whole-page text renderings, not article bodies; readability-lxml,
-goose3, boilerpy3, justext, news-please, newspaper3k, readabilipy, htmldate and the npm packages
-@mozilla/readability, @postlight/parser and @extractus/article-extractor ship no test pages.
+goose3, goose-extractor, boilerpy3, justext, news-please, newspaper3k, readabilipy, breadability, htmldate and
+the npm packages @mozilla/readability, @postlight/parser and @extractus/article-extractor ship no test pages;
+dragnet, resiliparse and extractnet have no sdist pip can fetch here.
 """
 
 from __future__ import annotations
