@@ -15,6 +15,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -104,7 +105,7 @@ async def bench(folder: Path, port: int, alerts: int, concurrency: int) -> None:
     async with build_client(user_agent="monitor-bench", timeout=10, concurrency=concurrency * 2) as client:
         rt = Runtime(settings=settings, db=db, client=client, limiter=HostLimiter(2), matcher=Matcher(settings.topics))
         dispatcher = Dispatcher(rt)
-        rt.on_queued = dispatcher.wake
+        dispatcher.rt = rt = replace(rt, on_queued=dispatcher.wake)  # Runtime is frozen
         started = time.perf_counter()
         task = asyncio.create_task(dispatcher.run())
         while store.delivery_counts(db).get("pending", 0):

@@ -33,9 +33,14 @@ def node_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-@dataclass
+@dataclass(frozen=True)
 class Runtime:
-    """What the stages need for one process: passed explicitly, never global."""
+    """What the stages need for one process: passed explicitly, never global.
+
+    Immutable: a config reload builds a whole new Runtime (sharing the database, client and limiter) and the
+    daemon swaps it in with one assignment, so a poll runs start to end with the settings and matcher it began
+    with.
+    """
 
     settings: Settings
     db: Db

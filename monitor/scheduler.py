@@ -1,4 +1,4 @@
-"""APScheduler wiring only: one job per source, rescheduled after every poll, and one for delivery retries.
+"""APScheduler wiring only: one job per source, rescheduled after every poll.
 
 Each source's job has an interval trigger at its configured interval as a safety net; after each poll the job is
 moved to the time the pipeline stored for that source (adaptive interval, backoff, Retry-After, Cache-Control,
@@ -34,8 +34,6 @@ def build_scheduler(
     sources: Sequence[Source],
     *,
     poll: Callable[[Source], Awaitable[None]],
-    retry_deliveries: Callable[[], Awaitable[None]],
-    retry_interval: float,
     now: datetime,
     next_run: NextRun | None = None,
     planned: Mapping[str, datetime] | None = None,
@@ -77,15 +75,6 @@ def build_scheduler(
             misfire_grace_time=max(1, int(source.interval)),
             jitter=min(30.0, source.interval / 10),
         )
-    scheduler.add_job(
-        retry_deliveries,
-        "interval",
-        id="deliveries",
-        name="delivery retries",
-        seconds=retry_interval,
-        coalesce=True,
-        max_instances=1,
-    )
     return scheduler
 
 

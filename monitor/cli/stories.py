@@ -13,7 +13,7 @@ from monitor.cli.common import EXIT_STORE, config_option, fail, load_settings, s
 from monitor.errors import StoreError
 from monitor.pipeline import backfill_stories
 from monitor.store import open_database
-from monitor.store.stories import list_stories
+from monitor.store.story_queries import list_stories
 
 
 def _since(value: str) -> float:

@@ -91,7 +91,9 @@ def render_trace(found: Trace) -> list[str]:
     for topic_id, verdicts in found.routes.items():
         lines.append(f"  routes for {topic_id}:")
         for v in verdicts:
-            lines.append(f"    route {v.route} → {', '.join(v.channels)}: " + (v.why if v.taken else f"no: {v.why}"))
+            lines.append(
+                f"    route {v.route} ({v.key}) → {', '.join(v.channels)}: " + (v.why if v.taken else f"no: {v.why}")
+            )
     if found.story is not None:
         story = found.story
         lines.append(

@@ -80,6 +80,7 @@ def load_config(path: str | Path, environ: Mapping[str, str] | None = None, *, c
         log=config.log,
         meta_alerts=config.meta_alerts,
         spikes=config.spikes,
+        lease=config.lease,
     )
 
 
@@ -237,7 +238,11 @@ def _check_references(config: ConfigFile, topics: list[Topic], sources: list[Sou
         if source.id in seen_sources:
             problems.append(f"{doc.file}: sources: duplicate source {source.url!r}")
         seen_sources.add(source.id)
+    seen_routes: set[str] = set()
     for r, route in enumerate(config.routes):
+        if route.id is not None and route.id in seen_routes:
+            problems.append(f"{where(doc, ('routes', r, 'id'))}: duplicate route id {route.id!r}")
+        seen_routes.add(route.id or "")
         for c, name in enumerate(route.channels):
             if name not in channel_ids:
                 problems.append(f"{where(doc, ('routes', r, 'channels', c))}: unknown channel {name!r}")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -404,6 +405,11 @@ def _check_timezone(value: str) -> str:
 class RouteConfig(_Model):
     """Send hits of ``topics`` (ids, or "*" for all) to ``channels``, instantly or gathered into digests."""
 
+    id: str | None = Field(
+        None,
+        min_length=1,
+        description="a stable name for the route; by default its key is derived from its topics, channels and filters",
+    )
     topics: list[str] = Field(min_length=1)
     channels: list[str] = Field(min_length=1)
     min_score: float | None = Field(None, ge=0)
@@ -426,9 +432,33 @@ class RouteConfig(_Model):
         """Return True when a hit on ``topic_id`` passes this route's filters (``source``: its id and name)."""
         return self.refusal(topic_id, score, language, source) is None
 
+    @property
+    def key(self) -> str:
+        """Return the route's stable identity, stored with the deliveries it decides: its ``id``, or a hash of what
+        it selects and where it sends, so reordering routes (or changing only their timing) keeps it.
+
+        Two routes with the same topics, channels and filters share a key, harmlessly: the first always decides.
+        """
+        if self.id is not None:
+            return self.id
+        what = {
+            "topics": sorted(self.topics),
+            "channels": sorted(self.channels),
+            "min_score": self.min_score,
+            "languages": sorted(self.languages) if self.languages is not None else None,
+            "sources": sorted(self.sources) if self.sources is not None else None,
+        }
+        return "route-" + hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()[:12]
+
+    def covers(self, topic_id: str) -> bool:
+        """Return True when this route names ``topic_id``; "*" covers every topic but the monitor's own."""
+        if topic_id == HEALTH_TOPIC:
+            return HEALTH_TOPIC in self.topics  # a catch-all is for articles
+        return "*" in self.topics or topic_id in self.topics
+
     def refusal(self, topic_id: str, score: float, language: str | None, source: tuple[str, ...]) -> str | None:
         """Return which of this route's filters a hit fails, in words, or None when the route takes it."""
-        if "*" not in self.topics and topic_id not in self.topics:
+        if not self.covers(topic_id):
             return f"topic {topic_id} is not in topics {self.topics}"
         if self.min_score is not None and score < self.min_score:
             return f"score {score:g} is below min_score {self.min_score:g}"
@@ -527,6 +557,11 @@ class ConfigFile(_Model):
     log: LogSettings = Field(default_factory=LogSettings)
     meta_alerts: MetaAlertSettings = Field(default_factory=MetaAlertSettings)
     spikes: SpikeSettings = Field(default_factory=SpikeSettings)
+    lease: Duration = Field(
+        60.0,
+        description="several daemons on one PostgreSQL database: how long a daemon's hold on a source, a send or a"
+        " periodic job lasts unless renewed, so a dead daemon's work is taken over after this",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -563,6 +598,7 @@ class Settings:
     log: LogSettings = field(default_factory=LogSettings)
     meta_alerts: MetaAlertSettings = field(default_factory=MetaAlertSettings)
     spikes: SpikeSettings = field(default_factory=SpikeSettings)
+    lease: float = 60.0
 
     @property
     def database_file(self) -> Path | None:
@@ -573,19 +609,35 @@ class Settings:
         self, topic_id: str, score: float, *, language: str | None = None, source: tuple[str, ...] = ()
     ) -> list[str]:
         """Return the channel ids a hit on ``topic_id`` with ``score`` goes to, each once, in route order."""
+        return self.channels_where(lambda route: route.accepts(topic_id, score, language, source))
+
+    def update_channels(self, topic_id: str, outlets: int) -> list[str]:
+        """Return the channels that want a story-update alert for ``topic_id`` once a story has ``outlets`` outlets."""
+        return self.channels_where(
+            lambda route: route.story_updates is not None and outlets >= route.story_updates and route.covers(topic_id)
+        )
+
+    def notice_channels(self, topic_id: str, *, spike: bool) -> list[str]:
+        """Return the channels a notice goes to: a spike on ``topic_id``, or the monitor's own health."""
+        if spike:
+            return self.channels_where(lambda r: r.spike and topic_id != HEALTH_TOPIC and r.covers(topic_id))
+        return self.channels_where(lambda route: route.covers(HEALTH_TOPIC))
+
+    def channels_where(self, wanted: Callable[[RouteConfig], bool]) -> list[str]:
+        """Return the channels of the routes ``wanted`` picks, each once, in route order: the one route matcher."""
         found: list[str] = []
         for route in self.routes:
-            if route.accepts(topic_id, score, language, source):
+            if wanted(route):
                 found.extend(c for c in route.channels if c not in found)
         return found
 
     def route_for(
         self, channel_id: str, topic_id: str, score: float, language: str | None, source: tuple[str, ...]
-    ) -> tuple[int, RouteConfig] | None:
-        """Return the first route (index, route) that sends this hit to ``channel_id``: it decides when it goes."""
-        for index, route in enumerate(self.routes):
+    ) -> RouteConfig | None:
+        """Return the first route that sends this hit to ``channel_id``: it decides when it goes."""
+        for route in self.routes:
             if channel_id in route.channels and route.accepts(topic_id, score, language, source):
-                return index, route
+                return route
         return None
 
 

@@ -19,7 +19,7 @@ from monitor.dedup.signature import (
     signature,
     similarity,
 )
-from monitor.dedup.stories import Candidate, StoryChoice, choose_story, update_channels
+from monitor.dedup.stories import Candidate, StoryChoice, choose_story
 from monitor.dedup.urls import canonical_url, normalize_url, outlet_of, site_of, url_key
 
 __all__ = [
@@ -45,6 +45,5 @@ __all__ = [
     "similarity",
     "site_of",
     "text_similarity",
-    "update_channels",
     "url_key",
 ]

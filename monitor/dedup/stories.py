@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Protocol
 
 import numpy as np
 
 from monitor.dedup.signature import SAME_STORY, Signature
-
-
-class Route(Protocol):
-    """What story updates need of a route (config.RouteConfig; not imported: config pulls in I/O libraries)."""
-
-    @property
-    def topics(self) -> list[str]: ...
-
-    @property
-    def channels(self) -> list[str]: ...
-
-    @property
-    def story_updates(self) -> int | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,15 +48,3 @@ def choose_story(new: Signature, candidates: Iterable[Candidate], threshold: flo
         if score >= threshold and better:
             best = StoryChoice(candidate.story_id, score, candidate.article_id)
     return best
-
-
-def update_channels(routes: Sequence[Route], topic_id: str, outlets: int) -> list[str]:
-    """Return the channels that want a story-update alert for ``topic_id`` once a story has ``outlets`` outlets."""
-    found: list[str] = []
-    for route in routes:
-        if route.story_updates is None or outlets < route.story_updates:
-            continue
-        if "*" not in route.topics and topic_id not in route.topics:
-            continue
-        found.extend(c for c in route.channels if c not in found)
-    return found

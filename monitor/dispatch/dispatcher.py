@@ -27,7 +27,7 @@ from monitor.notify import Channel, Digest, Message, deliver
 from monitor.notify.feedback import feedback_links
 from monitor.runtime import CycleStats, Runtime
 from monitor.store import deliveries as outbox
-from monitor.store import digests, feedback, notices, sends, stories
+from monitor.store import digests, feedback, notices, sends, story_queries
 
 log = logging.getLogger("monitor.dispatch")
 
@@ -84,7 +84,7 @@ class Dispatcher:
         self._sends: set[asyncio.Task[None]] = set()
         self._workers: dict[str, asyncio.Task[None]] = {}
         # Instant sends in flight per (channel, route): counted against max_per_hour before they are recorded.
-        self._in_flight_by_route: Counter[tuple[str, int]] = Counter()
+        self._in_flight_by_route: Counter[tuple[str, str]] = Counter()
         self._running = False
         self._digests_in_flight: set[str] = set()
         self._notices_in_flight: set[int] = set()
@@ -292,7 +292,7 @@ class Dispatcher:
             await self._attempt_claimed(send)
             return
         try:
-            mine = sends.claim(self.rt.db, send.box, send.key, self.rt.node, self.rt.clock())
+            mine = sends.claim(self.rt.db, send.box, send.key, self.rt.node, self.rt.clock(), self.rt.settings.lease)
         except Exception:  # noqa: BLE001 - logged by _trouble, then backed off; the send stays waiting
             self._trouble(f"claiming {send.kind} {send.message.id}")
             return
@@ -360,24 +360,24 @@ class Dispatcher:
         """Send one delivery now, or hold it for its route's digest; never raises (a database error backs off)."""
         rt = self.rt
         try:
-            alert = self._with_feedback(stories.with_story(rt.db, pending).alert)  # data.story: as of now
+            alert = self._with_feedback(story_queries.with_story(rt.db, pending).alert)  # data.story: as of now
             now = rt.clock()
-            found = rt.settings.route_for(
+            route = rt.settings.route_for(
                 channel.id, alert.topic_id, alert.score, alert.language, (pending.source_id, alert.source)
             )
-            index, route = found if found else (-1, None)
+            key = route.key if route else ""
             hour_ago = now - timedelta(hours=1)
-            sent = digests.sent_since(rt.db, channel.id, index, hour_ago) if route and route.max_per_hour else 0
-            decision = decide(route, now, sent + self._in_flight_by_route[channel.id, index])
+            sent = digests.sent_since(rt.db, channel.id, key, hour_ago) if route and route.max_per_hour else 0
+            decision = decide(route, now, sent + self._in_flight_by_route[channel.id, key])
             if decision.hold_until is not None:
-                outbox.hold_delivery(rt.db, pending.id, route=index, until=decision.hold_until)
+                outbox.hold_delivery(rt.db, pending.id, route=key, until=decision.hold_until)
                 log.info("held %s for %s (%s) until %s", alert.id, channel.id, decision.why, decision.hold_until)
                 self._digest_event.set()
                 return
         except Exception:  # noqa: BLE001 - logged by _trouble, then backed off
             self._trouble(f"preparing delivery {pending.id} to {channel.id}")  # not sent: it stays pending
             return
-        routed = index if route else None
+        routed = key or None
 
         def mark_sent(at: datetime, outcome: str) -> None:
             outbox.mark_delivery_sent(rt.db, pending.id, at, outcome=outcome, route=routed)
@@ -385,11 +385,11 @@ class Dispatcher:
         send = Send(
             "delivery", pending.id, sends.ALERTS, alert, channel, pending.attempts, pending.queued_at, mark_sent
         )
-        self._in_flight_by_route[channel.id, index] += 1
+        self._in_flight_by_route[channel.id, key] += 1
         try:
             await self._attempt(send)
         finally:
-            self._in_flight_by_route[channel.id, index] -= 1
+            self._in_flight_by_route[channel.id, key] -= 1
 
     def _with_feedback(self, alert: Alert) -> Alert:
         """Return ``alert`` with its signed relevant / not relevant links when the health server takes marks."""

@@ -126,8 +126,3 @@ class HostLimiter:
         """Start no polite request to the host of ``url`` for ``seconds`` (its Retry-After)."""
         host = _host(url)
         self._not_before[host] = max(self._not_before.get(host, 0.0), self._clock() + seconds)
-
-    def in_use(self, url: str) -> int:
-        """Return how many requests to the host of ``url`` are running now."""
-        semaphore = self._semaphores.get(_host(url))
-        return 0 if semaphore is None else self.per_host - semaphore._value

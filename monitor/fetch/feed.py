@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from contextlib import AsyncExitStack
-
 import httpx
 
 from monitor.errors import FetchError
-from monitor.fetch.client import MAX_REDIRECTS, HostLimiter
-from monitor.fetch.guard import public_only
+from monitor.fetch.client import HostLimiter
 from monitor.fetch.http import (
-    PERMANENT_REDIRECTS,
-    REDIRECT_STATUSES,
     FetchResult,
     Validators,
     body_hash,
@@ -20,17 +14,14 @@ from monitor.fetch.http import (
     read_capped,
     read_timeout,
     status_error,
-    transport_error,
 )
+from monitor.fetch.redirects import UrlCheck, get_following
 from monitor.httputil import Clock, utc_now
 
 FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml;q=0.9, "
     "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5"
 )
-
-# Raises FetchError(reason="blocked") for a URL that must not be fetched (see monitor.fetch.guard).
-UrlCheck = Callable[[str], Awaitable[None]]
 
 
 def conditional_headers(validators: Validators) -> dict[str, str]:
@@ -57,36 +48,26 @@ async def fetch_feed(
 ) -> FetchResult:
     """GET a feed conditionally; raise FetchError with a reason on any failure or error status.
 
-    Redirects are followed by hand, so that ``check`` (given for URLs found inside fetched bodies, which are not
-    trusted like configured ones) judges every hop before we connect to it, and so that the leading run of
-    301/308 hops can be reported as where the feed now lives. With ``public``, connections go to public
-    addresses only, judged when connecting (see ``guard.public_only``). With ``polite``, the host's delay between
-    requests applies as for article pages (sources that all live on one host: t.me, GDELT, Google News).
+    ``check`` (given for URLs found inside fetched bodies, which are not trusted like configured ones) judges every
+    redirect hop before we connect to it (``redirects.get_following``); the leading run of 301/308 hops is reported
+    as where the feed now lives. With ``public``, connections go to public addresses only. With ``polite``, the
+    host's delay between requests applies as for article pages (sources that all live on one host: t.me, GDELT,
+    Google News).
     """
-    max_redirects = client.max_redirects if client.max_redirects is not None else MAX_REDIRECTS
-    current, moved, permanent = url, None, True
-    for _hop in range(max_redirects + 1):
-        if check is not None:
-            await check(current)
-        async with AsyncExitStack() as stack:
-            if limiter is not None:
-                await stack.enter_async_context(limiter.slot(current, polite=polite))
-            try:
-                request = client.build_request("GET", current, headers=conditional_headers(validators))
-                with public_only(public):
-                    response = await client.send(request, stream=True, follow_redirects=False)
-                stack.push_async_callback(response.aclose)
-                if response.status_code in REDIRECT_STATUSES and response.next_request is not None:
-                    current = str(response.next_request.url)
-                    permanent = permanent and response.status_code in PERMANENT_REDIRECTS
-                    moved = current if permanent else moved
-                    continue
-                return await _result(response, validators, max_bytes, read_timeout(client), moved, clock)
-            except FetchError:
-                raise
-            except (httpx.HTTPError, httpx.InvalidURL, TimeoutError, OSError) as exc:
-                raise transport_error(exc, current) from exc
-    raise FetchError("too many redirects (or a redirect loop)", url=url, reason="redirects")
+
+    async def read(response: httpx.Response, moved: str | None) -> FetchResult:
+        return await _result(response, validators, max_bytes, read_timeout(client), moved, clock)
+
+    return await get_following(
+        client,
+        url,
+        headers=conditional_headers(validators),
+        read=read,
+        check=check,
+        limiter=limiter,
+        polite=polite,
+        public=public,
+    )
 
 
 async def _result(

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-from contextlib import AsyncExitStack
-
 import httpx
 
 from monitor.errors import FetchError
-from monitor.fetch.client import MAX_REDIRECTS, HostLimiter
-from monitor.fetch.guard import check_url, public_only
+from monitor.fetch.client import HostLimiter
+from monitor.fetch.guard import check_url
 from monitor.fetch.http import (
-    REDIRECT_STATUSES,
     FetchResult,
     Validators,
     body_hash,
     read_capped,
     read_timeout,
     status_error,
-    transport_error,
 )
+from monitor.fetch.redirects import get_following
 from monitor.httputil import Clock, utc_now
 
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.1"
@@ -40,35 +37,26 @@ async def fetch_page(
     clock: Clock = utc_now,
 ) -> FetchResult:
     """GET an HTML page, following redirects by hand so each hop is checked; raise FetchError on failure."""
-    max_redirects = client.max_redirects if client.max_redirects is not None else MAX_REDIRECTS
-    current = url
-    seen: set[str] = set()
-    for _hop in range(max_redirects + 1):
+
+    async def check(current: str) -> None:
         await check_url(current, allow_private)
         if limiter is not None and limiter.robots is not None and not await limiter.robots.allowed(client, current):
             raise FetchError("disallowed by robots.txt", url=current, reason="robots")
-        async with AsyncExitStack() as stack:
-            if limiter is not None:
-                await stack.enter_async_context(limiter.slot(current, polite=True))
-            try:
-                request = client.build_request("GET", current, headers={"Accept": PAGE_ACCEPT})
-                with public_only(not allow_private):
-                    response = await client.send(request, stream=True, follow_redirects=False)
-                stack.push_async_callback(response.aclose)
-                if response.status_code in REDIRECT_STATUSES and response.next_request is not None:
-                    seen.add(current)
-                    current = str(response.next_request.url)
-                    if current in seen:
-                        raise FetchError("redirect loop", url=url, reason="redirects")
-                    continue
-                return await _page_result(response, max_bytes, read_timeout(client), clock)
-            except FetchError as exc:
-                if exc.retry_after is not None and limiter is not None:
-                    limiter.defer(current, exc.retry_after)  # the host's other pages wait too
-                raise
-            except (httpx.HTTPError, httpx.InvalidURL, TimeoutError, OSError) as exc:
-                raise transport_error(exc, current) from exc
-    raise FetchError(f"more than {max_redirects} redirects", url=url, reason="redirects")
+
+    async def read(response: httpx.Response, _moved: str | None) -> FetchResult:
+        return await _page_result(response, max_bytes, read_timeout(client), clock)
+
+    return await get_following(
+        client,
+        url,
+        headers={"Accept": PAGE_ACCEPT},
+        read=read,
+        check=check,
+        limiter=limiter,
+        polite=True,
+        public=not allow_private,
+        defer_host=True,  # the host's other pages wait out its Retry-After too
+    )
 
 
 async def _page_result(response: httpx.Response, max_bytes: int, deadline: float | None, clock: Clock) -> FetchResult:

@@ -120,12 +120,6 @@ def publishing_gap(dates: Iterable[datetime | None], now: datetime) -> float | N
     return (newest[0] - newest[-1]).total_seconds() / (len(newest) - 1)
 
 
-def newest_date(dates: Iterable[datetime | None], now: datetime) -> datetime | None:
-    """Return the newest entry date that is not in the future."""
-    past = [d for d in dates if d is not None and d <= now + timedelta(minutes=5)]
-    return min(max(past), now) if past else None
-
-
 def is_silent(last_new_item_at: datetime | None, average_gap: float | None, now: datetime) -> bool:
     """Whether a source has published nothing for SILENT_GAPS times its usual gap."""
     if last_new_item_at is None or not average_gap:

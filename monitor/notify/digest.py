@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -73,26 +72,7 @@ def digest_body(digest: Digest) -> bytes:
     return json.dumps(digest_payload(digest), ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
 
 
-def digest_text(digest: Digest, limit: int = 20) -> str:
-    """Return a plain-text digest: one heading per topic with its count, then up to ``limit`` titles and links."""
-    lines = [digest.subject, ""]
-    for _, title, alerts in digest.by_topic():
-        lines.append(f"{clean_header_text(title, 200)} ({len(alerts)})")
-        for alert in alerts[:limit]:
-            lines.append(f"  - {clean_header_text(alert.article_title, 300)} — {clean_header_text(alert.source, 100)}")
-            lines.append(f"    {clean_header_text(alert.article_url, 2000)}")
-        if len(alerts) > limit:
-            lines.append(f"  … and {len(alerts) - limit} more")
-        lines.append("")
-    return "\n".join(lines)
-
-
 def digest_log_line(digest: Digest) -> str:
     """Return the one log line for a digest: counts per topic."""
     counts = ", ".join(f"{clean_header_text(topic_id, 100)}={len(alerts)}" for topic_id, _, alerts in digest.by_topic())
     return f"digest reason={digest.reason!r} alerts={len(digest.alerts)} {counts}"
-
-
-def sample_digest(alerts: Sequence[Alert], *, digest_id: str, now: datetime) -> Digest:
-    """Return a digest of ``alerts`` (used by ``monitor test-alert --digest``)."""
-    return Digest(digest_id, tuple(alerts), now)

@@ -143,7 +143,7 @@ async def _store_entry(
         rt.topic_titles,
         channels_for=_router(rt, source, article),
         story=stories.story_state(rt.db, member) if matches else None,  # most articles match nothing: no read
-        updates_for=partial(dedup.update_channels, rt.settings.routes),
+        updates_for=rt.settings.update_channels,
     )
     saved = stories.save_in_story(
         rt.db,

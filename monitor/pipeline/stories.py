@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from monitor import dedup
-from monitor.store import Db, stories
+from monitor.store import Db, stories, story_queries
 
 
 def place(
@@ -43,7 +43,7 @@ def backfill_stories(
     Returns how many articles were grouped; running it again finds none left.
     """
     done = after = 0
-    while rows := stories.unstoried_articles(db, after_id=after, limit=batch):
+    while rows := story_queries.unstoried_articles(db, after_id=after, limit=batch):
         with db.transaction():
             for article_id, url, text, fetched_at in rows:
                 member, _ = place(db, dedup.signature(text), url)

@@ -38,7 +38,8 @@ class TopicVerdict:
 class RouteVerdict:
     """What one route did with a hit."""
 
-    route: int
+    route: int  # its position in the config
+    key: str  # its stable identity, as stored with the deliveries it decided
     channels: list[str]
     taken: bool
     why: str  # the route's timing when taken, the filter that refused it otherwise
@@ -163,7 +164,9 @@ def _routes_and_fates(
         verdicts = []
         for index, route in enumerate(settings.routes):
             refusal = route.refusal(topic_id, hit.score, stored.language, source)
-            verdicts.append(RouteVerdict(index, list(route.channels), refusal is None, refusal or route.timing()))
+            verdicts.append(
+                RouteVerdict(index, route.key, list(route.channels), refusal is None, refusal or route.timing())
+            )
         result.routes[topic_id] = verdicts
         wanted = settings.channels_for(topic_id, hit.score, language=stored.language, source=source)
         for channel in wanted:

@@ -1,9 +1,10 @@
 """The store stage: every read and write of the SQLite database goes through this package."""
 
-from monitor.store.articles import SavedArticle, find_article, insert_article, mark_seen, save_article, unseen_keys
+from monitor.store.articles import SavedArticle, find_article, insert_article, mark_seen, save_article
 from monitor.store.db import Db, Rows, database_name, open_database, schema_version
 from monitor.store.deliveries import (
     PendingDelivery,
+    adopt_route_keys,
     delivery_counts,
     mark_delivery_failed,
     mark_delivery_sent,
@@ -28,6 +29,7 @@ __all__ = [
     "SavedArticle",
     "SourceRow",
     "SourceState",
+    "adopt_route_keys",
     "database_name",
     "delivery_counts",
     "enable_source",
@@ -46,5 +48,4 @@ __all__ = [
     "schema_version",
     "source_state",
     "sync_sources",
-    "unseen_keys",
 ]

@@ -3,28 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from monitor.models import Article
 from monitor.store.db import Db
 from monitor.store.deliveries import HitPlan, record_hits
-
-
-def unseen_keys(db: Db, source_id: str, keys: Iterable[str]) -> set[str]:
-    """Return the item keys of ``source_id`` that have not been processed yet."""
-    wanted = set(keys)
-    if not wanted:
-        return set()
-    seen = {
-        row[0]
-        for row in db.execute(
-            f"SELECT item_key FROM seen_items WHERE source_id = ? AND item_key IN ({', '.join('?' for _ in wanted)})",
-            [source_id, *wanted],
-        ).fetchall()
-    }
-    return wanted - seen
 
 
 def mark_seen(db: Db, source_id: str, item_key: str, article_id: int | None, now: datetime) -> None:
@@ -62,9 +46,11 @@ def insert_article(
     if existing is not None:
         return existing, False
     with db.transaction():
-        article_id = db.execute(
+        # Another daemon of a shared database may store the same article at the same moment: then it is known.
+        inserted = db.execute(
             "INSERT INTO articles (url, link, source_id, title, text, summary, authors, published, language,"
-            " site_name, content_hash, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            " site_name, content_hash, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (url) DO NOTHING RETURNING id",
             [
                 url,
                 link,
@@ -79,8 +65,12 @@ def insert_article(
                 fingerprint,
                 now.isoformat(),
             ],
-        ).fetchone()[0]
-    return int(article_id), True
+        ).fetchone()
+    if inserted is None:
+        found = find_article(db, url)
+        assert found is not None, url
+        return found, False
+    return int(inserted[0]), True
 
 
 @dataclass(frozen=True, slots=True)

@@ -266,10 +266,10 @@ def next_attempt_at(db: Db, channel_id: str) -> datetime | None:
 
 
 def mark_delivery_sent(
-    db: Db, delivery_id: int, now: datetime, *, outcome: str | None = None, route: int | None = None
+    db: Db, delivery_id: int, now: datetime, *, outcome: str | None = None, route: str | None = None
 ) -> None:
-    """Mark a delivery done, with the receiver's answer."""
-    sends.mark_sent(db, sends.ALERTS, delivery_id, now, outcome=outcome, route=route)
+    """Mark a delivery done, with the receiver's answer and the key of the route that sent it instantly."""
+    sends.mark_sent(db, sends.ALERTS, delivery_id, now, outcome=outcome, route_key=route)
 
 
 def mark_delivery_failed(
@@ -279,13 +279,36 @@ def mark_delivery_failed(
     sends.mark_failed(db, sends.ALERTS, delivery_id, error=error, permanent=permanent, retry_at=retry_at, dead=dead)
 
 
-def hold_delivery(db: Db, delivery_id: int, *, route: int, until: datetime) -> None:
-    """Hold a delivery for its route's digest, to be bundled at ``until``."""
+def hold_delivery(db: Db, delivery_id: int, *, route: str, until: datetime) -> None:
+    """Hold a delivery for the digest of the route with key ``route``, to be bundled at ``until``."""
     with db.transaction():
         db.execute(
-            "UPDATE deliveries SET status = 'held', route = ?, hold_until = ? WHERE id = ? AND status = 'pending'",
+            "UPDATE deliveries SET status = 'held', route_key = ?, hold_until = ? WHERE id = ? AND status = 'pending'",
             [route, until.isoformat(), delivery_id],
         )
+
+
+def adopt_route_keys(db: Db, keys: Sequence[str]) -> int:
+    """Give deliveries stored with a route's position (before route keys) the key of the route at that position
+    in ``keys`` (the config's routes, in order); return how many changed.
+
+    Meant for the first start after the upgrade, with the config those positions were stored under; a position
+    past the end gets a key of its own, so its held deliveries still bundle together. Mapped rows lose their
+    position, so this maps each row once.
+    """
+    with db.transaction():
+        positions = [
+            int(r[0])
+            for r in db.execute("SELECT DISTINCT route FROM deliveries WHERE route IS NOT NULL AND route_key IS NULL")
+        ]
+        changed = 0
+        for position in positions:
+            key = keys[position] if 0 <= position < len(keys) else f"route-{position}-removed"
+            changed += db.execute(
+                "UPDATE deliveries SET route_key = ?, route = NULL WHERE route = ? AND route_key IS NULL",
+                [key, position],
+            ).rowcount
+    return changed
 
 
 def delivery_counts(db: Db) -> dict[str, int]:

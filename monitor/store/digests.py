@@ -4,25 +4,25 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from typing import Any
 
 from monitor.store import sends
 from monitor.store.db import Db
 from monitor.store.deliveries import ALERT_COLUMNS, PendingDelivery, delivery_from_row
 
 
-def due_holds(db: Db, now: datetime) -> list[tuple[int, str]]:
-    """Return (route, channel) of every group of held deliveries whose digest time has come."""
+def due_holds(db: Db, now: datetime) -> list[tuple[str, str]]:
+    """Return (route key, channel) of every group of held deliveries whose digest time has come."""
     rows = db.execute(
-        "SELECT DISTINCT route, channel_id FROM deliveries WHERE status = 'held' AND hold_until <= ?"
-        " ORDER BY route, channel_id",
+        "SELECT DISTINCT route_key, channel_id FROM deliveries WHERE status = 'held' AND hold_until <= ?"
+        " ORDER BY route_key, channel_id",
         [now.isoformat()],
     )
-    return [(int(r[0]), r[1]) for r in rows]
+    return [(str(r[0]), r[1]) for r in rows]
 
 
-def bundle_held(db: Db, route: int, channel_id: str, now: datetime) -> str | None:
-    """Bundle the due held deliveries of one route and channel into a digest; return its id (None: none due).
+def bundle_held(db: Db, route: str, channel_id: str, now: datetime) -> str | None:
+    """Bundle the due held deliveries of one route (by key) and channel into a digest; return its id (None: none
+    due).
 
     The id is derived from the deliveries it holds, so the digest keeps its webhook-id / Message-ID on every retry.
     """
@@ -30,7 +30,8 @@ def bundle_held(db: Db, route: int, channel_id: str, now: datetime) -> str | Non
         ids = [
             r[0]
             for r in db.execute(
-                "SELECT id FROM deliveries WHERE status = 'held' AND route = ? AND channel_id = ? AND hold_until <= ?"
+                "SELECT id FROM deliveries WHERE status = 'held' AND route_key = ? AND channel_id = ?"
+                " AND hold_until <= ?"
                 " ORDER BY id",
                 [route, channel_id, now.isoformat()],
             )
@@ -47,14 +48,14 @@ def bundle_held(db: Db, route: int, channel_id: str, now: datetime) -> str | Non
     return digest_id
 
 
-def due_bundles(db: Db, now: datetime) -> list[tuple[str, str, int]]:
-    """Return (digest id, channel, route) of every bundled digest due to be sent."""
+def due_bundles(db: Db, now: datetime) -> list[tuple[str, str, str]]:
+    """Return (digest id, channel, route key) of every bundled digest due to be sent."""
     rows = db.execute(
-        "SELECT digest_id, channel_id, min(route) FROM deliveries WHERE status = 'bundled'"
+        "SELECT digest_id, channel_id, min(route_key) FROM deliveries WHERE status = 'bundled'"
         " AND (next_attempt_at IS NULL OR next_attempt_at <= ?) GROUP BY digest_id, channel_id ORDER BY min(id)",
         [now.isoformat()],
     )
-    return [(r[0], r[1], int(r[2])) for r in rows]
+    return [(r[0], r[1], str(r[2])) for r in rows]
 
 
 def bundle_deliveries(db: Db, digest_id: str) -> list[PendingDelivery]:
@@ -78,10 +79,10 @@ def next_digest_time(db: Db) -> datetime | None:
     return datetime.fromisoformat(row[0]) if row and row[0] else None
 
 
-def sent_since(db: Db, channel_id: str, route: int, since: datetime) -> int:
-    """Return how many alerts of a route went out instantly on a channel since ``since`` (for max_per_hour)."""
+def sent_since(db: Db, channel_id: str, route: str, since: datetime) -> int:
+    """Return how many alerts of a route (by key) went out instantly on a channel since ``since`` (max_per_hour)."""
     row = db.execute(
-        "SELECT count(*) FROM deliveries WHERE channel_id = ? AND route = ? AND digest_id IS NULL AND sent_at >= ?",
+        "SELECT count(*) FROM deliveries WHERE channel_id = ? AND route_key = ? AND digest_id IS NULL AND sent_at >= ?",
         [channel_id, route, since.isoformat()],
     ).fetchone()
     return int(row[0]) if row else 0
@@ -94,12 +95,6 @@ def hit_counts(db: Db, topic_id: str, since: datetime, until: datetime) -> int:
         [topic_id, since.isoformat(), until.isoformat()],
     ).fetchone()
     return int(row[0]) if row else 0
-
-
-def digest_status(db: Db, digest_id: str) -> dict[str, Any]:
-    """Return the statuses of a digest's deliveries and how many (for tests and the CLI)."""
-    rows = db.execute("SELECT status, count(*) FROM deliveries WHERE digest_id = ? GROUP BY status", [digest_id])
-    return {r[0]: r[1] for r in rows}
 
 
 def first_hit_at(db: Db) -> datetime | None:

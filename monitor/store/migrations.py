@@ -301,6 +301,13 @@ def m012_feedback(db: Database) -> None:
     db.execute("CREATE TABLE store_keys (name TEXT PRIMARY KEY, value TEXT NOT NULL, created_at TEXT NOT NULL)")
 
 
+def m013_route_keys(db: Database) -> None:
+    """The route that decided a delivery by its stable key (config.RouteConfig.key), not by its position in the
+    list, which a reordered config gives to another route. Old positions are mapped once, at the next start
+    (store.adopt_route_keys); ``route`` stays for rows written before."""
+    db.table("deliveries").add_column("route_key", str)
+
+
 Step = Callable[[Database], None]
 
 # The order of application: databases in use recorded these names in this order; append new steps at the end.
@@ -317,6 +324,7 @@ STEPS: tuple[Step, ...] = (
     m010_one_alert_per_story,
     m011_leases,
     m012_feedback,
+    m013_route_keys,
 )
 
 # Steps that cannot run inside a transaction (VACUUM).

@@ -142,12 +142,6 @@ def mark_notice_failed(
     sends.mark_failed(db, sends.NOTICES, delivery_id, error=error, permanent=permanent, retry_at=retry_at, dead=dead)
 
 
-def notice_counts(db: Db) -> dict[tuple[str, str], int]:
-    """Return notice deliveries per (channel, status)."""
-    rows = db.execute("SELECT channel_id, status, count(*) FROM notice_deliveries GROUP BY channel_id, status")
-    return {(r[0], r[1]): int(r[2]) for r in rows}
-
-
 def list_notices(db: Db, limit: int = 50) -> list[Notice]:
     """Return the newest notices, newest first (for tests and the CLI)."""
     rows = db.execute(

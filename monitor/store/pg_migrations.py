@@ -136,6 +136,11 @@ def p004_one_alert_per_story(db: Db) -> None:
         db.execute(statement)
 
 
+def p005_route_keys(db: Db) -> None:
+    """SQLite's m013: the key of the route that decided a delivery, instead of its position in the list."""
+    db.execute("ALTER TABLE deliveries ADD COLUMN route_key TEXT")
+
+
 Step = Callable[[Db], None]
 
 # The order of application; append new steps at the end, never edit an applied one.
@@ -144,6 +149,7 @@ STEPS: tuple[Step, ...] = (
     p002_article_search,
     p003_leases_feedback,
     p004_one_alert_per_story,
+    p005_route_keys,
 )
 
 # Two int4 keys: this lock, in this schema (tests migrate many schemas of one database at once).

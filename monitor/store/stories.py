@@ -15,15 +15,7 @@ from monitor.models import Article
 from monitor.store.articles import insert_article, mark_seen
 from monitor.store.db import Db
 from monitor.store.deliveries import HitPlan, UpdateIntent, insert_delivery, live_alerts, record_hits
-
-# Read-side queries live in story_queries; re-exported so ``stories.story_ref`` and friends keep working.
-from monitor.store.story_queries import StoryRow as StoryRow
-from monitor.store.story_queries import attach_stories as attach_stories
-from monitor.store.story_queries import list_stories as list_stories
-from monitor.store.story_queries import outlets_of as outlets_of
-from monitor.store.story_queries import story_ref as story_ref
-from monitor.store.story_queries import unstoried_articles as unstoried_articles
-from monitor.store.story_queries import with_story as with_story
+from monitor.store.story_queries import outlets_of
 
 # The most similar articles by shared bands are checked; more would only cost time on boilerplate-heavy bodies.
 MAX_CANDIDATES = 50

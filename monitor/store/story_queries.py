@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from monitor.models import Alert, StoryRef
+from monitor.models import StoryRef
 from monitor.store.db import Db
 from monitor.store.deliveries import PendingDelivery
 
@@ -57,11 +56,6 @@ def with_story(db: Db, pending: PendingDelivery) -> PendingDelivery:
     """Return ``pending`` with its alert's story attached (its size and outlets as of now)."""
     ref = story_ref(db, pending.alert.article_url, pending.id)
     return pending if ref is None else replace(pending, alert=replace(pending.alert, story=ref))
-
-
-def attach_stories(db: Db, alerts: Sequence[Alert]) -> list[Alert]:
-    """Return ``alerts`` with their stories attached (for callers that hold alerts rather than deliveries)."""
-    return [replace(a, story=ref) if (ref := story_ref(db, a.article_url)) else a for a in alerts]
 
 
 @dataclass(frozen=True, slots=True)

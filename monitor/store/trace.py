@@ -44,7 +44,7 @@ class TracedDelivery:
     channel_id: str
     status: str
     attempts: int
-    route: int | None
+    route: str | None  # the key of the route that decided it (config.RouteConfig.key)
     hold_until: str | None
     digest_id: str | None
     last_error: str | None
@@ -57,7 +57,7 @@ class TracedDelivery:
 def deliveries_of(db: Db, article_id: int) -> list[TracedDelivery]:
     """Return every delivery queued for an article's hits, story updates marked."""
     rows = db.execute(
-        "SELECT h.topic_id, d.channel_id, d.status, d.attempts, d.route, d.hold_until, d.digest_id, d.last_error,"
+        "SELECT h.topic_id, d.channel_id, d.status, d.attempts, d.route_key, d.hold_until, d.digest_id, d.last_error,"
         " d.outcome, d.sent_at, d.next_attempt_at, su.delivery_id IS NOT NULL"
         " FROM deliveries d JOIN hits h ON h.id = d.hit_id LEFT JOIN story_updates su ON su.delivery_id = d.id"
         " WHERE h.article_id = ? ORDER BY d.id",

@@ -7,10 +7,9 @@ from pathlib import Path
 import pytest
 from dedup_helpers import TARTUS_WITHDRAWAL, add_article
 
-from monitor.config import RouteConfig
-from monitor.dedup import update_channels
+from monitor.config import FetchSettings, RouteConfig, Settings
 from monitor.models import Match
-from monitor.store import open_database
+from monitor.store import open_database, story_queries
 from monitor.store import stories as story_store
 
 HIT = (Match(topic_id="bases", score=2.0, terms=("tartus",)),)
@@ -21,8 +20,12 @@ def hook_and_desk(topic: str, score: float) -> list[str]:
     return ["hook", "desk"]
 
 
+def with_routes(routes: list[RouteConfig]) -> Settings:
+    return Settings(Path("monitor.yaml"), Path("monitor.db"), "ua", "INFO", FetchSettings(), (), (), {}, tuple(routes))
+
+
 def updates(topic: str, outlets: int) -> list[str]:
-    return update_channels(ROUTES, topic, outlets)
+    return with_routes(ROUTES).update_channels(topic, outlets)
 
 
 @pytest.fixture
@@ -59,11 +62,11 @@ def test_later_members_record_hits_without_alerting_and_one_update_goes_out(db) 
     assert all(i.startswith(story_store.UPDATE_PREFIX) for _, _, i in sent[2:])
     assert db.execute("SELECT count(*) FROM hits").fetchone()[0] == 4
 
-    ref = story_store.story_ref(db, urls[0])
+    ref = story_queries.story_ref(db, urls[0])
     assert ref is not None and (ref.size, ref.update) == (4, False)
     assert ref.outlets == tuple(f"outlet{n}.example" for n in range(4))
     update_delivery = db.execute("SELECT delivery_id FROM story_updates LIMIT 1").fetchone()[0]
-    updated = story_store.story_ref(db, urls[2], update_delivery)
+    updated = story_queries.story_ref(db, urls[2], update_delivery)
     assert updated is not None and updated.update
 
 
@@ -84,11 +87,11 @@ def test_list_stories_filters_by_topic_and_size(db) -> None:  # type: ignore[no-
     add_article(db, "https://a.example/x", TARTUS_WITHDRAWAL, matches=HIT, title="Frigates leave Tartus")
     add_article(db, "https://b.example/x", TARTUS_WITHDRAWAL, matches=HIT)
     add_article(db, "https://c.example/y", "An unrelated story about a football match in Madrid. " * 5)
-    rows = story_store.list_stories(db)
+    rows = story_queries.list_stories(db)
     assert (rows[0].size, rows[0].outlets, rows[0].title) == (2, ("a.example", "b.example"), "Frigates leave Tartus")
     assert len(rows) == 2
-    assert [r.size for r in story_store.list_stories(db, topic="bases")] == [2]
-    assert [r.size for r in story_store.list_stories(db, min_size=2)] == [2]
+    assert [r.size for r in story_queries.list_stories(db, topic="bases")] == [2]
+    assert [r.size for r in story_queries.list_stories(db, min_size=2)] == [2]
 
 
 def test_update_channels_follow_routes() -> None:
@@ -96,6 +99,7 @@ def test_update_channels_follow_routes() -> None:
         RouteConfig(topics=["*"], channels=["log"]),
         RouteConfig(topics=["bases"], channels=["hook"], story_updates=5),
     ]
-    assert update_channels(routes, "bases", 4) == []
-    assert update_channels(routes, "bases", 5) == ["hook"]
-    assert update_channels(routes, "ports", 9) == []
+    settings = with_routes(routes)
+    assert settings.update_channels("bases", 4) == []
+    assert settings.update_channels("bases", 5) == ["hook"]
+    assert settings.update_channels("ports", 9) == []

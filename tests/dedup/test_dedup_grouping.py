@@ -11,8 +11,7 @@ from dedup_variants import CORPUS, paragraphs, variants
 
 from monitor import dedup
 from monitor.extract import extract
-from monitor.store import open_database
-from monitor.store import stories as story_store
+from monitor.store import open_database, story_queries
 
 
 @pytest.fixture
@@ -46,7 +45,7 @@ def test_same_body_on_another_site_joins_the_story(db) -> None:  # type: ignore[
     first = add_article(db, "https://wire.example/a/tartus", TARTUS_WITHDRAWAL)
     copy = add_article(db, "https://paper.example/syndicated/frigates", TARTUS_WITHDRAWAL)
     assert copy.is_new and copy.joined and copy.story_id == first.story_id
-    assert story_store.outlets_of(db, first.story_id or 0) == ["wire.example", "paper.example"]
+    assert story_queries.outlets_of(db, first.story_id or 0) == ["wire.example", "paper.example"]
 
 
 def test_a_one_line_body_never_joins_a_story(db) -> None:  # type: ignore[no-untyped-def]

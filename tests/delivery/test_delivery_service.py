@@ -13,9 +13,10 @@ from delivery_peers import Answer, Receiver, queue_hits, statuses, write_config
 from faulty_db import FaultyDb
 from waiting import until
 
-from monitor import daemon, store
+from monitor import store
 from monitor.config import Settings, load_config
 from monitor.daemon import Service, open_runtime
+from monitor.service import dispatching
 from monitor.store import Db
 
 READ_OUTBOX = r"FROM deliveries d .*d\.status = 'pending'"
@@ -80,7 +81,7 @@ def test_a_reload_that_changes_channels_sends_in_flight_deliveries_once(tmp_path
 
 
 def test_a_dispatcher_that_dies_is_restarted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(daemon, "DISPATCHER_RESTART_SECONDS", 0.1)
+    monkeypatch.setattr(dispatching, "DISPATCHER_RESTART_SECONDS", 0.1)
     with Receiver() as receiver:
         config = write_config(tmp_path, [hook("hook", receiver.url)], [{"topics": ["*"], "channels": ["hook"]}])
         settings = load_config(config)

@@ -211,6 +211,15 @@ async def test_redirect_loop_is_reported(server: FeedServer, client: httpx.Async
     server.routes["/b"] = Reply(302, {"Location": "/a"})
     with pytest.raises(FetchError) as info:
         await fetch(client, server.url("/a"))
+    assert info.value.reason == "redirects" and "loop" in str(info.value)
+    assert len(server.requests) == 2  # stopped at the first URL seen twice (the loop pages had, now for feeds too)
+
+
+async def test_long_feed_redirect_chain_stops_at_the_limit(server: FeedServer, client: httpx.AsyncClient) -> None:
+    for hop in range(15):
+        server.routes[f"/r{hop}"] = Reply(302, {"Location": f"/r{hop + 1}"})
+    with pytest.raises(FetchError) as info:
+        await fetch(client, server.url("/r0"))
     assert info.value.reason == "redirects"
     assert len(server.requests) == 11  # the first request and ten redirects, then we stop
 

@@ -16,11 +16,12 @@ from faulty_db import FaultyDb, writes
 from ops_peers import MONITOR, Daemon, free_port, http_get, write_config
 from waiting import until
 
-from monitor import daemon, ops, store
+from monitor import ops, store
 from monitor.config import Settings, load_config
 from monitor.daemon import Service, open_runtime
 from monitor.demo.site import NewsSite
 from monitor.errors import StoreError
+from monitor.service import jobs
 from monitor.store import Db
 
 
@@ -58,7 +59,7 @@ def test_healthz_is_503_naming_the_database_when_its_details_fail() -> None:
 
 
 def test_heartbeat_and_healthz_survive_database_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(daemon, "HEARTBEAT_SECONDS", 0.1)
+    monkeypatch.setattr(jobs, "HEARTBEAT_SECONDS", 0.1)
     port = free_port()
     settings = load_config(
         write_config(tmp_path / "monitor.yaml", [], health={"enabled": True, "listen": f"127.0.0.1:{port}"})
@@ -121,9 +122,9 @@ def test_a_reload_keeps_fetch_and_health_settings_until_restart(tmp_path: Path, 
                 health={"enabled": True, "listen": "127.0.0.1:1"},
             )
             ok = await service.reload()
-            assert service.scheduler is not None
-            service.scheduler.shutdown(wait=False)
-            return rt.settings, ok
+            assert service.polls.scheduler is not None
+            service.polls.scheduler.shutdown(wait=False)
+            return service.rt.settings, ok  # the Runtime the reload swapped in
 
     after, ok = asyncio.run(scenario())
     assert ok

@@ -107,18 +107,18 @@ async def _next_run(settings: Settings, *, reload_with: dict[str, object] | None
     """Start the daemon's scheduler on ``settings`` (a restart), optionally reload, and return the source's next run."""
     async with open_runtime(settings) as rt:
         service = Service(rt)
-        service._start_scheduler(keep={})
+        service.polls.start()
         try:
             if reload_with is not None:
                 _rewrite(settings.path, **reload_with)
                 assert await service.reload()
-            assert service.scheduler is not None
-            job = service.scheduler.get_job(settings.sources[0].id)
+            assert service.polls.scheduler is not None
+            job = service.polls.scheduler.get_job(settings.sources[0].id)
             assert job is not None and job.next_run_time is not None
             return job.next_run_time  # type: ignore[no-any-return]
         finally:
-            assert service.scheduler is not None
-            service.scheduler.shutdown(wait=False)
+            assert service.polls.scheduler is not None
+            service.polls.scheduler.shutdown(wait=False)
             await asyncio.sleep(0)
 
 

@@ -28,15 +28,10 @@ async def test_job_is_moved_to_next_run_and_removed_when_disabled() -> None:
         if len(polled) >= 2:
             done.set()
 
-    async def nothing() -> None:
-        return None
-
     backing_off, gone = source(1), source(2)
     scheduler = build_scheduler(
         [backing_off, gone],
         poll=poll,
-        retry_deliveries=nothing,
-        retry_interval=3600,
         now=datetime.now(UTC) - timedelta(seconds=10),
         next_run=lambda s: later if s is backing_off else None,
     )
@@ -60,16 +55,11 @@ async def test_remembered_next_poll_survives_a_restart_and_disabled_sources_get_
     async def poll(s: Source) -> None:
         return None
 
-    async def nothing() -> None:
-        return None
-
     now = datetime.now(UTC)
     waiting, gone, fresh = source(1), source(2), source(3)
     scheduler = build_scheduler(
         [waiting, gone, fresh],
         poll=poll,
-        retry_deliveries=nothing,
-        retry_interval=3600,
         now=now,
         planned={waiting.id: now + timedelta(hours=1), fresh.id: now - timedelta(hours=1)},
         disabled={gone.id},
@@ -90,8 +80,8 @@ async def test_first_polls_of_many_sources_are_spread_not_fired_at_once() -> Non
 
     now = datetime(2026, 1, 1, tzinfo=UTC)
     many = [Source(f"src-{n}", f"Source {n}", f"http://127.0.0.1:1/{n}.xml", interval=600) for n in range(10_000)]
-    scheduler = build_scheduler(many, poll=nothing, retry_deliveries=nothing, retry_interval=3600, now=now)
-    offsets = sorted((j.next_run_time - now).total_seconds() for j in scheduler.get_jobs() if j.id != "deliveries")
+    scheduler = build_scheduler(many, poll=nothing, now=now)
+    offsets = sorted((j.next_run_time - now).total_seconds() for j in scheduler.get_jobs())
     assert len(offsets) == 10_000 and 190 <= offsets[-1] <= 200
     per_second: dict[int, int] = {}
     for offset in offsets:
@@ -99,5 +89,5 @@ async def test_first_polls_of_many_sources_are_spread_not_fired_at_once() -> Non
     assert max(per_second.values()) < 100  # ~50 a second, with random clumping
 
     few = [Source(f"src-{n}", f"Source {n}", f"http://127.0.0.1:1/{n}.xml", interval=600) for n in range(20)]
-    scheduler = build_scheduler(few, poll=nothing, retry_deliveries=nothing, retry_interval=3600, now=now)
-    assert all((j.next_run_time - now).total_seconds() <= 5 for j in scheduler.get_jobs() if j.id != "deliveries")
+    scheduler = build_scheduler(few, poll=nothing, now=now)
+    assert all((j.next_run_time - now).total_seconds() <= 5 for j in scheduler.get_jobs())
