@@ -22,6 +22,7 @@ from monitor.dispatch import Dispatcher, check_health, check_spikes, deliver_due
 from monitor.errors import ConfigError
 from monitor.extract import warm_up
 from monitor.fetch import HostLimiter, RobotsCache, build_client
+from monitor.marks import topic_marks_for
 from monitor.match import Matcher
 from monitor.match.semantic import semantic_status
 from monitor.pipeline import SourceProbe, poll_all, probe_source
@@ -45,13 +46,14 @@ async def open_runtime(settings: Settings, *, scratch: bool = False, db: Db | No
     ``scratch``: an empty in-memory database instead of the configured one (``monitor check --probe``).
     ``db``: this open database instead (tests hand in one that fails on purpose); closed with the runtime.
     """
-    matcher = Matcher(settings.topics)  # loads the model of the extra 'semantic' now, not in the first poll
-    meaning = semantic_status(settings.topics)
-    if meaning:
-        log.info("%s", meaning)
     warm_up()
     if db is None:
         db = store.open_database(None if scratch else settings.database)
+    # Loads the model of the extra 'semantic' now, not in the first poll; hits analysts marked become examples.
+    matcher = Matcher(settings.topics, marks=topic_marks_for(settings.topics, db))
+    meaning = semantic_status(settings.topics)
+    if meaning:
+        log.info("%s", meaning)
     client = build_client(
         user_agent=settings.user_agent, timeout=settings.fetch.timeout, concurrency=settings.fetch.concurrency
     )
@@ -140,7 +142,7 @@ class Service:
             self.current,
             polls_in_flight=lambda: len(self.polls.in_flight),
             scheduler_running=lambda: self.polls.running,
-            tick_interval=heartbeat_interval(),
+            tick_interval=heartbeat_interval(rt.settings.lease if rt.shared else None),
         )
         self.metrics = self.status.metrics
         self.polls = Polls(self.current, self.metrics, self.dispatcher.wake)

@@ -22,6 +22,11 @@ def as_marked(mark: Mark) -> Marked:
     return Marked(f"marked hit #{mark.hit_id}", mark.relevant, lead_text(MatchDocument(mark.title, mark.text)))
 
 
+def topic_marks_for(topics: Sequence[Topic], db: Db) -> dict[str, list[Marked]]:
+    """Return the marks the matcher takes for ``topics``: none unless some topic matches by meaning."""
+    return matcher_marks(db) if any(t.semantic is not None for t in topics) else {}
+
+
 def matcher_marks(db: Db) -> dict[str, list[Marked]]:
     """Return every topic's marks, oldest first, for ``Matcher(marks=...)``."""
     found: dict[str, list[Marked]] = defaultdict(list)

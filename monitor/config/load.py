@@ -81,6 +81,7 @@ def load_config(path: str | Path, environ: Mapping[str, str] | None = None, *, c
         meta_alerts=config.meta_alerts,
         spikes=config.spikes,
         stories=config.stories,
+        lease=config.lease,
     )
 
 

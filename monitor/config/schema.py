@@ -583,6 +583,11 @@ class ConfigFile(_Model):
     meta_alerts: MetaAlertSettings = Field(default_factory=MetaAlertSettings)
     spikes: SpikeSettings = Field(default_factory=SpikeSettings)
     stories: StorySettings = Field(default_factory=StorySettings)
+    lease: Duration = Field(
+        60.0,
+        description="several daemons on one PostgreSQL database: how long a daemon's hold on a source, a send or a"
+        " periodic job lasts unless renewed, so a dead daemon's work is taken over after this",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -620,6 +625,7 @@ class Settings:
     meta_alerts: MetaAlertSettings = field(default_factory=MetaAlertSettings)
     spikes: SpikeSettings = field(default_factory=SpikeSettings)
     stories: StorySettings = field(default_factory=StorySettings)
+    lease: float = 60.0
 
     @property
     def database_file(self) -> Path | None:

@@ -292,7 +292,7 @@ class Dispatcher:
             await self._attempt_claimed(send)
             return
         try:
-            mine = sends.claim(self.rt.db, send.box, send.key, self.rt.node, self.rt.clock())
+            mine = sends.claim(self.rt.db, send.box, send.key, self.rt.node, self.rt.clock(), self.rt.settings.lease)
         except Exception:  # noqa: BLE001 - logged by _trouble, then backed off; the send stays waiting
             self._trouble(f"claiming {send.kind} {send.message.id}")
             return

@@ -24,7 +24,7 @@ from monitor.config import HEALTH_TOPIC, Settings
 from monitor.fetch.policy import SILENT_GAPS
 from monitor.models import Notice
 from monitor.runtime import Runtime
-from monitor.store import digests, maintenance, notices, source_state
+from monitor.store import digests, leases, maintenance, notices, source_state
 
 log = logging.getLogger("monitor.watch")
 
@@ -53,6 +53,9 @@ def check_spikes(rt: Runtime, topic_ids: Iterable[str]) -> int:
     for topic_id in sorted(set(topic_ids)):
         channels = settings.notice_channels(topic_id, spike=True)
         if not channels or first is None:
+            continue
+        # Several daemons: the cooldown is a read before a write, so one daemon at a time checks a topic.
+        if rt.shared and not leases.claim_lease(db, f"job:spike:{topic_id}", rt.node, now, rt.settings.lease):
             continue
         last = notices.last_notice_at(db, SPIKE, topic_id)
         if last is not None and now - last < timedelta(seconds=spikes.cooldown):
@@ -189,8 +192,14 @@ def database_bytes(path: Path | None) -> int:
 
 
 def check_health(rt: Runtime) -> int:
-    """Compare the health conditions with those recorded: alert new ones, remind old ones, report recoveries."""
+    """Compare the health conditions with those recorded: alert new ones, remind old ones, report recoveries.
+
+    With several daemons on one database one of them checks (the holder of the ``job:health`` lease, which it
+    keeps by checking again before the lease ends): conditions are read, then written.
+    """
     settings, db, now = rt.settings, rt.db, rt.clock()
+    if rt.shared and not leases.claim_lease(db, "job:health", rt.node, now, settings.lease):
+        return 0
     current = {f.key: f for f in health_findings(settings, rt, now)}
     active = notices.active_conditions(db)
     remind = timedelta(seconds=settings.meta_alerts.remind_every)

@@ -2,7 +2,7 @@
 
 from monitor.ops.archive import database_stats
 from monitor.ops.health import Health, ping_database
-from monitor.ops.http import OpsServer
+from monitor.ops.http import FeedbackDesk, OpsServer
 from monitor.ops.lock import InstanceLock, lock_path
 from monitor.ops.logs import config_secrets, configure_logging, redact, update_secrets
 from monitor.ops.metrics import Metrics
@@ -10,6 +10,7 @@ from monitor.ops.retention import PruneResult, prune, prune_step, vacuum
 from monitor.ops.unit import render_unit
 
 __all__ = [
+    "FeedbackDesk",
     "Health",
     "InstanceLock",
     "Metrics",

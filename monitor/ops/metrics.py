@@ -27,6 +27,12 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
+        self.leases = Gauge(
+            "monitor_source_leases",
+            "Sources this daemon holds a lease on (several daemons on one database).",
+            registry=r,
+        )
+        self.node = Gauge("monitor_node_info", "This daemon among those sharing a database.", ["node"], registry=r)
         self.polls = Counter(
             "monitor_polls", "Source polls by outcome (ok, not_modified, failed).", ["outcome"], registry=r
         )

@@ -53,7 +53,7 @@ async def poll_source(rt: Runtime, source: Source, stats: CycleStats, *, fresh: 
         return
     if rt.shared:
         # Another daemon of the database may hold it, or have polled it a moment ago (its job fired first).
-        if not leases.claim_source(rt.db, source.id, rt.node, rt.clock(), fresh=fresh):
+        if not leases.claim_source(rt.db, source.id, rt.node, rt.clock(), rt.settings.lease, fresh=fresh):
             log.debug("source taken by another daemon: %s", source.name)
             return
         try:

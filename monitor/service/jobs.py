@@ -16,6 +16,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from monitor import ops, systemd
 from monitor.dispatch import check_health
 from monitor.runtime import Runtime, utc_now
+from monitor.store import leases
 
 log = logging.getLogger("monitor.daemon")
 
@@ -24,6 +25,7 @@ DELIVERY_RETRY_SECONDS = 30.0
 HEARTBEAT_SECONDS = 15.0
 RETENTION_EVERY = timedelta(days=1)
 RETENTION_FIRST_AFTER = timedelta(minutes=5)  # not at startup: let the first polls have the database
+RETENTION_LEASE = RETENTION_EVERY.total_seconds() / 2  # one daemon of several prunes each day
 
 
 def run_check(check: Callable[[], int], wake: Callable[[], None]) -> None:
@@ -36,9 +38,18 @@ def run_check(check: Callable[[], int], wake: Callable[[], None]) -> None:
         log.exception("notice check failed; it runs again at the next poll or heartbeat")
 
 
-def heartbeat_interval() -> float:
-    """Return how often the heartbeat beats: HEARTBEAT_SECONDS, or more often when systemd's watchdog wants it."""
-    return min(HEARTBEAT_SECONDS, systemd.watchdog_interval() or HEARTBEAT_SECONDS)
+def heartbeat_interval(lease: float | None = None) -> float:
+    """Return how often the heartbeat beats: HEARTBEAT_SECONDS, or more often when systemd's watchdog wants it,
+    or when leases on a shared database (``lease`` seconds) must be renewed sooner."""
+    beat = min(HEARTBEAT_SECONDS, systemd.watchdog_interval() or HEARTBEAT_SECONDS)
+    return min(beat, lease / 3) if lease else beat
+
+
+def renew_and_count(rt: Runtime) -> int:
+    """Renew this daemon's leases (polls and sends in flight); return how many sources it holds."""
+    now = rt.clock()
+    leases.renew_leases(rt.db, rt.node, now, rt.settings.lease)
+    return leases.held_leases(rt.db, rt.node, now)
 
 
 class Jobs:
@@ -100,8 +111,13 @@ class Jobs:
         self._wake()
 
     async def prune(self) -> None:
-        """Delete what is past the configured retention (monitor.ops.prune) and count it in the metrics."""
+        """Delete what is past the configured retention (monitor.ops.prune) and count it in the metrics.
+
+        With several daemons on one database, the one that takes the day's ``job:retention`` lease prunes.
+        """
         rt = self._current()
+        if rt.shared and not leases.claim_lease(rt.db, "job:retention", rt.node, rt.clock(), RETENTION_LEASE):
+            return
         retention = rt.settings.retention
         total = ops.prune(rt.db, articles_age=retention.articles, hits_age=retention.hits, now=rt.clock())
         for table, count in total.deleted.items():
@@ -116,6 +132,9 @@ class Jobs:
             try:
                 rt = self._current()
                 error = ops.ping_database(rt.db, rt.clock())
+                if rt.shared and error is None:
+                    # Polls and sends still running keep their leases; a dead daemon's expire and are taken over.
+                    self._metrics.leases.set(renew_and_count(rt))
                 self._health.tick(error)
                 healthy, _ = self._health.report()
                 self._metrics.up.set(1 if healthy else 0)

@@ -117,7 +117,8 @@ class Polls:
         started = time.monotonic()
         stats = CycleStats()
         try:
-            await poll_source(rt, source, stats)
+            # Another daemon of a shared database may have polled it a moment ago: then it waits its turn.
+            await poll_source(rt, source, stats, fresh=source.interval / 2)
             if stats.hits_by_topic:
                 run_check(lambda: check_spikes(rt, stats.hits_by_topic), self._wake)
             if stats.sources_ok:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from monitor import store
 from monitor.config import Settings, load_config
 from monitor.errors import ConfigError
+from monitor.marks import topic_marks_for
 from monitor.match import Matcher, validate_topics
 from monitor.runtime import Runtime
 
@@ -33,7 +34,7 @@ def reloaded_runtime(rt: Runtime) -> Runtime:
     errors = validate_topics(new.topics)
     if errors:
         raise ConfigError([str(e) for e in errors])
-    matcher = Matcher(new.topics)
+    matcher = Matcher(new.topics, marks=topic_marks_for(new.topics, rt.db))
     return replace(
         rt, settings=_kept_at_start(old, new), matcher=matcher, topic_titles={t.id: t.title for t in new.topics}
     )

@@ -8,6 +8,7 @@ from typing import Any
 from monitor import ops, store
 from monitor.errors import ConfigError
 from monitor.runtime import Runtime
+from monitor.store import feedback, leases
 from monitor.textutil import plural
 
 
@@ -26,6 +27,7 @@ class Status:
         self._polls_in_flight = polls_in_flight
         self.metrics = ops.Metrics()
         self.metrics.watch_database(lambda: current().db, current().settings.database_file)
+        self.metrics.node.labels(current().node).set(1)
         self.health = ops.Health(scheduler_running=scheduler_running, tick_interval=tick_interval, details=self.details)
         self._server: ops.OpsServer | None = None
 
@@ -34,11 +36,20 @@ class Status:
         health = self._current().settings.health  # a reload keeps it: the server is built once
         if not health.enabled:
             return
-        self._server = ops.OpsServer(health.listen, self.health, self.metrics.render)
+        rt = self._current()
+        desk = None
+        if health.feedback_links:
+            key = feedback.store_key(rt.db, "feedback", rt.clock())
+            desk = ops.FeedbackDesk(key, self._mark)
+        self._server = ops.OpsServer(health.listen, self.health, self.metrics.render, feedback=desk)
         try:
             await self._server.start()
         except OSError as exc:
             raise ConfigError(f"health.listen {health.listen}: cannot listen: {exc}") from exc
+
+    def _mark(self, hit_id: int, relevant: bool) -> feedback.Mark | None:
+        rt = self._current()
+        return feedback.mark_hit(rt.db, hit_id, relevant, via="link", now=rt.clock())
 
     async def close(self) -> None:
         if self._server is not None:
@@ -46,7 +57,9 @@ class Status:
 
     def details(self) -> dict[str, Any]:
         rt = self._current()
+        shared = {"node": rt.node, "source_leases": leases.held_leases(rt.db, rt.node, rt.clock())} if rt.shared else {}
         return {
+            **shared,
             "sources": len(rt.settings.sources),
             "topics": len(rt.settings.topics),
             "polls_in_flight": self._polls_in_flight(),

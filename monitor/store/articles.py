@@ -46,9 +46,11 @@ def insert_article(
     if existing is not None:
         return existing, False
     with db.transaction():
-        article_id = db.execute(
+        # Another daemon of a shared database may store the same article at the same moment: then it is known.
+        inserted = db.execute(
             "INSERT INTO articles (url, link, source_id, title, text, summary, authors, published, language,"
-            " site_name, content_hash, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            " site_name, content_hash, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (url) DO NOTHING RETURNING id",
             [
                 url,
                 link,
@@ -63,8 +65,12 @@ def insert_article(
                 fingerprint,
                 now.isoformat(),
             ],
-        ).fetchone()[0]
-    return int(article_id), True
+        ).fetchone()
+    if inserted is None:
+        found = find_article(db, url)
+        assert found is not None, url
+        return found, False
+    return int(inserted[0]), True
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,10 +65,10 @@ def mark_failed(
         )
 
 
-SEND_LEASE_SECONDS = 120.0  # longer than a send's timeout; the daemon's heartbeat renews it while it runs
+SEND_LEASE_SECONDS = 60.0  # the daemon's heartbeat renews it while the send runs
 
 
-def claim(db: Db, box: Outbox, key: int | str, owner: str, now: datetime) -> bool:
+def claim(db: Db, box: Outbox, key: int | str, owner: str, now: datetime, seconds: float = SEND_LEASE_SECONDS) -> bool:
     """Take the lease of one send for ``owner`` when several daemons share the outbox; False when another daemon
     is sending it, or it is no longer waiting and due (another daemon sent it, or put it off, since it was read).
 
@@ -81,7 +81,7 @@ def claim(db: Db, box: Outbox, key: int | str, owner: str, now: datetime) -> boo
             " AND (next_attempt_at IS NULL OR next_attempt_at <= ?)",
             [key, box.waiting, now.isoformat()],
         )
-        return bool(due) and claim_lease(db, _lease(box, key), owner, now, SEND_LEASE_SECONDS)
+        return bool(due) and claim_lease(db, _lease(box, key), owner, now, seconds)
 
 
 def release(db: Db, box: Outbox, key: int | str, owner: str) -> None:

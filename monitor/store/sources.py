@@ -89,8 +89,9 @@ def sync_sources(db: Db, sources: Iterable[Source], now: datetime) -> None:
         for source in sources:
             row = known.get(source.id)
             if row is None:
+                # Several daemons starting on one database insert the same new sources at once: the first wins.
                 db.execute(
-                    "INSERT INTO sources (id, name, url, created_at) VALUES (?, ?, ?, ?)",
+                    "INSERT INTO sources (id, name, url, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
                     [source.id, source.name, source.url, now.isoformat()],
                 )
                 known[source.id] = (source.name, source.url)

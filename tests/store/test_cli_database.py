@@ -63,7 +63,8 @@ def test_copy_then_the_same_answers_from_postgresql(tmp_path: Path, pg_url: PgSc
     copied = CliRunner().invoke(main, ["db", "copy", "-c", str(on_sqlite), "--to", url, "--batch", "2"])
     assert copied.exit_code == 0, copied.output
     assert "articles: 3 rows copied, 3 in all" in copied.output and "verified: the row counts" in copied.output
-    for command in (["hits"], ["hits", "--format", "csv"], ["sources"], ["search", "tartus"], ["stories"]):
+    commands = (["hits"], ["hits", "--format", "csv"], ["sources"], ["search", "tartus"], ["stories"], ["deliveries"])
+    for command in (*commands, ["trace", "1"], ["db", "prune"]):
         there, here = (CliRunner().invoke(main, [*command, "-c", str(c)]) for c in (on_sqlite, on_pg))
         assert here.exit_code == 0, (command, here.output)
         assert here.output == there.output, command
