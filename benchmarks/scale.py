@@ -130,8 +130,22 @@ def polled(database: str) -> int:
     return int(row[0]) if row else 0
 
 
+def postgres_cpu() -> float:
+    """Return the CPU seconds of every PostgreSQL server process now (its backends live as long as a daemon)."""
+    total = 0.0
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                if (proc / "comm").read_text().strip() == "postgres":
+                    total += _proc_stats(int(proc.name))[0]
+            except (OSError, ValueError):  # gone meanwhile
+                continue
+    return total
+
+
 def run_setup(database: str, daemons: int, args: argparse.Namespace, folder: Path, hook: int) -> dict[str, float]:
     config = write_config(folder, database, args, hook)
+    server_before = postgres_cpu()
     counts(hook, "/reset")
     before = 0
     expected = args.feeds * args.items
@@ -151,6 +165,7 @@ def run_setup(database: str, daemons: int, args: argparse.Namespace, folder: Pat
             if not delivered_at and counts(hook)[0] - before >= expected:
                 delivered_at = now
         cpu = [_proc_stats(p.pid)[0] for p in procs]
+        server = postgres_cpu() - server_before if database.startswith("postgres") else 0.0
         ids, posts = counts(hook)
     finally:
         for proc in procs:
@@ -167,6 +182,7 @@ def run_setup(database: str, daemons: int, args: argparse.Namespace, folder: Pat
         "posts": posts,
         "cpu": sum(cpu),
         "cpu_max": max(cpu),
+        "server": server,
     }
 
 
@@ -212,7 +228,8 @@ def main() -> int:
                 f"{backend:<10} x{daemons}: every feed polled in {r['polled']:.1f} s ({args.feeds / r['polled']:.0f}"
                 f" feeds/s), {r['alerts']:.0f} alerts in {r['delivered']:.1f} s "
                 f"({r['alerts'] / r['delivered']:.0f}/s; {r['posts']:.0f} POSTs so far); CPU {r['cpu']:.1f} s in all,"
-                f" {r['cpu_max']:.1f} s the busiest; vs one daemon {one['delivered'] / r['delivered']:.2f}x"
+                f" {r['cpu_max']:.1f} s the busiest, PostgreSQL {r['server']:.1f} s; vs one daemon"
+                f" {one['delivered'] / r['delivered']:.2f}x"
             )
     finally:
         site.terminate()
