@@ -73,10 +73,19 @@ def queue(db: object, settings: object, n: int, prefix: str) -> dict[str, float]
     for i in range(n):
         url = f"https://news.example.org/{prefix}/{i}"
         store.save_article(
-            db, Article(title=f"Tartus report {i}", text=f"Report {i} about the port of Tartus.", url=url),  # type: ignore[arg-type]
-            url=url, link=url, source_id="src-bench", item_key=url,
-            plan=plan_hits(url, [Match("tartus", 2.0, ("tartus",))], {"tartus": "Port of Tartus"},
-                           channels_for=lambda t, s: ["hook"]), now=datetime.now(UTC),
+            db,
+            Article(title=f"Tartus report {i}", text=f"Report {i} about the port of Tartus.", url=url),  # type: ignore[arg-type]
+            url=url,
+            link=url,
+            source_id="src-bench",
+            item_key=url,
+            plan=plan_hits(
+                url,
+                [Match("tartus", 2.0, ("tartus",))],
+                {"tartus": "Port of Tartus"},
+                channels_for=lambda t, s: ["hook"],
+            ),
+            now=datetime.now(UTC),
         )
         stored[alert_id("tartus", url, "hook")] = time.time()
     return stored
@@ -112,8 +121,10 @@ async def bench(folder: Path, port: int, alerts: int, concurrency: int) -> None:
             await asyncio.sleep(0.05)
         elapsed = time.perf_counter() - started
         got = await arrivals(client, url)
-        print(f"drained {dispatcher.stats.sent} deliveries in {elapsed:.1f} s: {dispatcher.stats.sent / elapsed:.0f}"
-              f" deliveries/s (concurrency {concurrency}; receiver got {len(got)})")
+        print(
+            f"drained {dispatcher.stats.sent} deliveries in {elapsed:.1f} s: {dispatcher.stats.sent / elapsed:.0f}"
+            f" deliveries/s (concurrency {concurrency}; receiver got {len(got)})"
+        )
 
         stored: dict[str, float] = {}
         for i in range(STREAM):
@@ -128,8 +139,10 @@ async def bench(folder: Path, port: int, alerts: int, concurrency: int) -> None:
     latencies = sorted(got[i] - t for i, t in stored.items() if i in got)
     p95 = latencies[int(len(latencies) * 0.95) - 1]
     p50 = statistics.median(latencies)
-    print(f"latency, hit stored → received, {len(latencies)} hits at {STREAM_RATE:.0f}/s: "
-          f"p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, max {latencies[-1] * 1000:.0f} ms")
+    print(
+        f"latency, hit stored → received, {len(latencies)} hits at {STREAM_RATE:.0f}/s: "
+        f"p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, max {latencies[-1] * 1000:.0f} ms"
+    )
     db.close()
 
 

@@ -62,8 +62,10 @@ def feed_body(origin: str, feed: int, items: int) -> bytes:
         f"<description>Report {k} from the harbour.</description></item>"
         for k in range(items)
     )
-    return (f'<?xml version="1.0"?><rss version="2.0"><channel><title>Feed {feed}</title><link>{origin}/</link>'
-            f"<description>d</description>{entries}</channel></rss>").encode()
+    return (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>Feed {feed}</title><link>{origin}/</link>'
+        f"<description>d</description>{entries}</channel></rss>"
+    ).encode()
 
 
 WORDS = sorted(set(PARAGRAPH.lower().replace(",", "").replace(".", "").split()))
@@ -75,8 +77,10 @@ def page_body(title: str) -> bytes:
     paragraphs = "".join(
         "<p>" + " ".join(rng.choice(WORDS) for _ in range(45)).capitalize() + ".</p>" for _ in range(6)
     )
-    return (f"<!doctype html><html lang=en><head><title>{title}</title></head><body><nav><a href=/>Home</a></nav>"
-            f"<article><h1>{title}</h1>{paragraphs}</article><footer>Footer</footer></body></html>").encode()
+    return (
+        f"<!doctype html><html lang=en><head><title>{title}</title></head><body><nav><a href=/>Home</a></nav>"
+        f"<article><h1>{title}</h1>{paragraphs}</article><footer>Footer</footer></body></html>"
+    ).encode()
 
 
 def serve(hosts: int, port: int, items: int, latency: float, ready: Connection) -> None:
@@ -87,8 +91,9 @@ def serve(hosts: int, port: int, items: int, latency: float, ready: Connection) 
                 head = await reader.readuntil(b"\r\n\r\n")
                 lines = head.split(b"\r\n")
                 path = lines[0].split(b" ")[1].decode()
-                inm = next((ln.split(b":", 1)[1].strip() for ln in lines[1:]
-                            if ln.lower().startswith(b"if-none-match:")), None)
+                inm = next(
+                    (ln.split(b":", 1)[1].strip() for ln in lines[1:] if ln.lower().startswith(b"if-none-match:")), None
+                )
                 await asyncio.sleep(latency)
                 if path.startswith("/feed/"):
                     body, kind = feed_body(origin, int(path[6:].split(".")[0]), items), b"application/rss+xml"
@@ -102,8 +107,16 @@ def serve(hosts: int, port: int, items: int, latency: float, ready: Connection) 
                 if inm == etag:
                     writer.write(b"HTTP/1.1 304 Not Modified\r\nETag: " + etag + b"\r\n\r\n")
                 else:
-                    writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: " + kind + b"\r\nETag: " + etag
-                                 + b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+                    writer.write(
+                        b"HTTP/1.1 200 OK\r\nContent-Type: "
+                        + kind
+                        + b"\r\nETag: "
+                        + etag
+                        + b"\r\nContent-Length: "
+                        + str(len(body)).encode()
+                        + b"\r\n\r\n"
+                        + body
+                    )
                 await writer.drain()
         writer.close()
 
@@ -121,8 +134,10 @@ def serve(hosts: int, port: int, items: int, latency: float, ready: Connection) 
 def write_config(
     folder: Path, *, feeds: int, hosts: int, port: int, min_delay: str, interval: str = "10m", health: int = 0
 ) -> Path:
-    sources = [{"name": f"feed {f}", "url": f"http://{host_address(f % hosts)}:{port}/feed/{f}.xml",
-                "interval": interval} for f in range(feeds)]
+    sources = [
+        {"name": f"feed {f}", "url": f"http://{host_address(f % hosts)}:{port}/feed/{f}.xml", "interval": interval}
+        for f in range(feeds)
+    ]
     config = {
         "database": "monitor.db",
         "fetch": {"timeout": "30s", "allow_private_networks": True, "min_delay": min_delay},
@@ -142,8 +157,13 @@ def write_config(
 
 def once(config: Path) -> tuple[float, str]:
     started = time.perf_counter()
-    done = subprocess.run([*MONITOR, "once", "-c", str(config)], capture_output=True, text=True, check=False,
-                          env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    done = subprocess.run(
+        [*MONITOR, "once", "-c", str(config)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
         sys.exit(f"monitor once failed:\n{done.stderr[-3000:]}")
@@ -199,10 +219,18 @@ def run_daemon(args: argparse.Namespace) -> None:
     """The daemon for a while: CPU share and RSS of its process, poll lag p95 from its /metrics after warm-up."""
     health = args.port + 1
     with tempfile.TemporaryDirectory() as tmp:
-        config = write_config(Path(tmp), feeds=args.feeds, hosts=args.hosts, port=args.port, min_delay="1s",
-                              interval=args.interval, health=health)
-        daemon = subprocess.Popen([*MONITOR, "run", "-c", str(config)], stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL)
+        config = write_config(
+            Path(tmp),
+            feeds=args.feeds,
+            hosts=args.hosts,
+            port=args.port,
+            min_delay="1s",
+            interval=args.interval,
+            health=health,
+        )
+        daemon = subprocess.Popen(
+            [*MONITOR, "run", "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         try:
             started = time.monotonic()
             samples = []
@@ -222,12 +250,18 @@ def run_daemon(args: argparse.Namespace) -> None:
             end, cpu, _ = samples[-1]
             rss_max = max(r for _, _, r in samples)
             rss_steady = [r for t, _, r in samples if t >= warm_at]
-            print(f"daemon: {args.feeds} feeds on {args.hosts} hosts, {args.latency * 1000:.0f} ms, interval "
-                  f"{args.interval}, {args.daemon_minutes:g} minutes (the first {args.warmup:g} are warm-up)")
-            print(f"  poll lag p95 after warm-up <= {p95:g} s over {polls:.0f} polls (whole run: <= {p95_all:g} s, "
-                  f"{polls_all:.0f} polls)")
-            print(f"  CPU: {100 * (cpu - warm_cpu) / (end - warm_at):.1f} % of a core after warm-up, "
-                  f"{100 * cpu / end:.1f} % over the whole run")
+            print(
+                f"daemon: {args.feeds} feeds on {args.hosts} hosts, {args.latency * 1000:.0f} ms, interval "
+                f"{args.interval}, {args.daemon_minutes:g} minutes (the first {args.warmup:g} are warm-up)"
+            )
+            print(
+                f"  poll lag p95 after warm-up <= {p95:g} s over {polls:.0f} polls (whole run: <= {p95_all:g} s, "
+                f"{polls_all:.0f} polls)"
+            )
+            print(
+                f"  CPU: {100 * (cpu - warm_cpu) / (end - warm_at):.1f} % of a core after warm-up, "
+                f"{100 * cpu / end:.1f} % over the whole run"
+            )
             print(f"  RSS: max {rss_max:.0f} MB; after warm-up {min(rss_steady):.0f}-{max(rss_steady):.0f} MB")
         finally:
             daemon.terminate()
@@ -242,16 +276,21 @@ def main() -> int:
     parser.add_argument("--latency", type=float, default=0.05)
     parser.add_argument("--naive", type=int, default=50, help="feeds the naive loop reads (scaled to all)")
     parser.add_argument("--port", type=int, default=18080)
-    parser.add_argument("--daemon-minutes", type=float, default=0,
-                        help="instead: run the daemon this long and report lag, CPU and RSS (the issue's scale run: "
-                             "--feeds 10000 --hosts 1000 --latency 0.1 --items 1 --daemon-minutes 22)")
+    parser.add_argument(
+        "--daemon-minutes",
+        type=float,
+        default=0,
+        help="instead: run the daemon this long and report lag, CPU and RSS (the issue's scale run: "
+        "--feeds 10000 --hosts 1000 --latency 0.1 --items 1 --daemon-minutes 22)",
+    )
     parser.add_argument("--warmup", type=float, default=11, help="minutes of the daemon run not counted in lag")
     parser.add_argument("--interval", default="10m", help="poll interval of each feed (daemon run)")
     args = parser.parse_args()
 
     receive, send = multiprocessing.Pipe(duplex=False)
-    server = multiprocessing.Process(target=serve, args=(args.hosts, args.port, args.items, args.latency, send),
-                                     daemon=True)
+    server = multiprocessing.Process(
+        target=serve, args=(args.hosts, args.port, args.items, args.latency, send), daemon=True
+    )
     server.start()
     if not receive.poll(30):
         sys.exit("the server did not start")
@@ -265,35 +304,44 @@ def main() -> int:
             server.terminate()
         return 0
     try:
-        print(f"{args.feeds} feeds on {args.hosts} hosts, {args.items} new items each, {args.latency * 1000:.0f} ms "
-              f"per response; defaults otherwise (per_host 2, concurrency 32)")
+        print(
+            f"{args.feeds} feeds on {args.hosts} hosts, {args.items} new items each, {args.latency * 1000:.0f} ms "
+            f"per response; defaults otherwise (per_host 2, concurrency 32)"
+        )
         results = {}
         for delay in ("1s", "0s"):
             with tempfile.TemporaryDirectory() as tmp:
-                config = write_config(Path(tmp), feeds=args.feeds, hosts=args.hosts, port=args.port,
-                                      min_delay=delay)
+                config = write_config(Path(tmp), feeds=args.feeds, hosts=args.hosts, port=args.port, min_delay=delay)
                 first, out = once(config)
                 second, _ = once(config)
                 inside = in_process(config)
                 results[delay] = (first, second, inside)
                 items_line = next((ln for ln in out.splitlines() if ln.startswith("items:")), "")
-                print(f"min_delay {delay}: cycle 1 {first:.1f} s ({items_line.strip()}); all-304 cycle "
-                      f"{second:.2f} s = {args.feeds / second:.0f} feeds/s with process start, "
-                      f"{inside:.2f} s = {args.feeds / inside:.0f} feeds/s inside one process")
+                print(
+                    f"min_delay {delay}: cycle 1 {first:.1f} s ({items_line.strip()}); all-304 cycle "
+                    f"{second:.2f} s = {args.feeds / second:.0f} feeds/s with process start, "
+                    f"{inside:.2f} s = {args.feeds / inside:.0f} feeds/s inside one process"
+                )
         polite_floor = per_host_pages * 1.0
         requests = args.feeds + pages
         free_floor = requests * args.latency / 32
-        print(f"politeness floor (min_delay 1s): {polite_floor:.1f} s; cycle 1 is "
-              f"{results['1s'][0] / polite_floor:.2f}x the floor (target <= 1.5x)")
-        print(f"no-politeness floor ({requests} requests x {args.latency * 1000:.0f} ms / 32 in flight): "
-              f"{free_floor:.1f} s; cycle 1 with min_delay 0s is {results['0s'][0] / free_floor:.2f}x it "
-              f"(target <= 2x)")
+        print(
+            f"politeness floor (min_delay 1s): {polite_floor:.1f} s; cycle 1 is "
+            f"{results['1s'][0] / polite_floor:.2f}x the floor (target <= 1.5x)"
+        )
+        print(
+            f"no-politeness floor ({requests} requests x {args.latency * 1000:.0f} ms / 32 in flight): "
+            f"{free_floor:.1f} s; cycle 1 with min_delay 0s is {results['0s'][0] / free_floor:.2f}x it "
+            f"(target <= 2x)"
+        )
         if args.naive:
             sample = min(args.naive, args.feeds)
             took = naive(sample, args.hosts, args.port) * args.feeds / sample
-            print(f"naive loop (httpx.get + feedparser.parse + GET per article, sequential): {took:.1f} s for all "
-                  f"{args.feeds} feeds (measured on {sample}, scaled); monitor's polite cycle 1 is "
-                  f"{took / results['1s'][0]:.1f}x faster, min_delay 0s {took / results['0s'][0]:.1f}x")
+            print(
+                f"naive loop (httpx.get + feedparser.parse + GET per article, sequential): {took:.1f} s for all "
+                f"{args.feeds} feeds (measured on {sample}, scaled); monitor's polite cycle 1 is "
+                f"{took / results['1s'][0]:.1f}x faster, min_delay 0s {took / results['0s'][0]:.1f}x"
+            )
     finally:
         server.terminate()
     return 0

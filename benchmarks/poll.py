@@ -63,8 +63,12 @@ def serve(bodies: list[bytes], feeds: int, ready: Connection) -> None:
                 else:
                     body = bodies[index]
                     writer.write(
-                        b"HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\nETag: " + etags[index]
-                        + b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+                        b"HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\nETag: "
+                        + etags[index]
+                        + b"\r\nContent-Length: "
+                        + str(len(body)).encode()
+                        + b"\r\n\r\n"
+                        + body
                     )
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):

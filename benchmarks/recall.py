@@ -40,15 +40,22 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp, NewsSite(content_dir=None) as site, WebhookSink(secret) as sink:
         build_site(site)
         config = Path(tmp) / "monitor.yaml"
-        config.write_text(yaml.safe_dump({
-            "database": "monitor.db",
-            "fetch": {"timeout": "5s", "allow_private_networks": True, "min_delay": "0s"},
-            "sources": [{"name": "Coast Wire", "url": site.url(FEED_PATH)},
-                        {"name": "Coast Wire headlines", "url": site.url(TITLES_FEED_PATH)}],
-            "topics": [str(SEEDS)],
-            "channels": [{"id": "hook", "type": "webhook", "url": sink.url, "secret": "${HOOK}"}],
-            "routes": [{"topics": ["*"], "channels": ["hook"]}],
-        }), encoding="utf-8")
+        config.write_text(
+            yaml.safe_dump(
+                {
+                    "database": "monitor.db",
+                    "fetch": {"timeout": "5s", "allow_private_networks": True, "min_delay": "0s"},
+                    "sources": [
+                        {"name": "Coast Wire", "url": site.url(FEED_PATH)},
+                        {"name": "Coast Wire headlines", "url": site.url(TITLES_FEED_PATH)},
+                    ],
+                    "topics": [str(SEEDS)],
+                    "channels": [{"id": "hook", "type": "webhook", "url": sink.url, "secret": "${HOOK}"}],
+                    "routes": [{"topics": ["*"], "channels": ["hook"]}],
+                }
+            ),
+            encoding="utf-8",
+        )
         settings = load_config(config, {"HOOK": secret})
         matcher = Matcher(settings.topics)
         items = shapes()
@@ -63,23 +70,30 @@ def main() -> int:
         elapsed = time.perf_counter() - started
         alerted = {r["payload"]["data"]["article"]["title"] for r in sink.received}
         db = open_database(settings.database)
-        outcomes = dict(db.execute("SELECT item_key, outcome || ' (' || coalesce(text_from, '-') || ')'"
-                                   " FROM seen_items").fetchall())
+        outcomes = dict(
+            db.execute("SELECT item_key, outcome || ' (' || coalesce(text_from, '-') || ')' FROM seen_items").fetchall()
+        )
         db.close()
 
         naive = naive_loop(site, matcher)
 
     print(f"items published: {len(items)}, relevant (a seed topic matches the whole text): {len(relevant)}")
-    print(f"monitor:        alerted {len(alerted & relevant)}/{len(relevant)} relevant, "
-          f"{len(alerted - relevant)} false alerts ({elapsed:.2f} s for the cycle)")
-    print(f"feedparser loop: alerted {len(naive & relevant)}/{len(relevant)} relevant, "
-          f"{len(naive - relevant)} false alerts (title and description of each item)")
+    print(
+        f"monitor:        alerted {len(alerted & relevant)}/{len(relevant)} relevant, "
+        f"{len(alerted - relevant)} false alerts ({elapsed:.2f} s for the cycle)"
+    )
+    print(
+        f"feedparser loop: alerted {len(naive & relevant)}/{len(relevant)} relevant, "
+        f"{len(naive - relevant)} false alerts (title and description of each item)"
+    )
     print("outcomes: " + ", ".join(f"{n} {o}" for o, n in sorted(Counter(stats.outcomes).items())))
     width = max(len(s.key) for s in items)
     for shape in items:
         mark = "alerted" if shape.headline in alerted else ("MISSED" if shape.headline in relevant else "-")
-        print(f"  {shape.key:<{width}}  {'relevant' if shape.headline in relevant else 'look-alike':<10}  "
-              f"{mark:<7}  {outcomes.get(shape.key, 'no outcome recorded')}")
+        print(
+            f"  {shape.key:<{width}}  {'relevant' if shape.headline in relevant else 'look-alike':<10}  "
+            f"{mark:<7}  {outcomes.get(shape.key, 'no outcome recorded')}"
+        )
     return 0 if relevant <= alerted and not alerted - relevant else 1
 
 

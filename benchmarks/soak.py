@@ -75,8 +75,10 @@ class Feeds:
             f"<pubDate>{format_datetime(_utc(at))}</pubDate><description>{escape(text)}</description></item>"
             for url, title, text, at in items
         )
-        return (f'<?xml version="1.0"?><rss version="2.0"><channel><title>Feed {feed}</title>'
-                f"<link>http://127.0.0.1/</link><description>soak</description>{entries}</channel></rss>").encode()
+        return (
+            f'<?xml version="1.0"?><rss version="2.0"><channel><title>Feed {feed}</title>'
+            f"<link>http://127.0.0.1/</link><description>soak</description>{entries}</channel></rss>"
+        ).encode()
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         feeds = self
@@ -127,8 +129,10 @@ def sample(pid: int) -> tuple[float, float]:
 
 def lag_p95(metrics: str) -> float | None:
     """Return the 95th percentile of monitor_poll_lag_seconds from its histogram buckets."""
-    buckets = [(float("inf") if le == "+Inf" else float(le), float(v))
-               for le, v in re.findall(r'monitor_poll_lag_seconds_bucket\{le="([^"]+)"\} (\S+)', metrics)]
+    buckets = [
+        (float("inf") if le == "+Inf" else float(le), float(v))
+        for le, v in re.findall(r'monitor_poll_lag_seconds_bucket\{le="([^"]+)"\} (\S+)', metrics)
+    ]
     if not buckets or buckets[-1][1] == 0:
         return None
     target = 0.95 * buckets[-1][1]
@@ -152,11 +156,20 @@ def main() -> None:
     with WebhookSink(secret) as sink:
         config = {
             "database": "soak.db",
-            "fetch": {"allow_private_networks": True, "fetch_articles": False, "adaptive_intervals": False,
-                      "per_host": 64, "concurrency": 64, "min_delay": "1ms", "robots_txt": False, "timeout": "10s"},
+            "fetch": {
+                "allow_private_networks": True,
+                "fetch_articles": False,
+                "adaptive_intervals": False,
+                "per_host": 64,
+                "concurrency": 64,
+                "min_delay": "1ms",
+                "robots_txt": False,
+                "timeout": "10s",
+            },
             "defaults": {"interval": args.interval},
-            "sources": [{"name": f"Feed {i}", "url": f"http://127.0.0.1:{feeds.port}/feed/{i}.xml"}
-                        for i in range(args.feeds)],
+            "sources": [
+                {"name": f"Feed {i}", "url": f"http://127.0.0.1:{feeds.port}/feed/{i}.xml"} for i in range(args.feeds)
+            ],
             "topics": [{"id": "tartus", "title": "Tartus", "query": "tartus AND syria"}],
             "channels": [{"id": "hook", "type": "webhook", "url": sink.url, "secret": secret}],
             "routes": [{"topics": ["*"], "channels": ["hook"]}],
@@ -164,22 +177,30 @@ def main() -> None:
             "log_level": "warning",
         }
         (workdir / "soak.yaml").write_text(yaml.safe_dump(config))
-        daemon = subprocess.Popen([sys.executable, "-m", "monitor", "run", "-c", str(workdir / "soak.yaml")],
-                                  stdout=subprocess.DEVNULL, stderr=open(workdir / "daemon.log", "w"))  # noqa: SIM115
+        daemon = subprocess.Popen(
+            [sys.executable, "-m", "monitor", "run", "-c", str(workdir / "soak.yaml")],
+            stdout=subprocess.DEVNULL,
+            stderr=open(workdir / "daemon.log", "w"),
+        )  # noqa: SIM115
         started = time.monotonic()
         end = started + args.minutes * 60
         samples: list[tuple[float, float, float]] = []
         next_sample = started
-        print(f"soak: {args.feeds} feeds every {args.interval}, {args.rate} items/s for {args.minutes} min "
-              f"(pid {daemon.pid}, {workdir})")
+        print(
+            f"soak: {args.feeds} feeds every {args.interval}, {args.rate} items/s for {args.minutes} min "
+            f"(pid {daemon.pid}, {workdir})"
+        )
         while time.monotonic() < end and daemon.poll() is None:
             feeds.publish()
             now = time.monotonic()
             if now >= next_sample:
                 rss, cpu = sample(daemon.pid)
                 samples.append((now - started, rss, cpu))
-                print(f"  t={now - started:6.0f}s  rss={rss:6.1f} MB  cpu={cpu:6.1f} s  polls={feeds.polls}  "
-                      f"published={feeds.published}  alerts={len(sink.received)}", flush=True)
+                print(
+                    f"  t={now - started:6.0f}s  rss={rss:6.1f} MB  cpu={cpu:6.1f} s  polls={feeds.polls}  "
+                    f"published={feeds.published}  alerts={len(sink.received)}",
+                    flush=True,
+                )
                 next_sample = now + max(5.0, args.minutes * 60 / 20)
             time.sleep(1 / args.rate)
         # let the last items be polled, matched and delivered
@@ -198,8 +219,10 @@ def main() -> None:
     warm = next((s for s in samples if s[0] >= samples[-1][0] * 0.25), samples[0])
     elapsed = samples[-1][0]
     print(f"exit code {code}; {feeds.polls} polls, {feeds.published} items published, {len(expected)} matching")
-    print(f"RSS: {warm[1]:.1f} MB after warm-up (t={warm[0]:.0f}s) -> {samples[-1][1]:.1f} MB at the end "
-          f"({(samples[-1][1] / warm[1] - 1) * 100:+.1f} %; target < +10 %)")
+    print(
+        f"RSS: {warm[1]:.1f} MB after warm-up (t={warm[0]:.0f}s) -> {samples[-1][1]:.1f} MB at the end "
+        f"({(samples[-1][1] / warm[1] - 1) * 100:+.1f} %; target < +10 %)"
+    )
     print(f"CPU share: {samples[-1][2] / elapsed * 100:.1f} % of one core over {elapsed:.0f} s")
     p95 = lag_p95(metrics)
     print(f"poll lag p95: {'n/a' if p95 is None else f'<= {p95:g} s'} (histogram bucket)")
@@ -207,8 +230,10 @@ def main() -> None:
     duplicated = {u: n for u, n in urls.items() if n > 1}
     unexpected = set(urls) - expected
     ok = not missing and not duplicated and not unexpected
-    print(f"alerts: {len(urls)} distinct of {len(expected)} expected; missing {len(missing)}, "
-          f"duplicated {len(duplicated)}, unexpected {len(unexpected)} -> {'OK' if ok else 'FAIL'}")
+    print(
+        f"alerts: {len(urls)} distinct of {len(expected)} expected; missing {len(missing)}, "
+        f"duplicated {len(duplicated)}, unexpected {len(unexpected)} -> {'OK' if ok else 'FAIL'}"
+    )
     sys.exit(0 if ok and code == 0 else 1)
 
 

@@ -118,9 +118,11 @@ def quality(topic: Topic, items: list[Item], split: str) -> None:
     semantic = semantic_at(sem.min_similarity)
     both = [b or s for b, s in zip(boolean, semantic, strict=True)]
     positives = sum(i.on for i in chosen)
-    print(f"{name_of(split)}: {len(chosen)} articles, {positives} on topic "
-          f"({sum(i.on and i.kind == 'paraphrase' for i in chosen)} name neither base); "
-          f"min_similarity {sem.min_similarity}, must: {topic.semantic.must if topic.semantic else None}")
+    print(
+        f"{name_of(split)}: {len(chosen)} articles, {positives} on topic "
+        f"({sum(i.on and i.kind == 'paraphrase' for i in chosen)} name neither base); "
+        f"min_similarity {sem.min_similarity}, must: {topic.semantic.must if topic.semantic else None}"
+    )
     print(f"{'mode':<14}{'lang':>5}{'P':>7}{'R':>7}{'F1':>7}{'FP':>5}{'FN':>5}")
     for name, predicted in (("boolean only", boolean), ("semantic only", semantic), ("both", both)):
         for lang in ("all", "en", "ru", "ar"):
@@ -133,8 +135,10 @@ def quality(topic: Topic, items: list[Item], split: str) -> None:
     for n, item in enumerate(chosen):
         if both[n] != item.on:
             kind = "missed" if item.on else "false hit"
-            print(f"  {kind:<9} {item.id:<7} {near[n].similarity:.3f}/{near[n].counter:.3f} "
-                  f"must={'yes' if guard[n] else 'no'}  {item.doc.title[:70]}")
+            print(
+                f"  {kind:<9} {item.id:<7} {near[n].similarity:.3f}/{near[n].counter:.3f} "
+                f"must={'yes' if guard[n] else 'no'}  {item.doc.title[:70]}"
+            )
     print("threshold sweep (semantic only | both):")
     for threshold in THRESHOLDS:
         s = semantic_at(threshold)
@@ -173,8 +177,9 @@ def speed(count: int) -> None:
         return Semantic(about=" ".join(words[:8]), examples=(" ".join(words[4:]),), min_similarity=0.9, must=must)
 
     every = [replace(t, semantic=meaning(n, None)) if n % 10 == 0 else t for n, t in enumerate(topics)]
-    guarded = [replace(t, semantic=meaning(n, "Tartus AND Khmeimim")) if n % 10 == 0 else t
-               for n, t in enumerate(topics)]
+    guarded = [
+        replace(t, semantic=meaning(n, "Tartus AND Khmeimim")) if n % 10 == 0 else t for n, t in enumerate(topics)
+    ]
     before = rss_mb()
     start = time.perf_counter()
     embedder = default_embedder()
@@ -188,24 +193,35 @@ def speed(count: int) -> None:
     plain = Matcher(topics)
     with_guard = Matcher(guarded, embedder)
     print(f"{len(articles)} generated articles; match stage, wall clock, best of 2:")
-    for name, matcher in (("boolean only", plain), ("semantic, no must guard", with_meaning),
-                          ("semantic, must guard", with_guard)):
+    for name, matcher in (
+        ("boolean only", plain),
+        ("semantic, no must guard", with_meaning),
+        ("semantic, must guard", with_guard),
+    ):
         rate, hits = max(timed(matcher, articles) for _ in range(2))
         print(f"  {name:<26} {rate:>9,.1f} articles/s  {hits} hits")
     (seed,) = load_topics(TOPIC)
     region = [i.doc for i in load_items()]
     with_seed = Matcher([seed, *topics[1:]], embedder)
     rate, hits = max(timed(with_seed, region) for _ in range(2))
-    embedded = sum(1 for d in region if with_seed.compiled[0].match(AnalysedDocument(d)) is None
-                   and with_seed.semantic[0].must_hold(AnalysedDocument(d)))
-    print(f"  {'seed topic + 999, labelled':<26} {rate:>9,.1f} articles/s  {hits} hits "
-          f"({len(region)} short EN/RU/AR articles on the region, {embedded} embedded)")
+    embedded = sum(
+        1
+        for d in region
+        if with_seed.compiled[0].match(AnalysedDocument(d)) is None
+        and with_seed.semantic[0].must_hold(AnalysedDocument(d))
+    )
+    print(
+        f"  {'seed topic + 999, labelled':<26} {rate:>9,.1f} articles/s  {hits} hits "
+        f"({len(region)} short EN/RU/AR articles on the region, {embedded} embedded)"
+    )
     lead = lead_text(articles[0])
     start = time.perf_counter()
     for _ in range(20):
         embedder.passages([lead])
-    print(f"one headline + lead ({len(lead)} chars) embeds in {(time.perf_counter() - start) / 20 * 1000:.0f} ms; "
-          f"RSS now {rss_mb():.0f} MB")
+    print(
+        f"one headline + lead ({len(lead)} chars) embeds in {(time.perf_counter() - start) / 20 * 1000:.0f} ms; "
+        f"RSS now {rss_mb():.0f} MB"
+    )
 
 
 def main() -> None:
