@@ -111,7 +111,13 @@ class Polls:
         task = asyncio.create_task(work)
         self.in_flight[key] = task
         task.add_done_callback(lambda _: self.in_flight.pop(key, None))
-        await asyncio.shield(task)
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if task.done():
+                raise  # the poll itself was cancelled (shutdown grace ran out)
+            # Only the scheduler's job was cancelled (shutdown, reload): the poll goes on in ``in_flight``, which
+            # shutdown drains; ending the job quietly keeps APScheduler from logging the cancellation as a crash.
 
     async def _poll_now(self, rt: Runtime, source: Source) -> None:
         started = time.monotonic()
