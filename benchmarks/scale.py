@@ -55,6 +55,9 @@ def receive(port: int, ready: Connection) -> None:
         def do_GET(self) -> None:
             with lock:
                 body = f"{len(seen)} {posts[0]}".encode()
+                if self.path == "/reset":  # a new setup: the same alerts (same ids) are expected again
+                    seen.clear()
+                    posts[0] = 0
             self.send_response(200)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -69,10 +72,10 @@ def receive(port: int, ready: Connection) -> None:
     server.serve_forever()
 
 
-def counts(port: int) -> tuple[int, int]:
+def counts(port: int, path: str = "/count") -> tuple[int, int]:
     import urllib.request
 
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/count", timeout=10) as answer:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as answer:
         ids, posts = answer.read().decode().split()
     return int(ids), int(posts)
 
@@ -111,19 +114,40 @@ def fresh_schema(server: str) -> Iterator[str]:
 
 def polled(database: str) -> int:
     if database.startswith("postgres"):
-        with psycopg.connect(database) as db:
-            row = db.execute("SELECT count(*) FROM sources WHERE last_polled_at IS NOT NULL").fetchone()
+        try:
+            with psycopg.connect(database) as db:
+                row = db.execute("SELECT count(*) FROM sources WHERE last_polled_at IS NOT NULL").fetchone()
+        except psycopg.errors.UndefinedTable:  # the first daemon has not created the schema yet
+            return 0
     else:
         import sqlite3
 
-        with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=5) as lite:
-            row = lite.execute("SELECT count(*) FROM sources WHERE last_polled_at IS NOT NULL").fetchone()
+        try:
+            with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=5) as lite:
+                row = lite.execute("SELECT count(*) FROM sources WHERE last_polled_at IS NOT NULL").fetchone()
+        except sqlite3.OperationalError:  # not created yet, or its tables not yet
+            return 0
     return int(row[0]) if row else 0
+
+
+def postgres_cpu() -> float:
+    """Return the CPU seconds of every PostgreSQL server process now (its backends live as long as a daemon)."""
+    total = 0.0
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                if (proc / "comm").read_text().strip() == "postgres":
+                    total += _proc_stats(int(proc.name))[0]
+            except (OSError, ValueError):  # gone meanwhile
+                continue
+    return total
 
 
 def run_setup(database: str, daemons: int, args: argparse.Namespace, folder: Path, hook: int) -> dict[str, float]:
     config = write_config(folder, database, args, hook)
-    before, _ = counts(hook)
+    server_before = postgres_cpu()
+    counts(hook, "/reset")
+    before = 0
     expected = args.feeds * args.items
     started = time.perf_counter()
     procs = [
@@ -141,6 +165,7 @@ def run_setup(database: str, daemons: int, args: argparse.Namespace, folder: Pat
             if not delivered_at and counts(hook)[0] - before >= expected:
                 delivered_at = now
         cpu = [_proc_stats(p.pid)[0] for p in procs]
+        server = postgres_cpu() - server_before if database.startswith("postgres") else 0.0
         ids, posts = counts(hook)
     finally:
         for proc in procs:
@@ -157,6 +182,7 @@ def run_setup(database: str, daemons: int, args: argparse.Namespace, folder: Pat
         "posts": posts,
         "cpu": sum(cpu),
         "cpu_max": max(cpu),
+        "server": server,
     }
 
 
@@ -202,7 +228,8 @@ def main() -> int:
                 f"{backend:<10} x{daemons}: every feed polled in {r['polled']:.1f} s ({args.feeds / r['polled']:.0f}"
                 f" feeds/s), {r['alerts']:.0f} alerts in {r['delivered']:.1f} s "
                 f"({r['alerts'] / r['delivered']:.0f}/s; {r['posts']:.0f} POSTs so far); CPU {r['cpu']:.1f} s in all,"
-                f" {r['cpu_max']:.1f} s the busiest; vs one daemon {one['delivered'] / r['delivered']:.2f}x"
+                f" {r['cpu_max']:.1f} s the busiest, PostgreSQL {r['server']:.1f} s; vs one daemon"
+                f" {one['delivered'] / r['delivered']:.2f}x"
             )
     finally:
         site.terminate()

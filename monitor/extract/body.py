@@ -7,7 +7,17 @@ from dataclasses import dataclass
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from monitor.extract import selectors as sel
-from monitor.extract.clean import ChromeFilter, class_weight, drop_tags, is_chrome, link_density, remove_clutter
+from monitor.extract.clean import (
+    STRONG,
+    WEAK,
+    ChromeFilter,
+    chrome_level,
+    class_weight,
+    drop_tags,
+    is_chrome,
+    link_density,
+    remove_clutter,
+)
 from monitor.extract.text import ROOT_IDS, node_text
 
 _MIN_PARAGRAPH = 25
@@ -154,10 +164,30 @@ def _score_div_text(
     body: LexborNode, chrome: ChromeFilter, scores: dict[int, _Candidate], direct: dict[int, _Direct]
 ) -> None:
     """Score divs that hold prose without <p> (text split by <br>), as Readability turns them into <p>."""
-    for div in body.css("div"):
-        text = _own_text(div)
-        if len(text) >= _MIN_PARAGRAPH and not chrome.inside_chrome(div):
+    found = [(div, text) for div in body.css("div") if len(text := _own_text(div)) >= _MIN_PARAGRAPH]
+    # The chrome filter rescues a chrome-named wrapper by the <p> it holds, and these pages have none:
+    # one whose names only suggest chrome ("widget") and that holds most of the bare-div prose is the
+    # article's container, mislabelled, as the filter judges a wrapper holding most <p>.
+    held: dict[int, int] = {}
+    for div, text in found:
+        node: LexborNode | None = div
+        while node is not None and node.tag_id not in ROOT_IDS:
+            held[node.mem_id] = held.get(node.mem_id, 0) + len(text)
+            node = node.parent
+    half = sum(len(text) for _, text in found) / 2
+    for div, text in found:
+        if not chrome.inside_chrome(div) or _mislabelled_path(div, held, half):
             _credit(scores, direct, div, text)
+
+
+def _mislabelled_path(node: LexborNode | None, held: dict[int, int], half: float) -> bool:
+    """Say whether every chrome-named ancestor of a node is weak chrome holding most of the prose."""
+    while node is not None and node.tag_id not in ROOT_IDS:
+        level = chrome_level(node)
+        if level == STRONG or (level == WEAK and held.get(node.mem_id, 0) <= half):
+            return False
+        node = node.parent
+    return True
 
 
 def _best(scores: dict[int, _Candidate]) -> tuple[LexborNode, float] | None:

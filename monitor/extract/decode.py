@@ -42,6 +42,11 @@ def declared_charset(data: bytes) -> str | None:
         return None
 
 
+def utf8_candidate(data: bytes) -> bool:
+    """Say whether page bytes would be read as UTF-8 first: no BOM, and UTF-8 or no charset declared."""
+    return not data.startswith(codecs.BOM_UTF8) and declared_charset(data) in (None, "utf-8")
+
+
 def decode_html(data: bytes) -> str:
     """Decode page bytes; never raises, replacing what no candidate encoding can read."""
     return decode_for_parser(data)[0]

@@ -106,9 +106,14 @@ def parser_input(text: str, utf8: bytes | None = None) -> bytes:
     one byte in UTF-8 and never part of a multi-byte sequence, so both counts agree.
     """
     data = utf8 if utf8 is not None else text.encode("utf-8", "ignore")
-    if data.count(b"<") < _SCAN_FROM_TAGS or depth_bound(data) <= MAX_DEPTH:
+    if shallow(data):
         return data
     return flatten_nesting(text).encode("utf-8", "ignore")
+
+
+def shallow(data: bytes) -> bool:
+    """Say whether UTF-8 ``data`` can go to the parser as it is: not nested deep enough to need flattening."""
+    return data.count(b"<") < _SCAN_FROM_TAGS or depth_bound(data) <= MAX_DEPTH
 
 
 def flatten_nesting(text: str) -> str:

@@ -11,7 +11,11 @@ from monitor.extract.selectors import ARTICLE_TYPES
 
 _MAX_BLOCK = 2_000_000
 _MAX_ITEMS = 500
-_CDATA = re.compile(r"^\s*(?://\s*)?<!\[CDATA\[|(?://\s*)?\]\]>\s*$|^\s*<!--|-->\s*$")
+# Wrappers around a script's JSON: matched at its two ends only, since an unanchored alternative would be
+# tried at every character of a JSON-LD block that can run to hundreds of kilobytes.
+_WRAP_START = re.compile(r"(?://\s*)?<!\[CDATA\[|<!--")
+_WRAP_END = re.compile(r"(?://\s*)?\]\]>$|-->$")
+_WRAP_TAIL = 64
 
 
 @dataclass(slots=True)
@@ -30,8 +34,17 @@ def _types(item: dict[str, Any]) -> set[str]:
     return {v.rsplit("/", 1)[-1].rsplit(":", 1)[-1].lower() for v in values if isinstance(v, str)}
 
 
+def _unwrap(raw: str) -> str:
+    """Drop a CDATA or comment wrapper (either end, or both) from stripped script text."""
+    start = _WRAP_START.match(raw)
+    if start is not None:
+        raw = raw[start.end() :]
+    end = _WRAP_END.search(raw, max(0, len(raw) - _WRAP_TAIL))
+    return raw[: end.start()] if end is not None else raw
+
+
 def _load(raw: str) -> Any:
-    raw = _CDATA.sub("", raw.strip())
+    raw = _unwrap(raw.strip())
     try:
         return json.loads(raw, strict=False)
     except RecursionError:

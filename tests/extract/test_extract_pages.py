@@ -180,6 +180,24 @@ def test_text_in_one_div_per_paragraph_is_found() -> None:
     assert article.text.split("\n\n") == [f"{_SENTENCE}{n}" for n in range(6)]
 
 
+def test_bare_div_prose_in_a_widget_named_wrapper_is_found() -> None:
+    # Blog templates put the post inside a "widget": with no <p> on the page, the wrapper that holds most
+    # of the bare-div prose is the article's container; a sidebar widget holding less stays out.
+    post = "".join(f"<div><span>{_SENTENCE}{n}</span></div><div><span> </span></div>" for n in range(3))
+    sidebar = "<div class='widget Label'><div>Archive of ferry stories, timetables and fares by month</div></div>"
+    page = f"<div class='widget Blog'><h1>Fares</h1><div class=post-body>{post}</div></div>{sidebar}"
+    html = f"<html><body>{page}</body></html>"
+    article = extract(html)
+    assert article.skip_reason is None
+    assert article.text.split("\n\n") == [f"{_SENTENCE}{n}" for n in range(3)]
+
+
+def test_strong_chrome_keeps_bare_div_prose_out_even_when_it_holds_most() -> None:
+    post = "".join(f"<div>{_SENTENCE}{n}</div>" for n in range(3))
+    html = f"<html><body><div><div>{_SENTENCE}</div></div><div role=complementary>{post}</div></body></html>"
+    assert "0" not in extract(html, brief_ok=True).text
+
+
 def test_camel_case_chrome_names_and_inline_datelines() -> None:
     paragraphs = "".join(f"<p><span class=dateline>PORTVILLE —</span> {_SENTENCE}{n}</p>" for n in range(4))
     html = (
@@ -216,3 +234,16 @@ def test_link_heavy_sibling_paragraph_is_not_the_whole_body() -> None:
     body = "".join(f"<p>{_SENTENCE}{n} <a href='/{n}'>more</a></p>" for n in range(6))
     article = extract(f"<html><body><div class=story>{body}</div><p><a href='/x'>{_SENTENCE}</a></p></body></html>")
     assert article.text.count("ferry committee") >= 6
+
+
+@pytest.mark.parametrize(
+    ("before", "after"), [("//<![CDATA[\n", "\n//]]>"), ("<![CDATA[", "]]>"), ("<!--", "-->"), ("", "")]
+)
+def test_json_ld_wrapped_in_cdata_or_a_comment_is_read(before: str, after: str) -> None:
+    data = '{"@type": "NewsArticle", "headline": "Ferry fares rise", "datePublished": "2024-05-06T08:00:00Z"}'
+    prose = "".join(f"<p>{_SENTENCE}{n}</p>" for n in range(4))
+    script = f"<script type='application/ld+json'>{before}{data}{after}</script>"
+    html = f"<html><head>{script}</head><body>{prose}</body></html>"
+    article = extract(html)
+    assert article.title == "Ferry fares rise"
+    assert article.published == datetime(2024, 5, 6, 8, tzinfo=UTC)

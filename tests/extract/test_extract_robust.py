@@ -54,6 +54,23 @@ def test_undeclared_legacy_encoding_is_detected() -> None:
     assert decode_html(raw).count("Жители") == 12
 
 
+def test_undeclared_legacy_page_given_as_bytes_is_read_in_its_encoding() -> None:
+    # UTF-8 bytes go to the parser undecoded; a page whose article then shows U+FFFD is decoded and read again.
+    text = "Жители правого берега встретили открытие моста с радостью, хотя сомневаются в сроках. " * 6
+    page = f"<html><head><title>Мост открыт</title></head><body><article><p>{text}</p></article></body></html>"
+    article = extract(page.encode("cp1251"))
+    assert article.title == "Мост открыт"
+    assert article.text.count("Жители") == 6
+    assert "\ufffd" not in article.text
+
+
+def test_invalid_bytes_outside_the_article_change_nothing() -> None:
+    raw = ARTICLE.encode("utf-8").replace(b"</head>", b"<script>var s = '\xff\xfe';</script></head>", 1)
+    from_bytes, from_text = extract(raw), extract(decode_html(raw))
+    assert from_bytes == from_text
+    assert from_bytes.skip_reason is None
+
+
 def test_broken_markup_still_yields_the_prose() -> None:
     broken = "<html><body><div><p>" + PARAGRAPH.replace("</p>", "") * 4 + "<table><tr><td></div></span></b>"
     article = extract(broken)
