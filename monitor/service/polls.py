@@ -114,10 +114,9 @@ class Polls:
         try:
             await asyncio.shield(task)
         except asyncio.CancelledError:
-            if task.done():
-                raise  # the poll itself was cancelled (shutdown grace ran out)
-            # Only the scheduler's job was cancelled (shutdown, reload): the poll goes on in ``in_flight``, which
-            # shutdown drains; ending the job quietly keeps APScheduler from logging the cancellation as a crash.
+            # The scheduler cancels its jobs at shutdown and reload: the poll goes on (or ends) in ``in_flight``,
+            # which shutdown drains and reports; ending the job quietly keeps APScheduler from logging a crash.
+            return
 
     async def _poll_now(self, rt: Runtime, source: Source) -> None:
         started = time.monotonic()
