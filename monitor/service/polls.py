@@ -111,7 +111,12 @@ class Polls:
         task = asyncio.create_task(work)
         self.in_flight[key] = task
         task.add_done_callback(lambda _: self.in_flight.pop(key, None))
-        await asyncio.shield(task)
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            # The scheduler cancels its jobs at shutdown and reload: the poll goes on (or ends) in ``in_flight``,
+            # which shutdown drains and reports; ending the job quietly keeps APScheduler from logging a crash.
+            return
 
     async def _poll_now(self, rt: Runtime, source: Source) -> None:
         started = time.monotonic()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from monitor.models import Article, Match, Notice
 from monitor.pipeline.alerts import plan_hits
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+PgSchema = Callable[[], str]  # the pg_url fixture: a URL to a fresh schema of the test server, per call
 DAY = 86400.0
 
 

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
-from conftest import PgSchema
-from store_rows import NOW, save
+from store_rows import NOW, PgSchema, save
 
 from monitor.cli import main
 from monitor.config import Source, load_config

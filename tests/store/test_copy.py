@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import PgSchema
-from store_rows import NOW, notice, save
+from store_rows import NOW, PgSchema, notice, save
 
 from monitor.config import Source
 from monitor.errors import StoreError

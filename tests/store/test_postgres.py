@@ -6,7 +6,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import PgSchema
+from store_rows import PgSchema
 
 from monitor.errors import StoreError
 from monitor.store import catalog, open_database
