@@ -92,6 +92,7 @@ class Dispatcher:
         self.outcomes: Counter[tuple[str, str]] = Counter()
         self._channel_ok: dict[str, bool] = {}  # last recorded health per channel: write only on a change
         self._feedback_key: str | None = None  # the store's link-signing key, read once
+        self._retry_all = False  # `monitor once` / `deliveries retry`: sends waiting for a retry go now too
 
     # --- one-shot ------------------------------------------------------------------------------------------
 
@@ -99,7 +100,11 @@ class Dispatcher:
         """Try every due delivery once (``retry_all``: also those waiting for a retry), and every due digest."""
         due_by = datetime.max.replace(tzinfo=UTC) if retry_all else self.rt.clock()
         self._fail_unconfigured()
-        await asyncio.gather(*(self._drain_channel(cid, due_by) for cid in self.rt.settings.channels))
+        self._retry_all = retry_all
+        try:
+            await asyncio.gather(*(self._drain_channel(cid, due_by) for cid in self.rt.settings.channels))
+        finally:
+            self._retry_all = False
         await self.digest_pass()
         await self.notice_pass()
         self._record_unrecorded()
@@ -292,7 +297,15 @@ class Dispatcher:
             await self._attempt_claimed(send)
             return
         try:
-            mine = sends.claim(self.rt.db, send.box, send.key, self.rt.node, self.rt.clock(), self.rt.settings.lease)
+            mine = sends.claim(
+                self.rt.db,
+                send.box,
+                send.key,
+                self.rt.node,
+                self.rt.clock(),
+                self.rt.settings.lease,
+                due=not self._retry_all,
+            )
         except Exception:  # noqa: BLE001 - logged by _trouble, then backed off; the send stays waiting
             self._trouble(f"claiming {send.kind} {send.message.id}")
             return

@@ -68,9 +68,19 @@ def mark_failed(
 SEND_LEASE_SECONDS = 60.0  # the daemon's heartbeat renews it while the send runs
 
 
-def claim(db: Db, box: Outbox, key: int | str, owner: str, now: datetime, seconds: float = SEND_LEASE_SECONDS) -> bool:
+def claim(
+    db: Db,
+    box: Outbox,
+    key: int | str,
+    owner: str,
+    now: datetime,
+    seconds: float = SEND_LEASE_SECONDS,
+    *,
+    due: bool = True,
+) -> bool:
     """Take the lease of one send for ``owner`` when several daemons share the outbox; False when another daemon
     is sending it, or it is no longer waiting and due (another daemon sent it, or put it off, since it was read).
+    ``due=False`` (retrying everything now) only asks that it still waits.
 
     The status is read in the same transaction as the lease is taken, and an outcome is recorded before the lease
     is released, so a send read by two daemons goes out once.
@@ -79,7 +89,7 @@ def claim(db: Db, box: Outbox, key: int | str, owner: str, now: datetime, second
         due = db.scalar(
             f"SELECT count(*) FROM {box.table} WHERE {box.key} = ? AND status = ?"
             " AND (next_attempt_at IS NULL OR next_attempt_at <= ?)",
-            [key, box.waiting, now.isoformat()],
+            [key, box.waiting, (now if due else datetime.max.replace(tzinfo=now.tzinfo)).isoformat()],
         )
         return bool(due) and claim_lease(db, _lease(box, key), owner, now, seconds)
 

@@ -72,3 +72,16 @@ def test_a_send_read_by_two_daemons_goes_out_once(db: Db) -> None:
     sends.mark_failed(db, sends.ALERTS, later, error="HTTP 503", permanent=False, retry_at=now + timedelta(minutes=5))
     assert not sends.claim(db, sends.ALERTS, later, "node-b", now)  # put off by a: not due yet
     assert sends.claim(db, sends.ALERTS, later, "node-b", now + timedelta(minutes=6))
+
+
+def test_retrying_everything_claims_a_send_before_its_retry_time(db: Db) -> None:
+    from store_rows import save
+
+    from monitor.store import sends
+
+    save(db, 1, topics=("bases",), channels=("hook",))
+    delivery = int(db.scalar("SELECT id FROM deliveries"))
+    now = datetime.now(UTC)
+    sends.mark_failed(db, sends.ALERTS, delivery, error="HTTP 503", permanent=False, retry_at=now + timedelta(hours=1))
+    assert not sends.claim(db, sends.ALERTS, delivery, "node-a", now)
+    assert sends.claim(db, sends.ALERTS, delivery, "node-a", now, due=False)  # `monitor once` retries it now
