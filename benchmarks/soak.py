@@ -180,8 +180,8 @@ def main() -> None:
         daemon = subprocess.Popen(
             [sys.executable, "-m", "monitor", "run", "-c", str(workdir / "soak.yaml")],
             stdout=subprocess.DEVNULL,
-            stderr=open(workdir / "daemon.log", "w"),
-        )  # noqa: SIM115
+            stderr=open(workdir / "daemon.log", "w"),  # noqa: SIM115 - the daemon's log for the run's whole life
+        )
         started = time.monotonic()
         end = started + args.minutes * 60
         samples: list[tuple[float, float, float]] = []
