@@ -9,8 +9,10 @@ from store_rows import NOW
 
 from monitor import store
 from monitor.config import Source
+from monitor.errors import StoreError
 from monitor.models import Article, Match, SemanticHit
 from monitor.pipeline.alerts import plan_hits
+from monitor.store.deliveries import AlertIntent, HitPlan
 
 SOURCE = Source(id="src-1", name="Local news", url="http://127.0.0.1:1/rss.xml", interval=60)
 ARTICLE = Article(
@@ -87,3 +89,34 @@ def test_source_health_is_recorded(db: store.Db) -> None:
     store.record_poll_success(db, SOURCE.id, state=ok, status=200, entries=5, now=NOW)
     state = store.source_state(db, SOURCE.id)
     assert (state.consecutive_failures, state.etag, state.body_hash, state.last_error) == (0, '"v1"', "abc", None)
+
+
+def test_article_hits_and_deliveries_are_stored_once(db: store.Db) -> None:
+    matches = [Match("bases", 3.5, ("Tartus", "Russia"), ("…naval base at Tartus…",)), Match("other", 1.0, ("x",))]
+    first = save(db, "http://127.0.0.1:1/a", "guid-1", matches)
+    assert (first.is_new, first.hits, first.deliveries) == (True, 2, 3)
+    again = save(db, "http://127.0.0.1:1/a", "guid-2", matches)
+    assert (again.is_new, again.article_id) == (False, first.article_id)
+    assert db.scalar("SELECT count(*) FROM deliveries") == 3
+    if db.dialect == "sqlite":  # the archive index of this backend (PostgreSQL's: tests/store/test_archive_search.py)
+        fts = db.execute("SELECT rowid FROM articles_fts WHERE articles_fts MATCH 'tartus'").fetchall()
+        assert fts == [(first.article_id,)]
+
+
+def test_a_failing_hit_write_rolls_back_the_article(db: store.Db) -> None:
+    # The delivery row is refused (alert_id is NOT NULL) after the article and its hit were written.
+    broken = AlertIntent("bases", "hook", None)  # type: ignore[arg-type]
+    with pytest.raises(StoreError):
+        store.save_article(
+            db,
+            ARTICLE,
+            url="http://127.0.0.1:1/b",
+            link="http://127.0.0.1:1/b",
+            source_id=SOURCE.id,
+            item_key="guid-b",
+            plan=HitPlan([Match("bases", 2.0, ("Tartus",))], alerts=[broken]),
+            now=NOW,
+        )
+    assert store.find_article(db, "http://127.0.0.1:1/b") is None
+    assert db.scalar("SELECT count(*) FROM seen_items") == 0  # so the next poll tries it again
+    assert db.scalar("SELECT count(*) FROM hits") == 0
