@@ -18,7 +18,7 @@ from monitor.match.semantic import Vectors
 from monitor.models import MatchDocument, Semantic, Topic
 from monitor.notify.feedback import feedback_links, read_feedback_link
 from monitor.store import Db, open_database
-from monitor.store.feedback import mark_hit, store_key, topic_marks
+from monitor.store.feedback import link_key, mark_hit, topic_marks
 
 NOW = datetime(2026, 12, 5, 20, 0, tzinfo=UTC)
 
@@ -67,8 +67,8 @@ def test_a_mark_is_kept_changed_and_refused_for_an_unknown_hit(tmp_path: Path) -
 
 def test_links_are_signed_per_hit_and_verdict(tmp_path: Path) -> None:
     db = open_database(tmp_path / "m.db")
-    key = store_key(db, "feedback", NOW)
-    assert store_key(db, "feedback", NOW) == key and len(key) == 64  # made once, then the same for every daemon
+    key = link_key(db, NOW)
+    assert link_key(db, NOW) == key and len(key) == 64  # made once, then the same for every daemon
     links = feedback_links("http://127.0.0.1:9464/", key, 12)
     yes = links.relevant.removeprefix("http://127.0.0.1:9464")
     assert read_feedback_link(yes, key) == (12, True)
@@ -156,7 +156,7 @@ def test_the_health_server_takes_marks_from_signed_links_by_post_only(tmp_path: 
 
     db = open_database(tmp_path / "m.db")
     hit = stored_hit(db, "bases", "Khmeimim <stays> Russian", "The base stays.")
-    key = store_key(db, "feedback", NOW)
+    key = link_key(db, NOW)
     desk = FeedbackDesk(key, lambda hit_id, relevant: mark_hit(db, hit_id, relevant, via="link", now=NOW))
     health = ops.Health(scheduler_running=lambda: True, tick_interval=60, details=dict)
 

@@ -410,7 +410,7 @@ class Dispatcher:
         if not (health.enabled and health.feedback_links) or alert.hit_id is None:
             return alert
         if self._feedback_key is None:
-            self._feedback_key = feedback.store_key(self.rt.db, "feedback", self.rt.clock())
+            self._feedback_key = feedback.link_key(self.rt.db, self.rt.clock())
         return replace(alert, feedback=feedback_links(health.base_url(), self._feedback_key, alert.hit_id))
 
     async def digest_pass(self, *, spawn: bool = False) -> None:

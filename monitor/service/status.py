@@ -39,7 +39,7 @@ class Status:
         rt = self._current()
         desk = None
         if health.feedback_links:
-            key = feedback.store_key(rt.db, "feedback", rt.clock())
+            key = feedback.link_key(rt.db, rt.clock())
             desk = ops.FeedbackDesk(key, self._mark)
         self._server = ops.OpsServer(health.listen, self.health, self.metrics.render, feedback=desk)
         try:

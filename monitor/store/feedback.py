@@ -55,6 +55,11 @@ def topic_marks(db: Db, topic_id: str | None = None) -> list[Mark]:
     return [Mark(r[0], r[1], r[2], bool(r[3]), r[4] or "", r[5] or "") for r in rows]
 
 
+def link_key(db: Db, now: datetime) -> str:
+    """Return the key that signs feedback links (the dispatcher signs with it, the health server checks with it)."""
+    return store_key(db, "feedback", now)
+
+
 def store_key(db: Db, name: str, now: datetime) -> str:
     """Return the store's secret ``name``, made (32 random bytes, hex) the first time it is asked for.
 

@@ -14,7 +14,7 @@ from monitor.config import load_config
 from monitor.dispatch import deliver_due
 from monitor.notify.feedback import read_feedback_link
 from monitor.runtime import CycleStats
-from monitor.store.feedback import store_key
+from monitor.store.feedback import link_key
 
 
 def deliver_one(tmp_path: Path, health: dict[str, object]) -> tuple[dict[str, object], store.Db]:
@@ -46,7 +46,7 @@ def test_a_webhook_alert_carries_links_that_mark_its_own_hit(tmp_path: Path) -> 
     base = "https://monitor.example.org/ops"
     assert links["relevant"].startswith(f"{base}/feedback/") and links["not_relevant"].startswith(base)
     hit_id = int(db.scalar("SELECT id FROM hits"))
-    key = store_key(db, "feedback", datetime.now(UTC))
+    key = link_key(db, datetime.now(UTC))
     assert read_feedback_link(links["relevant"].removeprefix(base), key) == (hit_id, True)
     assert read_feedback_link(links["not_relevant"].removeprefix(base), key) == (hit_id, False)
 
